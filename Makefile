@@ -1,0 +1,64 @@
+# Entry points: `make demo` builds and serves the browser app, `make test` builds everything and runs
+# every test. Both first install whatever is missing (Debian packages, Dear ImGui's sources, npm packages).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PORT ?= 8000
+JOBS ?= $(shell nproc)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export NODE_PATH := /usr/share/nodejs
+export MALLOC_MMAP_THRESHOLD_ := 33554432
+export MALLOC_TRIM_THRESHOLD_ := 4294967296
+export MALLOC_TOP_PAD_ := 268435456
+
+APT_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libbenchmark-dev zlib1g-dev \
+  nlohmann-json3-dev libstb-dev libcli11-dev libtorch-dev libopenblas0-openmp dataset-fashion-mnist \
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata emscripten wabt chromium nodejs \
+  dpkg-dev xz-utils
+IMGUI_DIR := build/third_party/imgui
+
+.PHONY: demo test deps native wasm site test-native test-wasm test-browser fuzz clean
+
+demo: deps site
+	node web/serve.mjs --root build/site --port $(PORT)
+
+test: deps native wasm site
+	ctest --test-dir build/native --output-on-failure -j1
+	ctest --test-dir build/wasm --output-on-failure -j1
+	node tests/browser/run.mjs --site build/site --out build/browser
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@if [ ! -f $(IMGUI_DIR)/imgui.cpp ]; then \
+	  if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then \
+	    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+	      | $(SUDO) tee /etc/apt/sources.list.d/dae-imgui-src.sources >/dev/null; \
+	    $(SUDO) apt-get update -qq; \
+	  fi; \
+	  mkdir -p build/third_party && cd build/third_party && \
+	  apt-get source --download-only -qq imgui && rm -rf imgui && mkdir imgui && \
+	  tar -xf imgui_*.orig.tar.xz -C imgui --strip-components=1; \
+	fi
+	@if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	  cd web && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
+native:
+	cmake --preset native >/dev/null
+	cmake --build build/native -j $(JOBS)
+
+wasm:
+	cmake --preset wasm -DDAE_IMGUI_DIR=$(CURDIR)/$(IMGUI_DIR) >/dev/null
+	cmake --build build/wasm -j $(JOBS)
+
+# The static site: page, app, shipped models and ONNX Runtime Web's files, ready for any static host.
+site: wasm
+	node web/build-site.mjs --app build/wasm/wasm --out build/site
+
+clean:
+	rm -rf build

@@ -1,0 +1,57 @@
+// The inference engine: load a model file, run it on images of any size.
+//
+//   std::vector<uint8_t> bytes = ...;                      // a model.safetensors file
+//   dae::Result<dae::Model> model = dae::Model::from_safetensors(bytes.data(), bytes.size());
+//   if (!model.ok()) { puts(model.error().c_str()); return; }
+//   dae::Tensor noisy(1, 1, 28, 28);                        // values in [0, 1]
+//   dae::Result<dae::Tensor> clean = dae::denoise(*model, noisy);
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dae/arch.h"
+#include "dae/result.h"
+#include "dae/tensor.h"
+
+namespace dae {
+
+// Metadata key holding the architecture JSON in a model file.
+inline constexpr const char* kArchMetadataKey = "dae.arch";
+// Largest height or width the engine accepts.
+inline constexpr int kMaxImageSide = 16384;
+// Largest number of floats any single activation may hold (1 GiB).
+inline constexpr uint64_t kMaxActivationFloats = uint64_t(1) << 28;
+
+struct RunOptions {
+  bool reference = false;  // use the scalar reference kernels (for tests)
+};
+
+class Model {
+ public:
+  // Parses and checks a safetensors file held in memory: architecture metadata, every tensor's dtype
+  // and shape against the architecture, no missing or extra tensors, finite values.
+  static Result<Model> from_safetensors(const uint8_t* bytes, size_t size);
+  static Result<Model> from_file(const std::string& path);
+  static Result<Model> from_weights(Arch arch, std::map<std::string, std::vector<float>> weights);
+
+  const Arch& arch() const { return arch_; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  int64_t param_count() const;
+
+  // Runs the graph. in: [N, channels, H, W] with H and W multiples of arch().size_multiple.
+  Result<Tensor> forward(const Tensor& in, const RunOptions& options = {}) const;
+
+ private:
+  Arch arch_;
+  std::map<std::string, std::string> metadata_;
+  std::vector<std::vector<float>> weights_, biases_;  // per node; empty for weightless nodes
+};
+
+// Denoises images of any size: pads edges up to the size multiple, runs, crops back and clamps the
+// result to [0, 1]. noisy: [N, channels, H, W].
+Result<Tensor> denoise(const Model& model, const Tensor& noisy, const RunOptions& options = {});
+
+}  // namespace dae

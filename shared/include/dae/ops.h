@@ -1,0 +1,45 @@
+// The engine's operators on NCHW float tensors. Each has a plain scalar `_reference` version, kept
+// forever as the definition and test oracle, beside the fast version the engine calls.
+#pragma once
+
+#include "dae/arch.h"
+#include "dae/tensor.h"
+
+namespace dae::ops {
+
+struct ConvParams {
+  int cin = 0, cout = 0, kernel = 0, stride = 1, pad = 0, output_pad = 0;
+  Act act = Act::None;
+};
+
+// Output side length of a convolution / transposed convolution; < 1 when the input is too small.
+int conv_out_size(int in, const ConvParams& p);
+int conv_transpose_out_size(int in, const ConvParams& p);
+
+// in [N, cin, H, W], weight [cout, cin, k, k], bias [cout] -> out [N, cout, OH, OW] (out is resized).
+void conv2d_reference(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
+void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
+
+// in [N, cin, H, W], weight [cin, cout, k, k], bias [cout] -> out [N, cout, OH, OW].
+void conv_transpose2d_reference(const Tensor& in, const float* weight, const float* bias, const ConvParams& p,
+                                Tensor& out);
+void conv_transpose2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
+
+// k×k windows with stride k, floor mode: out [N, C, H/k, W/k].
+void maxpool2d_reference(const Tensor& in, int k, Tensor& out);
+void maxpool2d(const Tensor& in, int k, Tensor& out);
+
+// Nearest neighbour: out [N, C, H*s, W*s].
+void upsample_nearest_reference(const Tensor& in, int s, Tensor& out);
+void upsample_nearest(const Tensor& in, int s, Tensor& out);
+
+// Channel concatenation; a and b share N, H, W.
+void concat_channels(const Tensor& a, const Tensor& b, Tensor& out);
+// Elementwise a + b or a - b; same shapes.
+void add(const Tensor& a, const Tensor& b, Tensor& out);
+void sub(const Tensor& a, const Tensor& b, Tensor& out);
+
+void activate_reference(float* x, size_t n, Act act);
+void activate(float* x, size_t n, Act act);
+
+}  // namespace dae::ops

@@ -1,0 +1,337 @@
+// The architecture graph: validation, parameter shapes, JSON form and the built-in models.
+#include "dae/arch.h"
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace dae {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxNodes = 4096;
+constexpr int kMaxChannels = 4096;
+constexpr int kMaxKernel = 15;
+
+const char* kOpNames[] = {"conv", "conv_transpose", "maxpool", "upsample", "concat", "add", "sub"};
+const char* kActNames[] = {"none", "relu", "sigmoid"};
+
+bool has_weights(Op op) {
+  return op == Op::Conv || op == Op::ConvTranspose;
+}
+
+// Builds a graph node by node; each helper returns the new node's index.
+class Builder {
+ public:
+  Builder(std::string name, int size_multiple) {
+    arch_.name = std::move(name);
+    arch_.size_multiple = size_multiple;
+  }
+  int conv(const std::string& name, int in, int cin, int cout, int k, int stride, int pad, Act act) {
+    return add({name, Op::Conv, {in}, cin, cout, k, stride, pad, 0, act});
+  }
+  int conv_t(const std::string& name, int in, int cin, int cout, int k, int stride, int pad, int out_pad, Act act) {
+    return add({name, Op::ConvTranspose, {in}, cin, cout, k, stride, pad, out_pad, act});
+  }
+  int maxpool(const std::string& name, int in) { return add({name, Op::MaxPool, {in}, 0, 0, 2, 2}); }
+  int upsample(const std::string& name, int in) { return add({name, Op::Upsample, {in}, 0, 0, 0, 2}); }
+  int concat(const std::string& name, int a, int b) { return add({name, Op::Concat, {a, b}}); }
+  int sub(const std::string& name, int a, int b) { return add({name, Op::Sub, {a, b}}); }
+  Arch finish() {
+    Status s = validate(arch_);
+    (void)s;  // built-ins are covered by tests
+    return arch_;
+  }
+
+ private:
+  int add(Node node) {
+    arch_.nodes.push_back(std::move(node));
+    return static_cast<int>(arch_.nodes.size()) - 1;
+  }
+  Arch arch_;
+};
+
+// The seed notebook's Keras model: linear strided convolutions, sigmoid output, 3,217 parameters.
+Arch seed_arch() {
+  Builder b("seed", 4);
+  int x = b.conv("enc1", kGraphInput, 1, 16, 3, 2, 1, Act::None);
+  x = b.conv("enc2", x, 16, 8, 3, 2, 1, Act::None);
+  x = b.conv("enc3", x, 8, 8, 3, 1, 1, Act::None);
+  x = b.conv_t("dec1", x, 8, 16, 3, 2, 1, 1, Act::None);
+  b.conv_t("dec2", x, 16, 1, 3, 2, 1, 1, Act::Sigmoid);
+  return b.finish();
+}
+
+// The common Keras-style ReLU convolutional denoiser (28,353 parameters).
+Arch conv_arch() {
+  Builder b("conv", 4);
+  int x = b.conv("enc1", kGraphInput, 1, 32, 3, 1, 1, Act::Relu);
+  x = b.maxpool("pool1", x);
+  x = b.conv("enc2", x, 32, 32, 3, 1, 1, Act::Relu);
+  x = b.maxpool("pool2", x);
+  x = b.conv_t("dec1", x, 32, 32, 3, 2, 1, 1, Act::Relu);
+  x = b.conv_t("dec2", x, 32, 32, 3, 2, 1, 1, Act::Relu);
+  b.conv("out", x, 32, 1, 3, 1, 1, Act::Sigmoid);
+  return b.finish();
+}
+
+// A two-level U-Net with upsample + conv decoders that predicts the noise and subtracts it.
+Arch unet_arch() {
+  Builder b("unet", 4);
+  int e1 = b.conv("e1a", kGraphInput, 1, 16, 3, 1, 1, Act::Relu);
+  e1 = b.conv("e1b", e1, 16, 16, 3, 1, 1, Act::Relu);
+  int e2 = b.maxpool("pool1", e1);
+  e2 = b.conv("e2a", e2, 16, 32, 3, 1, 1, Act::Relu);
+  e2 = b.conv("e2b", e2, 32, 32, 3, 1, 1, Act::Relu);
+  int mid = b.maxpool("pool2", e2);
+  mid = b.conv("mid", mid, 32, 32, 3, 1, 1, Act::Relu);
+  int d2 = b.upsample("up2", mid);
+  d2 = b.concat("cat2", d2, e2);
+  d2 = b.conv("d2a", d2, 64, 32, 3, 1, 1, Act::Relu);
+  d2 = b.conv("d2b", d2, 32, 32, 3, 1, 1, Act::Relu);
+  int d1 = b.upsample("up1", d2);
+  d1 = b.concat("cat1", d1, e1);
+  d1 = b.conv("d1a", d1, 48, 16, 3, 1, 1, Act::Relu);
+  d1 = b.conv("d1b", d1, 16, 16, 3, 1, 1, Act::Relu);
+  int noise = b.conv("noise", d1, 16, 1, 3, 1, 1, Act::None);
+  b.sub("out", kGraphInput, noise);
+  return b.finish();
+}
+
+std::string where(const Node& n) {
+  return "node '" + n.name + "' (" + op_name(n.op) + ")";
+}
+
+}  // namespace
+
+const char* op_name(Op op) {
+  return kOpNames[static_cast<int>(op)];
+}
+const char* act_name(Act act) {
+  return kActNames[static_cast<int>(act)];
+}
+
+Status validate(Arch& arch) {
+  if (arch.channels < 1 || arch.channels > kMaxChannels)
+    return Status::Error("architecture: channels must be in [1, " + std::to_string(kMaxChannels) + "]");
+  if (arch.size_multiple < 1 || arch.size_multiple > 256)
+    return Status::Error("architecture: size_multiple must be in [1, 256]");
+  if (arch.nodes.empty()) return Status::Error("architecture '" + arch.name + "' has no nodes");
+  if (arch.nodes.size() > kMaxNodes) return Status::Error("architecture has too many nodes");
+  for (size_t i = 0; i < arch.nodes.size(); ++i) {
+    Node& n = arch.nodes[i];
+    if (n.name.empty()) return Status::Error("architecture: node " + std::to_string(i) + " has no name");
+    for (size_t j = 0; j < i; ++j)
+      if (arch.nodes[j].name == n.name) return Status::Error("architecture: duplicate node name '" + n.name + "'");
+    const size_t want_inputs = (n.op == Op::Concat || n.op == Op::Add || n.op == Op::Sub) ? 2 : 1;
+    if (n.inputs.size() != want_inputs)
+      return Status::Error(where(n) + " needs " + std::to_string(want_inputs) + " input(s)");
+    std::vector<int> in_ch;
+    for (int in : n.inputs) {
+      if (in != kGraphInput && (in < 0 || static_cast<size_t>(in) >= i))
+        return Status::Error(where(n) + " uses an input that is not an earlier node");
+      in_ch.push_back(in == kGraphInput ? arch.channels : arch.nodes[in].cout);
+    }
+    switch (n.op) {
+      case Op::Conv:
+      case Op::ConvTranspose:
+        if (n.cin != in_ch[0])
+          return Status::Error(where(n) + " expects " + std::to_string(n.cin) + " input channels but gets " +
+                               std::to_string(in_ch[0]));
+        if (n.cout < 1 || n.cout > kMaxChannels) return Status::Error(where(n) + " has a bad output channel count");
+        if (n.kernel < 1 || n.kernel > kMaxKernel) return Status::Error(where(n) + " has a bad kernel size");
+        if (n.stride < 1 || n.stride > 8) return Status::Error(where(n) + " has a bad stride");
+        if (n.pad < 0 || n.pad >= n.kernel) return Status::Error(where(n) + " has a bad padding");
+        if (n.output_pad < 0 || n.output_pad >= n.stride || (n.op == Op::Conv && n.output_pad != 0))
+          return Status::Error(where(n) + " has a bad output padding");
+        break;
+      case Op::MaxPool:
+        if (n.kernel < 1 || n.kernel > 8) return Status::Error(where(n) + " has a bad kernel size");
+        n.stride = n.kernel;
+        n.cin = n.cout = in_ch[0];
+        break;
+      case Op::Upsample:
+        if (n.stride < 1 || n.stride > 8) return Status::Error(where(n) + " has a bad scale");
+        n.cin = n.cout = in_ch[0];
+        break;
+      case Op::Concat:
+        n.cin = in_ch[0] + in_ch[1];
+        n.cout = n.cin;
+        break;
+      case Op::Add:
+      case Op::Sub:
+        if (in_ch[0] != in_ch[1]) return Status::Error(where(n) + " adds tensors with different channel counts");
+        n.cin = n.cout = in_ch[0];
+        break;
+    }
+  }
+  if (arch.nodes.back().cout != arch.channels)
+    return Status::Error("architecture: the last node gives " + std::to_string(arch.nodes.back().cout) +
+                         " channels, expected " + std::to_string(arch.channels));
+  return Status::Ok();
+}
+
+std::vector<ParamSpec> param_specs(const Arch& arch) {
+  std::vector<ParamSpec> specs;
+  for (const Node& n : arch.nodes) {
+    if (!has_weights(n.op)) continue;
+    const int64_t a = n.op == Op::Conv ? n.cout : n.cin;
+    const int64_t b = n.op == Op::Conv ? n.cin : n.cout;
+    specs.push_back({n.name + ".weight", {a, b, n.kernel, n.kernel}});
+    specs.push_back({n.name + ".bias", {n.cout}});
+  }
+  return specs;
+}
+
+int64_t param_count(const Arch& arch) {
+  int64_t total = 0;
+  for (const ParamSpec& p : param_specs(arch)) {
+    int64_t count = 1;
+    for (int64_t d : p.shape) count *= d;
+    total += count;
+  }
+  return total;
+}
+
+double flops(const Arch& arch, int h, int w) {
+  std::vector<std::pair<int, int>> sizes(arch.nodes.size());
+  double total = 0;
+  for (size_t i = 0; i < arch.nodes.size(); ++i) {
+    const Node& n = arch.nodes[i];
+    auto [ih, iw] = n.inputs[0] == kGraphInput ? std::pair{h, w} : sizes[n.inputs[0]];
+    int oh = ih, ow = iw;
+    if (n.op == Op::Conv) {
+      oh = (ih + 2 * n.pad - n.kernel) / n.stride + 1;
+      ow = (iw + 2 * n.pad - n.kernel) / n.stride + 1;
+      total += 2.0 * oh * ow * n.cout * n.cin * n.kernel * n.kernel;
+    } else if (n.op == Op::ConvTranspose) {
+      oh = (ih - 1) * n.stride - 2 * n.pad + n.kernel + n.output_pad;
+      ow = (iw - 1) * n.stride - 2 * n.pad + n.kernel + n.output_pad;
+      total += 2.0 * ih * iw * n.cout * n.cin * n.kernel * n.kernel;
+    } else if (n.op == Op::MaxPool) {
+      oh = ih / n.kernel;
+      ow = iw / n.kernel;
+    } else if (n.op == Op::Upsample) {
+      oh = ih * n.stride;
+      ow = iw * n.stride;
+    }
+    sizes[i] = {oh, ow};
+  }
+  return total;
+}
+
+std::string arch_to_json(const Arch& arch) {
+  json nodes = json::array();
+  for (const Node& n : arch.nodes) {
+    json inputs = json::array();
+    for (int in : n.inputs) inputs.push_back(in == kGraphInput ? std::string("input") : arch.nodes[in].name);
+    json j = {{"name", n.name}, {"op", op_name(n.op)}, {"inputs", inputs}};
+    if (has_weights(n.op)) {
+      j["cin"] = n.cin;
+      j["cout"] = n.cout;
+      j["kernel"] = n.kernel;
+      j["stride"] = n.stride;
+      j["pad"] = n.pad;
+      if (n.op == Op::ConvTranspose) j["output_pad"] = n.output_pad;
+    } else if (n.op == Op::MaxPool) {
+      j["kernel"] = n.kernel;
+    } else if (n.op == Op::Upsample) {
+      j["scale"] = n.stride;
+    }
+    if (n.act != Act::None) j["act"] = act_name(n.act);
+    nodes.push_back(j);
+  }
+  json root = {
+      {"name", arch.name}, {"channels", arch.channels}, {"size_multiple", arch.size_multiple}, {"nodes", nodes}};
+  return root.dump();
+}
+
+namespace {
+
+// Reads an optional small integer field; false with `err` set when present but not an integer.
+bool read_int(const json& obj, const char* key, int& out, std::string& err, const std::string& ctx) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return true;
+  if (!it->is_number_integer()) {
+    err = ctx + ": field '" + key + "' must be an integer";
+    return false;
+  }
+  const int64_t v = it->get<int64_t>();
+  if (v < -1000000 || v > 1000000) {
+    err = ctx + ": field '" + key + "' is out of range";
+    return false;
+  }
+  out = static_cast<int>(v);
+  return true;
+}
+
+}  // namespace
+
+Result<Arch> arch_from_json(std::string_view text) {
+  const json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) return Status::Error("architecture: metadata is not valid JSON");
+  if (!root.is_object()) return Status::Error("architecture: metadata must be a JSON object");
+  Arch arch;
+  std::string err;
+  if (auto it = root.find("name"); it != root.end() && it->is_string()) arch.name = it->get<std::string>();
+  if (!read_int(root, "channels", arch.channels, err, "architecture") ||
+      !read_int(root, "size_multiple", arch.size_multiple, err, "architecture"))
+    return Status::Error(err);
+  auto nodes = root.find("nodes");
+  if (nodes == root.end() || !nodes->is_array()) return Status::Error("architecture: 'nodes' must be an array");
+  if (nodes->size() > kMaxNodes) return Status::Error("architecture has too many nodes");
+  for (const json& j : *nodes) {
+    const std::string ctx = "architecture node " + std::to_string(arch.nodes.size());
+    if (!j.is_object()) return Status::Error(ctx + " is not an object");
+    Node n;
+    auto name = j.find("name");
+    if (name == j.end() || !name->is_string()) return Status::Error(ctx + ": missing 'name'");
+    n.name = name->get<std::string>();
+    auto op = j.find("op");
+    if (op == j.end() || !op->is_string()) return Status::Error(ctx + ": missing 'op'");
+    bool known = false;
+    for (int k = 0; k < 7; ++k)
+      if (op->get<std::string>() == kOpNames[k]) n.op = static_cast<Op>(k), known = true;
+    if (!known) return Status::Error(ctx + ": unknown op '" + op->get<std::string>() + "'");
+    if (auto act = j.find("act"); act != j.end()) {
+      known = false;
+      for (int k = 0; k < 3; ++k)
+        if (act->is_string() && act->get<std::string>() == kActNames[k]) n.act = static_cast<Act>(k), known = true;
+      if (!known) return Status::Error(ctx + ": unknown activation");
+    }
+    if (!read_int(j, "cin", n.cin, err, ctx) || !read_int(j, "cout", n.cout, err, ctx) ||
+        !read_int(j, "kernel", n.kernel, err, ctx) || !read_int(j, "stride", n.stride, err, ctx) ||
+        !read_int(j, "scale", n.stride, err, ctx) || !read_int(j, "pad", n.pad, err, ctx) ||
+        !read_int(j, "output_pad", n.output_pad, err, ctx))
+      return Status::Error(err);
+    auto inputs = j.find("inputs");
+    if (inputs == j.end() || !inputs->is_array()) return Status::Error(ctx + ": 'inputs' must be an array");
+    for (const json& in : *inputs) {
+      if (!in.is_string()) return Status::Error(ctx + ": inputs must be node names");
+      const std::string in_name = in.get<std::string>();
+      int index = -2;
+      if (in_name == "input") index = kGraphInput;
+      for (size_t k = 0; k < arch.nodes.size(); ++k)
+        if (arch.nodes[k].name == in_name) index = static_cast<int>(k);
+      if (index == -2) return Status::Error(ctx + ": input '" + in_name + "' is not an earlier node");
+      n.inputs.push_back(index);
+    }
+    arch.nodes.push_back(std::move(n));
+  }
+  if (Status s = validate(arch); !s.ok()) return s;
+  return arch;
+}
+
+std::vector<std::string> builtin_arch_names() {
+  return {"seed", "conv", "unet"};
+}
+
+Result<Arch> builtin_arch(std::string_view name) {
+  if (name == "seed") return seed_arch();
+  if (name == "conv") return conv_arch();
+  if (name == "unet") return unet_arch();
+  return Status::Error("unknown model '" + std::string(name) + "' (known: seed, conv, unet)");
+}
+
+}  // namespace dae

@@ -1,0 +1,214 @@
+// Model loading (checked against the architecture) and graph execution.
+#include "dae/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <tuple>
+
+#include "dae/ops.h"
+#include "dae/safetensors.h"
+
+namespace dae {
+namespace {
+
+// Largest model file accepted.
+constexpr uint64_t kMaxModelBytes = uint64_t(512) << 20;
+
+ops::ConvParams conv_params(const Node& n) {
+  return {n.cin, n.cout, n.kernel, n.stride, n.pad, n.output_pad, n.act};
+}
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+Status check_finite(const std::string& name, const std::vector<float>& v) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      return Status::Error("model: tensor '" + name + "' holds a non-finite value (" + std::to_string(v[i]) +
+                           ") at index " + std::to_string(i));
+  return Status::Ok();
+}
+
+// Pads each plane on the right and bottom by repeating the edge pixels.
+Tensor pad_edges(const Tensor& in, int h, int w) {
+  Tensor out(in.n, in.c, h, w);
+  for (int n = 0; n < in.n; ++n)
+    for (int c = 0; c < in.c; ++c) {
+      const float* src = in.at(n, c);
+      float* dst = out.at(n, c);
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          dst[static_cast<size_t>(y) * w + x] =
+              src[static_cast<size_t>(std::min(y, in.h - 1)) * in.w + std::min(x, in.w - 1)];
+    }
+  return out;
+}
+
+Tensor crop(const Tensor& in, int h, int w) {
+  Tensor out(in.n, in.c, h, w);
+  for (int n = 0; n < in.n; ++n)
+    for (int c = 0; c < in.c; ++c)
+      for (int y = 0; y < h; ++y)
+        std::copy_n(in.at(n, c) + static_cast<size_t>(y) * in.w, w, out.at(n, c) + static_cast<size_t>(y) * w);
+  return out;
+}
+
+}  // namespace
+
+Result<Model> Model::from_weights(Arch arch, std::map<std::string, std::vector<float>> weights) {
+  if (Status s = validate(arch); !s.ok()) return s;
+  const std::vector<ParamSpec> specs = param_specs(arch);
+  for (const auto& [name, values] : weights)
+    if (std::none_of(specs.begin(), specs.end(), [&](const ParamSpec& p) { return p.name == name; }))
+      return Status::Error("model: unexpected tensor '" + name + "' that the architecture does not use");
+  Model m;
+  m.arch_ = std::move(arch);
+  m.weights_.resize(m.arch_.nodes.size());
+  m.biases_.resize(m.arch_.nodes.size());
+  for (size_t i = 0; i < m.arch_.nodes.size(); ++i) {
+    const Node& n = m.arch_.nodes[i];
+    if (n.op != Op::Conv && n.op != Op::ConvTranspose) continue;
+    const size_t wcount = static_cast<size_t>(n.cin) * n.cout * n.kernel * n.kernel;
+    for (auto [suffix, count, dst] : {std::tuple{".weight", wcount, &m.weights_[i]},
+                                      std::tuple{".bias", static_cast<size_t>(n.cout), &m.biases_[i]}}) {
+      const std::string name = n.name + suffix;
+      auto it = weights.find(name);
+      if (it == weights.end()) return Status::Error("model: tensor '" + name + "' is missing");
+      if (it->second.size() != count)
+        return Status::Error("model: tensor '" + name + "' has " + std::to_string(it->second.size()) +
+                             " values, the architecture needs " + std::to_string(count));
+      if (Status s = check_finite(name, it->second); !s.ok()) return s;
+      *dst = std::move(it->second);
+    }
+  }
+  return m;
+}
+
+Result<Model> Model::from_safetensors(const uint8_t* bytes, size_t size) {
+  Result<SafetensorsView> view = parse_safetensors(bytes, size);
+  if (!view.ok()) return view.status();
+  auto arch_it = view->metadata.find(kArchMetadataKey);
+  if (arch_it == view->metadata.end())
+    return Status::Error(std::string("model: the file has no '") + kArchMetadataKey +
+                         "' metadata, so it was not written by this project's trainer");
+  Result<Arch> arch = arch_from_json(arch_it->second);
+  if (!arch.ok()) return Status::Error("model: " + arch.error());
+  std::map<std::string, std::vector<float>> weights;
+  for (const ParamSpec& p : param_specs(*arch)) {
+    auto it = view->tensors.find(p.name);
+    if (it == view->tensors.end()) return Status::Error("model: tensor '" + p.name + "' is missing");
+    if (it->second.shape != p.shape)
+      return Status::Error("model: tensor '" + p.name + "' has shape " + shape_str(it->second.shape) +
+                           ", the architecture needs " + shape_str(p.shape));
+    Result<std::vector<float>> values = view->floats(p.name);
+    if (!values.ok()) return Status::Error("model: " + values.error());
+    weights[p.name] = std::move(*values);
+  }
+  for (const auto& [name, entry] : view->tensors)
+    if (!weights.count(name))
+      return Status::Error("model: unexpected tensor '" + name + "' that the architecture does not use");
+  Result<Model> model = from_weights(std::move(*arch), std::move(weights));
+  if (model.ok()) model->metadata_ = view->metadata;
+  return model;
+}
+
+Result<Model> Model::from_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) return Status::Error("model: cannot open '" + path + "'");
+  const std::streamoff size = file.tellg();
+  if (size < 0) return Status::Error("model: cannot read '" + path + "'");
+  if (static_cast<uint64_t>(size) > kMaxModelBytes)
+    return Status::Error("model: '" + path + "' is larger than the 512 MiB limit");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  file.seekg(0);
+  if (!file.read(reinterpret_cast<char*>(bytes.data()), size))
+    return Status::Error("model: cannot read '" + path + "'");
+  Result<Model> model = from_safetensors(bytes.data(), bytes.size());
+  if (!model.ok()) return Status::Error(path + ": " + model.error());
+  return model;
+}
+
+int64_t Model::param_count() const {
+  return dae::param_count(arch_);
+}
+
+Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const {
+  if (in.n < 1 || in.h < 1 || in.w < 1 || in.c != arch_.channels)
+    return Status::Error("forward: input must be [N, " + std::to_string(arch_.channels) + ", H, W], got [" +
+                         std::to_string(in.n) + ", " + std::to_string(in.c) + ", " + std::to_string(in.h) + ", " +
+                         std::to_string(in.w) + "]");
+  if (in.size() != static_cast<size_t>(in.n) * in.c * in.h * in.w)
+    return Status::Error("forward: input data size does not match its shape");
+  if (in.h > kMaxImageSide || in.w > kMaxImageSide)
+    return Status::Error("forward: images larger than " + std::to_string(kMaxImageSide) + " pixels a side are refused");
+  if (in.h % arch_.size_multiple || in.w % arch_.size_multiple)
+    return Status::Error("forward: height and width must be multiples of " + std::to_string(arch_.size_multiple));
+
+  const size_t count = arch_.nodes.size();
+  // Free each activation after its last use so big images need only the live ones.
+  std::vector<size_t> last_use(count, 0);
+  for (size_t i = 0; i < count; ++i)
+    for (int in_index : arch_.nodes[i].inputs)
+      if (in_index != kGraphInput) last_use[in_index] = i;
+  last_use[count - 1] = count;
+
+  std::vector<Tensor> acts(count);
+  for (size_t i = 0; i < count; ++i) {
+    const Node& n = arch_.nodes[i];
+    const Tensor& x = n.inputs[0] == kGraphInput ? in : acts[n.inputs[0]];
+    const Tensor* y = n.inputs.size() > 1 ? (n.inputs[1] == kGraphInput ? &in : &acts[n.inputs[1]]) : nullptr;
+    const ops::ConvParams p = conv_params(n);
+    int oh = x.h, ow = x.w, oc = n.cout;
+    if (n.op == Op::Conv) oh = ops::conv_out_size(x.h, p), ow = ops::conv_out_size(x.w, p);
+    if (n.op == Op::ConvTranspose) oh = ops::conv_transpose_out_size(x.h, p), ow = ops::conv_transpose_out_size(x.w, p);
+    if (n.op == Op::MaxPool) oh = x.h / n.kernel, ow = x.w / n.kernel;
+    if (n.op == Op::Upsample) oh = x.h * n.stride, ow = x.w * n.stride;
+    if (oh < 1 || ow < 1) return Status::Error("forward: the image is too small for node '" + n.name + "'");
+    if (static_cast<uint64_t>(in.n) * oc * oh * ow > kMaxActivationFloats)
+      return Status::Error("forward: the image is too large (node '" + n.name + "' would need more than 1 GiB)");
+    if (y && (y->h != x.h || y->w != x.w || y->n != x.n))
+      return Status::Error("forward: inputs of node '" + n.name + "' have different sizes");
+    Tensor& out = acts[i];
+    switch (n.op) {
+      case Op::Conv:
+        (options.reference ? ops::conv2d_reference : ops::conv2d)(x, weights_[i].data(), biases_[i].data(), p, out);
+        break;
+      case Op::ConvTranspose:
+        (options.reference ? ops::conv_transpose2d_reference : ops::conv_transpose2d)(x, weights_[i].data(),
+                                                                                      biases_[i].data(), p, out);
+        break;
+      case Op::MaxPool: (options.reference ? ops::maxpool2d_reference : ops::maxpool2d)(x, n.kernel, out); break;
+      case Op::Upsample:
+        (options.reference ? ops::upsample_nearest_reference : ops::upsample_nearest)(x, n.stride, out);
+        break;
+      case Op::Concat: ops::concat_channels(x, *y, out); break;
+      case Op::Add: ops::add(x, *y, out); break;
+      case Op::Sub: ops::sub(x, *y, out); break;
+    }
+    if (n.op != Op::Conv && n.op != Op::ConvTranspose)
+      (options.reference ? ops::activate_reference : ops::activate)(out.data.data(), out.size(), n.act);
+    for (int in_index : n.inputs)
+      if (in_index != kGraphInput && last_use[in_index] == i) acts[in_index] = Tensor();
+  }
+  return std::move(acts.back());
+}
+
+Result<Tensor> denoise(const Model& model, const Tensor& noisy, const RunOptions& options) {
+  if (noisy.n < 1 || noisy.h < 1 || noisy.w < 1) return Status::Error("denoise: the image is empty");
+  if (noisy.h > kMaxImageSide || noisy.w > kMaxImageSide)
+    return Status::Error("denoise: images larger than " + std::to_string(kMaxImageSide) + " pixels a side are refused");
+  const int m = model.arch().size_multiple;
+  const int h = (noisy.h + m - 1) / m * m, w = (noisy.w + m - 1) / m * m;
+  Result<Tensor> out =
+      (h == noisy.h && w == noisy.w) ? model.forward(noisy, options) : model.forward(pad_edges(noisy, h, w), options);
+  if (!out.ok()) return out;
+  Tensor result = (h == noisy.h && w == noisy.w) ? std::move(*out) : crop(*out, noisy.h, noisy.w);
+  for (float& v : result.data) v = std::clamp(v, 0.0f, 1.0f);
+  return result;
+}
+
+}  // namespace dae

@@ -1,0 +1,104 @@
+// MSE, PSNR, SSIM and the classical filters used as baselines.
+#include "dae/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace dae {
+namespace {
+
+constexpr double kMaxPsnr = 100.0;
+constexpr int kSsimRadius = 3;
+constexpr float kSsimSigma = 1.5f;
+
+std::vector<float> gaussian_kernel(float sigma, int radius) {
+  std::vector<float> k(2 * radius + 1);
+  float sum = 0;
+  for (int i = -radius; i <= radius; ++i) sum += k[i + radius] = std::exp(-0.5f * i * i / (sigma * sigma));
+  for (float& v : k) v /= sum;
+  return k;
+}
+
+// Separable filtering with edge replication; tmp and out have h*w floats.
+void separable(const float* in, float* out, int h, int w, const std::vector<float>& k) {
+  const int r = static_cast<int>(k.size() / 2);
+  std::vector<float> tmp(static_cast<size_t>(h) * w);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float acc = 0;
+      for (int i = -r; i <= r; ++i) acc += k[i + r] * in[static_cast<size_t>(y) * w + std::clamp(x + i, 0, w - 1)];
+      tmp[static_cast<size_t>(y) * w + x] = acc;
+    }
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float acc = 0;
+      for (int i = -r; i <= r; ++i) acc += k[i + r] * tmp[static_cast<size_t>(std::clamp(y + i, 0, h - 1)) * w + x];
+      out[static_cast<size_t>(y) * w + x] = acc;
+    }
+}
+
+}  // namespace
+
+double mse(const float* a, const float* b, size_t count) {
+  if (count == 0) return 0.0;
+  double sum = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const double d = static_cast<double>(a[i]) - b[i];
+    sum += d * d;
+  }
+  return sum / static_cast<double>(count);
+}
+
+double psnr_db(double mse_value) {
+  if (mse_value <= 0.0) return kMaxPsnr;
+  return std::min(kMaxPsnr, 10.0 * std::log10(1.0 / mse_value));
+}
+
+double psnr_db(const float* a, const float* b, size_t count) {
+  return psnr_db(mse(a, b, count));
+}
+
+double ssim(const float* a, const float* b, int h, int w) {
+  const size_t n = static_cast<size_t>(h) * w;
+  if (n == 0) return 1.0;
+  const std::vector<float> k = gaussian_kernel(kSsimSigma, kSsimRadius);
+  std::vector<float> aa(n), bb(n), ab(n), mu_a(n), mu_b(n), s_aa(n), s_bb(n), s_ab(n);
+  for (size_t i = 0; i < n; ++i) aa[i] = a[i] * a[i], bb[i] = b[i] * b[i], ab[i] = a[i] * b[i];
+  separable(a, mu_a.data(), h, w, k);
+  separable(b, mu_b.data(), h, w, k);
+  separable(aa.data(), s_aa.data(), h, w, k);
+  separable(bb.data(), s_bb.data(), h, w, k);
+  separable(ab.data(), s_ab.data(), h, w, k);
+  const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double ma = mu_a[i], mb = mu_b[i];
+    const double va = s_aa[i] - ma * ma, vb = s_bb[i] - mb * mb, cov = s_ab[i] - ma * mb;
+    sum += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+  }
+  return sum / static_cast<double>(n);
+}
+
+void gaussian_blur(const float* in, float* out, int h, int w, float sigma) {
+  if (sigma <= 0.0f) {
+    std::copy_n(in, static_cast<size_t>(h) * w, out);
+    return;
+  }
+  separable(in, out, h, w, gaussian_kernel(sigma, std::max(1, static_cast<int>(std::ceil(3 * sigma)))));
+}
+
+void median_filter(const float* in, float* out, int h, int w, int radius) {
+  std::vector<float> window;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      window.clear();
+      for (int dy = -radius; dy <= radius; ++dy)
+        for (int dx = -radius; dx <= radius; ++dx)
+          window.push_back(in[static_cast<size_t>(std::clamp(y + dy, 0, h - 1)) * w + std::clamp(x + dx, 0, w - 1)]);
+      std::nth_element(window.begin(), window.begin() + window.size() / 2, window.end());
+      out[static_cast<size_t>(y) * w + x] = window[window.size() / 2];
+    }
+}
+
+}  // namespace dae
