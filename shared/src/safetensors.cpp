@@ -57,6 +57,16 @@ Result<SafetensorsEntry> parse_entry(const std::string& name, const json& j, uin
   return e;
 }
 
+// Names common files people load by mistake, from their first bytes.
+const char* sniff_other_format(const uint8_t* b, size_t size) {
+  if (size >= 4 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return "a PNG image";
+  if (size >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return "a JPEG image";
+  if (size >= 4 && b[0] == 'G' && b[1] == 'I' && b[2] == 'F' && b[3] == '8') return "a GIF image";
+  if (size >= 4 && b[0] == 'P' && b[1] == 'K' && b[2] == 3 && b[3] == 4) return "a ZIP archive (a PyTorch .pt file?)";
+  if (size >= 2 && b[0] == 0x08 && b[1] < 0x20) return "an ONNX model (load the .safetensors file instead)";
+  return nullptr;
+}
+
 }  // namespace
 
 Result<SafetensorsView> parse_safetensors(const uint8_t* bytes, size_t size) {
@@ -65,6 +75,10 @@ Result<SafetensorsView> parse_safetensors(const uint8_t* bytes, size_t size) {
     return Status::Error("safetensors: the file is " + std::to_string(size) + " bytes, too short for a header");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
+  // Only a file that is not a valid safetensors file is named by its magic bytes.
+  const bool plausible = header_len >= 2 && header_len <= size - 8 && bytes[8] == '{';
+  if (const char* other = plausible ? nullptr : sniff_other_format(bytes, size))
+    return Status::Error(std::string("safetensors: this is ") + other + ", not a safetensors model");
   if (header_len > kMaxSafetensorsHeader)
     return Status::Error("safetensors: header length " + std::to_string(header_len) +
                          " is larger than the 16 MiB limit");

@@ -1,0 +1,73 @@
+// Tests for the architecture graph: built-ins, parameter counts, JSON round trip and validation errors.
+#include "dae/arch.h"
+
+#include <gtest/gtest.h>
+
+namespace dae {
+namespace {
+
+TEST(Arch, SeedModelHasTheNotebooksParameterCount) {
+  Result<Arch> arch = builtin_arch("seed");
+  ASSERT_TRUE(arch.ok()) << arch.error();
+  EXPECT_EQ(param_count(*arch), 3217);
+}
+
+TEST(Arch, ConvModelIsTheKerasStyleDenoiser) {
+  Result<Arch> arch = builtin_arch("conv");
+  ASSERT_TRUE(arch.ok()) << arch.error();
+  EXPECT_EQ(param_count(*arch), 28353);
+}
+
+TEST(Arch, EveryBuiltinValidatesAndRoundTripsThroughJson) {
+  for (const std::string& name : builtin_arch_names()) {
+    Result<Arch> arch = builtin_arch(name);
+    ASSERT_TRUE(arch.ok()) << name << ": " << arch.error();
+    Arch copy = *arch;
+    EXPECT_TRUE(validate(copy).ok()) << name;
+    Result<Arch> parsed = arch_from_json(arch_to_json(*arch));
+    ASSERT_TRUE(parsed.ok()) << name << ": " << parsed.error();
+    EXPECT_EQ(arch_to_json(*parsed), arch_to_json(*arch));
+    EXPECT_EQ(param_count(*parsed), param_count(*arch));
+    EXPECT_GT(flops(*arch, 28, 28), 1e5);
+  }
+}
+
+TEST(Arch, UnknownNameIsAnError) {
+  Result<Arch> arch = builtin_arch("resnet9000");
+  ASSERT_FALSE(arch.ok());
+  EXPECT_NE(arch.error().find("unknown model 'resnet9000'"), std::string::npos);
+}
+
+struct BadArchCase {
+  const char* json;
+  const char* message;
+};
+
+class BadArch : public ::testing::TestWithParam<BadArchCase> {};
+
+TEST_P(BadArch, GivesASpecificError) {
+  Result<Arch> arch = arch_from_json(GetParam().json);
+  ASSERT_FALSE(arch.ok());
+  EXPECT_NE(arch.error().find(GetParam().message), std::string::npos) << arch.error();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadArch,
+    ::testing::Values(
+        BadArchCase{"{", "not valid JSON"}, BadArchCase{"[1,2]", "must be a JSON object"},
+        BadArchCase{"{\"nodes\":3}", "'nodes' must be an array"}, BadArchCase{"{\"nodes\":[]}", "has no nodes"},
+        BadArchCase{R"({"nodes":[{"name":"a","op":"warp","inputs":["input"]}]})", "unknown op 'warp'"},
+        BadArchCase{R"({"nodes":[{"name":"a","op":"conv","inputs":["b"],"cin":1,"cout":1,"kernel":3}]})",
+                    "input 'b' is not an earlier node"},
+        BadArchCase{R"({"nodes":[{"name":"a","op":"conv","inputs":["input"],"cin":2,"cout":1,"kernel":3}]})",
+                    "expects 2 input channels but gets 1"},
+        BadArchCase{R"({"nodes":[{"name":"a","op":"conv","inputs":["input"],"cin":1,"cout":1,"kernel":99}]})",
+                    "bad kernel size"},
+        BadArchCase{R"({"nodes":[{"name":"a","op":"conv","inputs":["input"],"cin":1,"cout":4,"kernel":3,"pad":1}]})",
+                    "last node gives 4 channels"},
+        BadArchCase{R"({"nodes":[{"name":"a","op":"conv","inputs":["input"],"cin":"x","cout":1,"kernel":3}]})",
+                    "'cin' must be an integer"},
+        BadArchCase{R"({"nodes":[{"name":"a","op":"add","inputs":["input"]}]})", "needs 2 input(s)"}));
+
+}  // namespace
+}  // namespace dae

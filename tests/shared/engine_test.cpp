@@ -1,0 +1,106 @@
+// Tests for graph execution: shapes for every built-in model, padding for odd sizes, input checks.
+#include "dae/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace dae {
+namespace {
+
+Model random_model(const std::string& name, uint64_t seed = 3) {
+  Arch arch = builtin_arch(name).value();
+  const std::vector<uint8_t> bytes = testing::model_file(arch, seed);
+  Result<Model> m = Model::from_safetensors(bytes.data(), bytes.size());
+  EXPECT_TRUE(m.ok()) << m.error();
+  return std::move(*m);
+}
+
+Tensor random_image(int n, int h, int w, uint64_t seed) {
+  Tensor t(n, 1, h, w);
+  Rng rng(seed);
+  for (float& v : t.data) v = rng.uniform();
+  return t;
+}
+
+TEST(Engine, EveryBuiltinKeepsTheImageShape) {
+  for (const std::string& name : builtin_arch_names()) {
+    Model m = random_model(name);
+    for (auto [h, w] : {std::pair{28, 28}, std::pair{20, 36}, std::pair{4, 8}}) {
+      Result<Tensor> out = m.forward(random_image(2, h, w, 1));
+      ASSERT_TRUE(out.ok()) << name << ": " << out.error();
+      EXPECT_EQ(out->n, 2);
+      EXPECT_EQ(out->c, 1);
+      EXPECT_EQ(out->h, h) << name;
+      EXPECT_EQ(out->w, w) << name;
+    }
+  }
+}
+
+TEST(Engine, DenoiseHandlesSizesThatAreNotMultiplesAndClamps) {
+  for (const std::string& name : builtin_arch_names()) {
+    Model m = random_model(name);
+    for (auto [h, w] : {std::pair{1, 1}, std::pair{27, 29}, std::pair{5, 3}}) {
+      const Tensor in = random_image(1, h, w, 2);
+      Result<Tensor> out = denoise(m, in);
+      ASSERT_TRUE(out.ok()) << name << ": " << out.error();
+      EXPECT_EQ(out->h, h);
+      EXPECT_EQ(out->w, w);
+      for (float v : out->data) {
+        EXPECT_GE(v, 0.0f);
+        EXPECT_LE(v, 1.0f);
+      }
+    }
+  }
+}
+
+TEST(Engine, PaddingOnlyAppendsEdgePixels) {
+  // The top-left crop of a padded run equals the run on the padded image itself.
+  Model m = random_model("unet");
+  const Tensor odd = random_image(1, 25, 30, 4);
+  Tensor padded(1, 1, 28, 32);
+  for (int y = 0; y < 28; ++y)
+    for (int x = 0; x < 32; ++x) padded.data[y * 32 + x] = odd.data[std::min(y, 24) * 30 + std::min(x, 29)];
+  Result<Tensor> a = denoise(m, odd);
+  Result<Tensor> b = denoise(m, padded);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int y = 0; y < 25; ++y)
+    for (int x = 0; x < 30; ++x) EXPECT_FLOAT_EQ(a->data[y * 30 + x], b->data[y * 32 + x]);
+}
+
+TEST(Engine, BatchItemsAreIndependent) {
+  Model m = random_model("conv");
+  const Tensor batch = random_image(3, 28, 28, 5);
+  Result<Tensor> all = m.forward(batch);
+  ASSERT_TRUE(all.ok());
+  for (int i = 0; i < 3; ++i) {
+    Tensor one(1, 1, 28, 28);
+    std::copy_n(batch.at(i, 0), 784, one.data.begin());
+    Result<Tensor> single = m.forward(one);
+    ASSERT_TRUE(single.ok());
+    for (int p = 0; p < 784; ++p) EXPECT_NEAR(single->data[p], all->at(i, 0)[p], 1e-6f);
+  }
+}
+
+TEST(Engine, RefusesBadInputs) {
+  Model m = random_model("unet");
+  Tensor wrong_channels(1, 3, 28, 28);
+  EXPECT_NE(m.forward(wrong_channels).error().find("input must be [N, 1, H, W], got [1, 3, 28, 28]"),
+            std::string::npos);
+  EXPECT_NE(m.forward(random_image(1, 30, 28, 1)).error().find("multiples of 4"), std::string::npos);
+  Tensor empty;
+  EXPECT_FALSE(denoise(m, empty).ok());
+  Tensor lying(1, 1, 28, 28);
+  lying.data.resize(10);
+  EXPECT_NE(m.forward(lying).error().find("does not match its shape"), std::string::npos);
+  Tensor huge;
+  huge.n = 1, huge.c = 1, huge.h = 40000, huge.w = 4;
+  EXPECT_NE(denoise(m, huge).error().find("larger than 16384 pixels"), std::string::npos);
+  Tensor too_big_activation;
+  too_big_activation.n = 64, too_big_activation.c = 1, too_big_activation.h = 4096, too_big_activation.w = 4096;
+  too_big_activation.data.assign(1, 0.0f);  // shape check comes first, so no 4 GiB is ever allocated
+  EXPECT_FALSE(m.forward(too_big_activation).ok());
+}
+
+}  // namespace
+}  // namespace dae

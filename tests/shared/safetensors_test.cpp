@@ -1,0 +1,160 @@
+// Tests for the safetensors reader and the model loader: valid files load, every malformed one is refused
+// with a message naming what is wrong.
+#include "dae/safetensors.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "dae/engine.h"
+#include "test_util.h"
+
+namespace dae {
+namespace {
+
+using testing::make_safetensors;
+using testing::RawTensor;
+
+std::vector<uint8_t> with_header(const std::string& header, size_t data_bytes = 0) {
+  std::vector<uint8_t> out(8);
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(uint64_t(header.size()) >> (8 * i));
+  out.insert(out.end(), header.begin(), header.end());
+  out.resize(out.size() + data_bytes);
+  return out;
+}
+
+std::string parse_error(const std::vector<uint8_t>& bytes) {
+  Result<SafetensorsView> view = parse_safetensors(bytes.data(), bytes.size());
+  return view.ok() ? "" : view.error();
+}
+
+TEST(Safetensors, ReadsTensorsAndMetadata) {
+  auto bytes = make_safetensors({{"a", "F32", {2, 2}, {1, 2, 3, 4}}, {"b", "F32", {1}, {-5}}}, {{"k", "v"}});
+  Result<SafetensorsView> view = parse_safetensors(bytes.data(), bytes.size());
+  ASSERT_TRUE(view.ok()) << view.error();
+  EXPECT_EQ(view->metadata.at("k"), "v");
+  EXPECT_EQ(view->tensors.at("a").shape, (std::vector<int64_t>{2, 2}));
+  Result<std::vector<float>> a = view->floats("a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*a, (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(view->floats("b")->at(0), -5.0f);
+  EXPECT_FALSE(view->floats("missing").ok());
+}
+
+struct BadFile {
+  const char* label;
+  std::vector<uint8_t> bytes;
+  const char* message;
+};
+
+std::vector<BadFile> bad_files() {
+  std::vector<BadFile> cases;
+  cases.push_back({"empty", {}, "the file is empty"});
+  cases.push_back({"short", {1, 2, 3}, "too short for a header"});
+  std::vector<uint8_t> huge(16, 0);
+  huge[7] = 0x7f;
+  cases.push_back({"absurd header length", huge, "larger than the 16 MiB limit"});
+  auto past = with_header("{}");
+  past[0] = 200;
+  cases.push_back({"header past end", past, "runs past the end"});
+  cases.push_back({"png magic", {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0}, "this is a PNG image"});
+  cases.push_back({"not an object", with_header("[1, 2, 3]"), "not a JSON object"});
+  cases.push_back({"invalid json", with_header("{\"a\": "), "not valid JSON"});
+  cases.push_back({"no dtype", with_header(R"({"a":{"shape":[1],"data_offsets":[0,4]}})", 4), "no 'dtype'"});
+  cases.push_back(
+      {"bad dtype", with_header(R"({"a":{"dtype":"Q7","shape":[1],"data_offsets":[0,4]}})", 4), "unknown dtype 'Q7'"});
+  cases.push_back({"negative shape", with_header(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4),
+                   "not a non-negative integer"});
+  cases.push_back({"overflowing shape",
+                   with_header(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})", 4),
+                   "shape larger than the file"});
+  cases.push_back({"offsets past end", with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4),
+                   "past the end of the data"});
+  cases.push_back({"reversed offsets", with_header(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}})", 4),
+                   "end before they begin"});
+  cases.push_back({"size mismatch", with_header(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
+                   "but its shape and dtype need 12"});
+  cases.push_back({"overlap",
+                   with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                               R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                               12),
+                   "overlap"});
+  cases.push_back({"metadata not strings", with_header(R"({"__metadata__":{"x":1}})"), "is not a string"});
+  return cases;
+}
+
+TEST(Safetensors, RefusesEveryMalformedFileWithASpecificMessage) {
+  for (const BadFile& c : bad_files()) {
+    const std::string err = parse_error(c.bytes);
+    EXPECT_NE(err.find(c.message), std::string::npos) << c.label << ": got '" << err << "'";
+  }
+}
+
+TEST(Safetensors, EveryTruncationOfAValidModelIsRefused) {
+  Result<Arch> arch = builtin_arch("seed");
+  ASSERT_TRUE(arch.ok());
+  const std::vector<uint8_t> bytes = testing::model_file(*arch, 7);
+  ASSERT_TRUE(Model::from_safetensors(bytes.data(), bytes.size()).ok());
+  for (size_t len = 0; len < bytes.size(); len += 1 + len / 16) {
+    Result<Model> m = Model::from_safetensors(bytes.data(), len);
+    EXPECT_FALSE(m.ok()) << "accepted a file truncated to " << len << " bytes";
+  }
+}
+
+Arch seed() {
+  return builtin_arch("seed").value();
+}
+
+std::string model_error(std::vector<RawTensor> tensors, const std::string& arch_json) {
+  auto bytes = make_safetensors(tensors, {{"dae.arch", arch_json}});
+  Result<Model> m = Model::from_safetensors(bytes.data(), bytes.size());
+  return m.ok() ? "" : m.error();
+}
+
+TEST(ModelLoad, RefusesWeightsThatDisagreeWithTheArchitecture) {
+  const std::string json = arch_to_json(seed());
+  auto base = testing::random_weights(seed(), 1);
+
+  auto wrong_shape = base;
+  wrong_shape[0].shape = {16, 1, 9};
+  EXPECT_NE(model_error(wrong_shape, json).find("has shape [16, 1, 9], the architecture needs [16, 1, 3, 3]"),
+            std::string::npos);
+
+  auto missing = base;
+  missing.pop_back();
+  EXPECT_NE(model_error(missing, json).find("tensor 'dec2.bias' is missing"), std::string::npos);
+
+  auto extra = base;
+  extra.push_back({"stray", "F32", {1}, {0}});
+  EXPECT_NE(model_error(extra, json).find("unexpected tensor 'stray'"), std::string::npos);
+
+  auto nan = base;
+  nan[2].values[5] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_NE(model_error(nan, json).find("non-finite value"), std::string::npos);
+
+  auto inf = base;
+  inf[3].values[0] = std::numeric_limits<float>::infinity();
+  EXPECT_NE(model_error(inf, json).find("'enc2.bias' holds a non-finite value"), std::string::npos);
+
+  auto f16 = base;
+  f16[1].dtype = "F16";
+  f16[1].values.resize(8);  // 16 halves fill the same 32 bytes
+  EXPECT_NE(model_error(f16, json).find("only F32 is supported"), std::string::npos);
+
+  auto bytes = make_safetensors(base, {});
+  Result<Model> no_arch = Model::from_safetensors(bytes.data(), bytes.size());
+  ASSERT_FALSE(no_arch.ok());
+  EXPECT_NE(no_arch.error().find("no 'dae.arch' metadata"), std::string::npos);
+
+  EXPECT_NE(model_error(base, "{not json").find("not valid JSON"), std::string::npos);
+}
+
+TEST(ModelLoad, MissingFileNamesThePath) {
+  Result<Model> m = Model::from_file("/nonexistent/model.safetensors");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().find("cannot open '/nonexistent/model.safetensors'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dae
