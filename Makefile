@@ -16,14 +16,15 @@ APT_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libb
   dpkg-dev xz-utils
 IMGUI_DIR := build/third_party/imgui
 
-.PHONY: demo test deps native wasm site test-native test-wasm test-browser fuzz clean
+.PHONY: demo test deps native wasm site asan fuzz clean
 
 demo: deps site
 	node web/serve.mjs --root build/site --port $(PORT)
 
-test: deps native wasm site
+test: deps native wasm site asan
 	ctest --test-dir build/native --output-on-failure -j1
 	ctest --test-dir build/wasm --output-on-failure -j1
+	ctest --test-dir build/asan --output-on-failure -j1
 	node tests/browser/run.mjs --site build/site --out build/browser
 
 deps:
@@ -44,7 +45,7 @@ deps:
 	  apt-get source --download-only -qq imgui && rm -rf imgui && mkdir imgui && \
 	  tar -xf imgui_*.orig.tar.xz -C imgui --strip-components=1; \
 	fi
-	@if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	@if [ -f web/package-lock.json ] && { [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; }; then \
 	  cd web && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
@@ -59,6 +60,24 @@ wasm:
 # The static site: page, app, shipped models and ONNX Runtime Web's files, ready for any static host.
 site: wasm
 	node web/build-site.mjs --app build/wasm/wasm --out build/site
+
+# Engine and parser tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	cmake --preset asan >/dev/null
+	cmake --build build/asan -j $(JOBS)
+
+# Each libFuzzer target for FUZZ_SECONDS, its corpus seeded from the committed bad-input files.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build build/fuzz -j $(JOBS)
+	mkdir -p build/fuzz/corpus/model_load build/fuzz/corpus/arch_json build/fuzz/artifacts
+	cp -n tests/data/bad-models/*.safetensors build/fuzz/corpus/model_load/
+	for t in model_load arch_json; do \
+	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	    -artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 build/fuzz/corpus/$$t 2>&1 \
+	    | grep -E '^(stat::number_of_executed_units|Done|==[0-9]+==ERROR)' | sed "s/^/fuzz_$$t: /"; \
+	done
 
 clean:
 	rm -rf build

@@ -62,9 +62,11 @@ Tensor crop(const Tensor& in, int h, int w) {
 Result<Model> Model::from_weights(Arch arch, std::map<std::string, std::vector<float>> weights) {
   if (Status s = validate(arch); !s.ok()) return s;
   const std::vector<ParamSpec> specs = param_specs(arch);
-  for (const auto& [name, values] : weights)
+  for (const auto& entry : weights) {
+    const std::string& name = entry.first;
     if (std::none_of(specs.begin(), specs.end(), [&](const ParamSpec& p) { return p.name == name; }))
       return Status::Error("model: unexpected tensor '" + name + "' that the architecture does not use");
+  }
   Model m;
   m.arch_ = std::move(arch);
   m.weights_.resize(m.arch_.nodes.size());
@@ -206,6 +208,10 @@ Result<Tensor> denoise(const Model& model, const Tensor& noisy, const RunOptions
   Result<Tensor> out =
       (h == noisy.h && w == noisy.w) ? model.forward(noisy, options) : model.forward(pad_edges(noisy, h, w), options);
   if (!out.ok()) return out;
+  if (out->h != h || out->w != w || out->c != noisy.c)
+    return Status::Error("denoise: the model maps a " + std::to_string(h) + "x" + std::to_string(w) + " image to " +
+                         std::to_string(out->h) + "x" + std::to_string(out->w) + " with " + std::to_string(out->c) +
+                         " channel(s); only models that keep the image size can denoise");
   Tensor result = (h == noisy.h && w == noisy.w) ? std::move(*out) : crop(*out, noisy.h, noisy.w);
   for (float& v : result.data) v = std::clamp(v, 0.0f, 1.0f);
   return result;

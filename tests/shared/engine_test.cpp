@@ -102,5 +102,18 @@ TEST(Engine, RefusesBadInputs) {
   EXPECT_FALSE(m.forward(too_big_activation).ok());
 }
 
+TEST(Engine, RefusesModelsThatChangeTheImageSize) {
+  // Found by fuzzing: a valid graph whose output is smaller than its input must not be cropped blindly.
+  Result<Arch> arch = arch_from_json(
+      R"({"nodes":[{"name":"c","op":"conv","inputs":["input"],"cin":1,"cout":1,"kernel":3,"stride":1,"pad":0}]})");
+  ASSERT_TRUE(arch.ok()) << arch.error();
+  const std::vector<uint8_t> bytes = testing::model_file(*arch, 1);
+  Result<Model> m = Model::from_safetensors(bytes.data(), bytes.size());
+  ASSERT_TRUE(m.ok()) << m.error();
+  Result<Tensor> out = denoise(*m, random_image(1, 9, 9, 1));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().find("maps a 9x9 image to 7x7"), std::string::npos) << out.error();
+}
+
 }  // namespace
 }  // namespace dae
