@@ -1,7 +1,10 @@
-// 2-D convolution: the scalar reference and the engine's entry point.
+// 2-D convolution: the scalar reference and the fast path (implicit-im2col SIMD GEMM; Winograd for 3×3).
 #include <algorithm>
+#include <cstring>
 
+#include "conv_fast.h"
 #include "dae/ops.h"
+#include "gemm.h"
 
 namespace dae::ops {
 
@@ -37,8 +40,92 @@ void conv2d_reference(const Tensor& in, const float* weight, const float* bias, 
   activate_reference(out.data.data(), out.size(), p.act);
 }
 
+namespace {
+
+using detail::gemm;
+using detail::kNR;
+using detail::PackedA;
+using detail::scratch;
+
+// Stride 1: copy each image once into a zero-bordered buffer. Then output pixel (y, x) computed at
+// flat position y·PW + x needs input row k at a fixed offset koff[k] for every pixel, so the GEMM
+// reads B straight from the buffer; the k−1 columns per row that fall in the border are computed
+// and dropped when the result is cropped into `out`.
+void conv2d_stride1(const Tensor& in, const PackedA& a, const ConvParams& p, Tensor& out) {
+  const int k = p.kernel, ph = in.h + 2 * p.pad, pw = in.w + 2 * p.pad;
+  const size_t pplane = static_cast<size_t>(ph) * pw;
+  const int flat = out.h * pw;
+  // Slack past the last plane: reads run up to round_up(flat, kNR) + koff of the last row.
+  const size_t padded_size = p.cin * pplane + kNR + k;
+  std::vector<float>& padded = scratch(0, padded_size);
+  std::vector<float>& result = scratch(1, static_cast<size_t>(p.cout) * flat);
+  std::vector<int> koff(static_cast<size_t>(p.cin) * k * k);
+  for (int ci = 0; ci < p.cin; ++ci)
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx) koff[(ci * k + ky) * k + kx] = static_cast<int>(ci * pplane) + ky * pw + kx;
+  std::fill_n(padded.begin(), padded_size, 0.0f);
+  for (int n = 0; n < in.n; ++n) {
+    for (int ci = 0; ci < p.cin; ++ci)
+      for (int y = 0; y < in.h; ++y)
+        std::memcpy(padded.data() + ci * pplane + static_cast<size_t>(y + p.pad) * pw + p.pad,
+                    in.at(n, ci) + static_cast<size_t>(y) * in.w, sizeof(float) * in.w);
+    gemm(a, padded.data(), koff.data(), flat, result.data(), flat, p.act == Act::Relu);
+    for (int co = 0; co < p.cout; ++co)
+      for (int y = 0; y < out.h; ++y)
+        std::memcpy(out.at(n, co) + static_cast<size_t>(y) * out.w,
+                    result.data() + static_cast<size_t>(co) * flat + y * pw, sizeof(float) * out.w);
+  }
+}
+
+// Any stride: im2col of a band of output pixels into a K × band buffer, then the same GEMM.
+void conv2d_im2col(const Tensor& in, const PackedA& a, const ConvParams& p, Tensor& out) {
+  const int k = p.kernel, kk = k * k, kdim = p.cin * kk;
+  const int pixels = out.h * out.w;
+  const int band = std::min(detail::round_up(pixels, kNR), std::max(kNR, (65536 / kdim) / kNR * kNR));
+  std::vector<float>& col = scratch(0, static_cast<size_t>(kdim) * band);
+  std::vector<int> koff(kdim), iy0(band), ix0(band);
+  for (int r = 0; r < kdim; ++r) koff[r] = r * band;
+  for (int n = 0; n < in.n; ++n)
+    for (int j0 = 0; j0 < pixels; j0 += band) {
+      const int len = std::min(band, pixels - j0);
+      for (int j = 0; j < band; ++j) {
+        iy0[j] = (j0 + j) / out.w * p.stride - p.pad;
+        ix0[j] = (j0 + j) % out.w * p.stride - p.pad;
+      }
+      for (int ci = 0; ci < p.cin; ++ci) {
+        const float* src = in.at(n, ci);
+        for (int ky = 0; ky < k; ++ky)
+          for (int kx = 0; kx < k; ++kx) {
+            float* dst = col.data() + static_cast<size_t>(ci * kk + ky * k + kx) * band;
+            for (int j = 0; j < band; ++j) {
+              const int iy = iy0[j] + ky, ix = ix0[j] + kx;
+              const bool inside = j < len && iy >= 0 && iy < in.h && ix >= 0 && ix < in.w;
+              dst[j] = inside ? src[static_cast<size_t>(iy) * in.w + ix] : 0.0f;
+            }
+          }
+      }
+      gemm(a, col.data(), koff.data(), len, out.at(n, 0) + j0, out.plane(), p.act == Act::Relu);
+    }
+}
+
+}  // namespace
+
 void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out) {
-  conv2d_reference(in, weight, bias, p, out);
+  const int oh = conv_out_size(in.h, p), ow = conv_out_size(in.w, p);
+  if (oh < 1 || ow < 1 || in.n < 1) return conv2d_reference(in, weight, bias, p, out);
+  out = Tensor(in.n, p.cout, oh, ow);
+  if (detail::winograd_suits(p)) {
+    detail::conv2d_winograd(in, weight, bias, p, out);
+  } else {
+    const int kdim = p.cin * p.kernel * p.kernel;
+    PackedA a;
+    detail::pack_a(weight, p.cout, kdim, kdim, 1, bias, a);
+    if (p.stride == 1)
+      conv2d_stride1(in, a, p, out);
+    else
+      conv2d_im2col(in, a, p, out);
+  }
+  if (p.act == Act::Sigmoid) activate(out.data.data(), out.size(), p.act);
 }
 
 }  // namespace dae::ops

@@ -1,5 +1,9 @@
-// 2-D transposed convolution (the gradient of a strided convolution): reference and entry point.
+// 2-D transposed convolution (the gradient of a strided convolution): reference and fast path.
+#include <algorithm>
+#include <cstring>
+
 #include "dae/ops.h"
+#include "gemm.h"
 
 namespace dae::ops {
 
@@ -36,8 +40,52 @@ void conv_transpose2d_reference(const Tensor& in, const float* weight, const flo
   activate_reference(out.data.data(), out.size(), p.act);
 }
 
+// GEMM + col2im: cols[(co, ky, kx)][pixel] = Σ_ci weight[ci][co][ky][kx] · in[ci][pixel] is one
+// SIMD product over a band of whole input rows, then each column is added into the output pixel
+// it lands on. The scatter costs 1/cin of the product.
 void conv_transpose2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out) {
-  conv_transpose2d_reference(in, weight, bias, p, out);
+  const int oh = conv_transpose_out_size(in.h, p), ow = conv_transpose_out_size(in.w, p), k = p.kernel;
+  if (oh < 1 || ow < 1 || in.n < 1) return conv_transpose2d_reference(in, weight, bias, p, out);
+  const int kk = k * k, rows = p.cout * kk;
+  const size_t plane = in.plane();
+  detail::PackedA a;
+  detail::pack_a(weight, rows, p.cin, 1, rows, nullptr, a);
+  out = Tensor(in.n, p.cout, oh, ow);
+  const int band_rows = std::clamp(16384 / std::max(rows, 1) / in.w, 1, in.h);
+  const int band = band_rows * in.w;
+  // A copy of the image with slack, because the product reads whole tiles past the last pixel.
+  std::vector<float>& src = detail::scratch(0, p.cin * plane + detail::kNR);
+  std::vector<float>& cols = detail::scratch(1, static_cast<size_t>(rows) * band);
+  std::vector<int> koff(p.cin);
+  for (int ci = 0; ci < p.cin; ++ci) koff[ci] = static_cast<int>(ci * plane);
+  for (int n = 0; n < in.n; ++n) {
+    std::memcpy(src.data(), in.at(n, 0), sizeof(float) * p.cin * plane);
+    for (int co = 0; co < p.cout; ++co) std::fill_n(out.at(n, co), out.plane(), bias ? bias[co] : 0.0f);
+    for (int y0 = 0; y0 < in.h; y0 += band_rows) {
+      const int y1 = std::min(in.h, y0 + band_rows);
+      detail::gemm(a, src.data() + static_cast<size_t>(y0) * in.w, koff.data(), (y1 - y0) * in.w, cols.data(), band,
+                   false);
+      for (int co = 0; co < p.cout; ++co) {
+        float* dst = out.at(n, co);
+        for (int ky = 0; ky < k; ++ky)
+          for (int kx = 0; kx < k; ++kx) {
+            const float* col = cols.data() + static_cast<size_t>((co * k + ky) * k + kx) * band;
+            // Input columns whose output column ox = x·s − pad + kx lies inside [0, ow).
+            const int x_lo = std::max(0, (p.pad - kx + p.stride - 1) / p.stride);
+            const int last = ow - 1 + p.pad - kx;
+            const int x_hi = last < 0 ? 0 : std::min(in.w, last / p.stride + 1);
+            for (int y = y0; y < y1; ++y) {
+              const int oy = y * p.stride - p.pad + ky;
+              if (oy < 0 || oy >= oh) continue;
+              const ptrdiff_t row = static_cast<ptrdiff_t>(oy) * ow - p.pad + kx;
+              const float* crow = col + static_cast<size_t>(y - y0) * in.w;
+              for (int x = x_lo; x < x_hi; ++x) dst[row + x * p.stride] += crow[x];
+            }
+          }
+      }
+    }
+  }
+  activate(out.data.data(), out.size(), p.act);
 }
 
 }  // namespace dae::ops

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "dae/ops.h"
+#include "dae/simd.h"
 
 namespace dae::ops {
 
@@ -14,8 +15,13 @@ void activate_reference(float* x, size_t n, Act act) {
     for (size_t i = 0; i < n; ++i) x[i] = 1.0f / (1.0f + std::exp(-x[i]));
 }
 
+// ReLU is vectorised; sigmoid stays scalar because only single-channel output layers use it.
 void activate(float* x, size_t n, Act act) {
-  activate_reference(x, n, act);
+  if (act != Act::Relu) return activate_reference(x, n, act);
+  using namespace simd;
+  size_t i = 0;
+  for (; i + kWidth <= n; i += kWidth) store(x + i, max(load(x + i), zero()));
+  for (; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 void concat_channels(const Tensor& a, const Tensor& b, Tensor& out) {

@@ -1,0 +1,172 @@
+// The engine's one SIMD vocabulary: a float vector type and the few operations the kernels use,
+// mapped to WebAssembly SIMD128, AVX2+FMA, SSE2 or plain scalar code at compile time.
+//
+// Kernels written with it have a full-vector loop over `kWidth` floats and a scalar leftovers loop.
+// Only engine sources include this header (it depends on the target flags of the file including it).
+#pragma once
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace dae::simd {
+
+#if defined(__wasm_simd128__)
+
+inline constexpr int kWidth = 4;
+inline constexpr const char* kName = "wasm-simd128";
+using Vec = v128_t;
+inline Vec zero() {
+  return wasm_f32x4_splat(0.0f);
+}
+inline Vec set1(float x) {
+  return wasm_f32x4_splat(x);
+}
+inline Vec load(const float* p) {
+  return wasm_v128_load(p);
+}
+inline void store(float* p, Vec v) {
+  wasm_v128_store(p, v);
+}
+inline Vec add(Vec a, Vec b) {
+  return wasm_f32x4_add(a, b);
+}
+inline Vec sub(Vec a, Vec b) {
+  return wasm_f32x4_sub(a, b);
+}
+inline Vec mul(Vec a, Vec b) {
+  return wasm_f32x4_mul(a, b);
+}
+// No fused multiply-add in baseline SIMD128 (relaxed SIMD is not usable with this toolchain).
+inline Vec fmadd(Vec a, Vec b, Vec c) {
+  return wasm_f32x4_add(wasm_f32x4_mul(a, b), c);
+}
+// pmax is `a < b ? b : a`, one x86 instruction, unlike the NaN-propagating f32x4.max.
+inline Vec max(Vec a, Vec b) {
+  return wasm_f32x4_pmax(a, b);
+}
+// [max(lo0, lo1), max(lo2, lo3), max(hi0, hi1), max(hi2, hi3)]: neighbouring pairs of lo:hi.
+inline Vec pairwise_max(Vec lo, Vec hi) {
+  return max(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
+}
+
+#elif defined(__AVX2__) && defined(__FMA__)
+
+inline constexpr int kWidth = 8;
+inline constexpr const char* kName = "avx2-fma";
+using Vec = __m256;
+inline Vec zero() {
+  return _mm256_setzero_ps();
+}
+inline Vec set1(float x) {
+  return _mm256_set1_ps(x);
+}
+inline Vec load(const float* p) {
+  return _mm256_loadu_ps(p);
+}
+inline void store(float* p, Vec v) {
+  _mm256_storeu_ps(p, v);
+}
+inline Vec add(Vec a, Vec b) {
+  return _mm256_add_ps(a, b);
+}
+inline Vec sub(Vec a, Vec b) {
+  return _mm256_sub_ps(a, b);
+}
+inline Vec mul(Vec a, Vec b) {
+  return _mm256_mul_ps(a, b);
+}
+inline Vec fmadd(Vec a, Vec b, Vec c) {
+  return _mm256_fmadd_ps(a, b, c);
+}
+inline Vec max(Vec a, Vec b) {
+  return _mm256_max_ps(a, b);
+}
+inline Vec pairwise_max(Vec lo, Vec hi) {
+  // Within each 128-bit lane: evens and odds of lo and hi; the max is then in 64-bit chunk order
+  // lo01 lo23 | hi01 hi23 | lo45 lo67 | hi45 hi67, which one cross-lane permute puts right.
+  const Vec even = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+  const Vec odd = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+  const __m256d m = _mm256_castps_pd(_mm256_max_ps(even, odd));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(m, _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+#elif defined(__SSE2__)
+
+inline constexpr int kWidth = 4;
+inline constexpr const char* kName = "sse2";
+using Vec = __m128;
+inline Vec zero() {
+  return _mm_setzero_ps();
+}
+inline Vec set1(float x) {
+  return _mm_set1_ps(x);
+}
+inline Vec load(const float* p) {
+  return _mm_loadu_ps(p);
+}
+inline void store(float* p, Vec v) {
+  _mm_storeu_ps(p, v);
+}
+inline Vec add(Vec a, Vec b) {
+  return _mm_add_ps(a, b);
+}
+inline Vec sub(Vec a, Vec b) {
+  return _mm_sub_ps(a, b);
+}
+inline Vec mul(Vec a, Vec b) {
+  return _mm_mul_ps(a, b);
+}
+inline Vec fmadd(Vec a, Vec b, Vec c) {
+  return _mm_add_ps(_mm_mul_ps(a, b), c);
+}
+inline Vec max(Vec a, Vec b) {
+  return _mm_max_ps(a, b);
+}
+inline Vec pairwise_max(Vec lo, Vec hi) {
+  return _mm_max_ps(_mm_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)), _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+#else
+
+inline constexpr int kWidth = 1;
+inline constexpr const char* kName = "scalar";
+using Vec = float;
+inline Vec zero() {
+  return 0.0f;
+}
+inline Vec set1(float x) {
+  return x;
+}
+inline Vec load(const float* p) {
+  return *p;
+}
+inline void store(float* p, Vec v) {
+  *p = v;
+}
+inline Vec add(Vec a, Vec b) {
+  return a + b;
+}
+inline Vec sub(Vec a, Vec b) {
+  return a - b;
+}
+inline Vec mul(Vec a, Vec b) {
+  return a * b;
+}
+inline Vec fmadd(Vec a, Vec b, Vec c) {
+  return a * b + c;
+}
+inline Vec max(Vec a, Vec b) {
+  return a < b ? b : a;
+}
+inline Vec pairwise_max(Vec lo, Vec hi) {
+  return max(lo, hi);
+}
+
+#endif
+
+}  // namespace dae::simd

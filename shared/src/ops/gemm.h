@@ -1,0 +1,43 @@
+// The register-blocked SIMD matrix product every convolution kernel is built on (engine-internal).
+//
+// C[M × N] = A[M × K] · B[K × N] (+ bias per row, optional ReLU). A is packed once per call into
+// blocks of kMR rows; B is never packed by the product itself: row k of B starts at `base + koff[k]`,
+// so a convolution can point rows straight into a zero-padded input image (implicit im2col) or into
+// a packed panel buffer.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "dae/simd.h"
+
+namespace dae::ops::detail {
+
+// Rows of A per micro-tile, and vectors of B per micro-tile row: 4 × 3 independent accumulators,
+// the number of multiply-add chains that reaches peak on both x86 and V8's WebAssembly code.
+inline constexpr int kMR = 4;
+inline constexpr int kNV = 3;
+inline constexpr int kNR = kNV * simd::kWidth;
+
+struct PackedA {
+  int m = 0, k = 0;
+  std::vector<float> data;  // ceil(m / kMR) blocks of k × kMR values, zero padded
+  std::vector<float> bias;  // ceil(m / kMR) × kMR values, zero padded
+};
+
+// Packs A with A[i][j] = a[i * row_stride + j * col_stride]; bias may be null.
+void pack_a(const float* a, int m, int k, size_t row_stride, size_t col_stride, const float* bias, PackedA& out);
+
+// C[i][j] = bias[i] + Σ_k A[i][k] · base[koff[k] + j] for i < M, j < n; ReLU when `relu`.
+// Reads B up to column round_up(n, kNR) - 1, so callers provide that much readable slack.
+void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c, size_t ldc, bool relu);
+
+// Rounds x up to a multiple of m.
+inline int round_up(int x, int m) {
+  return (x + m - 1) / m * m;
+}
+
+// A per-thread scratch vector that keeps its capacity between calls (no allocation per layer).
+std::vector<float>& scratch(int slot, size_t size);
+
+}  // namespace dae::ops::detail

@@ -1,0 +1,195 @@
+// Each fast operator against its scalar reference (seeded data, sizes around the vector width and
+// tile, odd channel counts), and whole models run with the fast kernels against the reference ones.
+#include "dae/ops.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "dae/engine.h"
+#include "test_util.h"
+
+namespace dae {
+namespace {
+
+Tensor random_tensor(int n, int c, int h, int w, uint64_t seed) {
+  Tensor t(n, c, h, w);
+  Rng rng(seed);
+  for (float& v : t.data) v = 2.0f * rng.uniform() - 1.0f;
+  return t;
+}
+
+std::vector<float> random_values(size_t count, uint64_t seed, float scale) {
+  std::vector<float> v(count);
+  Rng rng(seed);
+  for (float& x : v) x = scale * (2.0f * rng.uniform() - 1.0f);
+  return v;
+}
+
+// Fast and reference results agree to `tol` relative to the value or to `scale`, whichever is larger:
+// a convolution with K terms per output reorders sums whose rounding grows like sqrt(K).
+void expect_close(const Tensor& fast, const Tensor& ref, const std::string& what, float tol = 1e-5f,
+                  float scale = 1.0f) {
+  ASSERT_TRUE(fast.same_shape(ref)) << what << ": shape [" << fast.n << "," << fast.c << "," << fast.h << "," << fast.w
+                                    << "] vs [" << ref.n << "," << ref.c << "," << ref.h << "," << ref.w << "]";
+  ASSERT_EQ(fast.size(), ref.size()) << what;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const float bound = tol * std::max(scale, std::fabs(ref.data[i]));
+    if (!(std::fabs(fast.data[i] - ref.data[i]) <= bound)) {
+      ADD_FAILURE() << what << ": index " << i << " fast " << fast.data[i] << " reference " << ref.data[i];
+      return;
+    }
+  }
+}
+
+std::string describe(const ops::ConvParams& p, int h, int w) {
+  return "cin " + std::to_string(p.cin) + " cout " + std::to_string(p.cout) + " k " + std::to_string(p.kernel) + " s " +
+         std::to_string(p.stride) + " pad " + std::to_string(p.pad) + " opad " + std::to_string(p.output_pad) +
+         " act " + act_name(p.act) + " image " + std::to_string(h) + "x" + std::to_string(w);
+}
+
+const std::vector<int> kChannels = {1, 3, 13, 16, 17, 33};
+const std::vector<std::pair<int, int>> kSizes = {{1, 1}, {5, 7}, {28, 28}, {31, 33}};
+
+TEST(Ops, Conv2dMatchesReference) {
+  uint64_t seed = 10;
+  int cases = 0;
+  for (int cin : kChannels)
+    for (int cout : kChannels)
+      for (auto [h, w] : kSizes)
+        for (int k : {1, 3, 5})
+          for (int stride : {1, 2})
+            for (int pad : {0, 1}) {
+              if (pad >= k) continue;
+              // The big channel pairs only at one size each, to keep the suite quick under node.
+              if (cin * cout > 300 && (h != 28 || k != 3)) continue;
+              ops::ConvParams p{cin, cout, k, stride, pad, 0, Act(seed % 3)};
+              if (ops::conv_out_size(h, p) < 1 || ops::conv_out_size(w, p) < 1) continue;
+              const Tensor in = random_tensor(2, cin, h, w, ++seed);
+              const std::vector<float> weight = random_values(size_t(cout) * cin * k * k, ++seed, 0.5f);
+              const std::vector<float> bias = random_values(cout, ++seed, 0.5f);
+              Tensor fast, ref;
+              ops::conv2d(in, weight.data(), bias.data(), p, fast);
+              ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
+              expect_close(fast, ref, "conv2d " + describe(p, h, w), 1e-5f, std::sqrt(float(cin * k * k)));
+              ++cases;
+            }
+  EXPECT_GT(cases, 500);
+}
+
+TEST(Ops, Conv2dWithoutBias) {
+  ops::ConvParams p{16, 17, 3, 1, 1, 0, Act::Relu};
+  const Tensor in = random_tensor(1, 16, 12, 9, 1);
+  const std::vector<float> weight = random_values(17 * 16 * 9, 2, 0.3f);
+  Tensor fast, ref;
+  ops::conv2d(in, weight.data(), nullptr, p, fast);
+  ops::conv2d_reference(in, weight.data(), nullptr, p, ref);
+  expect_close(fast, ref, "conv2d without bias");
+}
+
+TEST(Ops, Conv2dLargeSumsStayWithinRelativeTolerance) {
+  // 64 input channels × 9 taps per output: the order of summation differs, the value must not.
+  ops::ConvParams p{64, 32, 3, 1, 1, 0, Act::None};
+  const Tensor in = random_tensor(1, 64, 40, 37, 3);
+  const std::vector<float> weight = random_values(32 * 64 * 9, 4, 1.0f);
+  const std::vector<float> bias = random_values(32, 5, 1.0f);
+  Tensor fast, ref;
+  ops::conv2d(in, weight.data(), bias.data(), p, fast);
+  ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
+  expect_close(fast, ref, "conv2d 64->32", 1e-5f, 24.0f);
+}
+
+TEST(Ops, ConvTranspose2dMatchesReference) {
+  uint64_t seed = 1000;
+  int cases = 0;
+  for (int cin : kChannels)
+    for (int cout : kChannels)
+      for (auto [h, w] : kSizes)
+        for (int k : {1, 3, 5})
+          for (int stride : {1, 2})
+            for (int pad : {0, 1})
+              for (int opad : {0, 1}) {
+                if (pad >= k || opad >= stride) continue;
+                if (cin * cout > 300 && (h != 28 || k != 3)) continue;
+                ops::ConvParams p{cin, cout, k, stride, pad, opad, Act(seed % 3)};
+                if (ops::conv_transpose_out_size(h, p) < 1 || ops::conv_transpose_out_size(w, p) < 1) continue;
+                const Tensor in = random_tensor(2, cin, h, w, ++seed);
+                const std::vector<float> weight = random_values(size_t(cout) * cin * k * k, ++seed, 0.5f);
+                const std::vector<float> bias = random_values(cout, ++seed, 0.5f);
+                Tensor fast, ref;
+                ops::conv_transpose2d(in, weight.data(), bias.data(), p, fast);
+                ops::conv_transpose2d_reference(in, weight.data(), bias.data(), p, ref);
+                expect_close(fast, ref, "conv_transpose2d " + describe(p, h, w), 1e-5f, std::sqrt(float(cin * k * k)));
+                ++cases;
+              }
+  EXPECT_GT(cases, 500);
+}
+
+TEST(Ops, MaxPoolMatchesReference) {
+  uint64_t seed = 2000;
+  for (int c : kChannels)
+    for (auto [h, w] : std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {5, 7}, {16, 16}, {28, 28}, {31, 33}, {9, 70}})
+      for (int k : {1, 2, 3}) {
+        if (h < k || w < k) continue;
+        const Tensor in = random_tensor(2, c, h, w, ++seed);
+        Tensor fast, ref;
+        ops::maxpool2d(in, k, fast);
+        ops::maxpool2d_reference(in, k, ref);
+        expect_close(fast, ref, "maxpool k " + std::to_string(k) + " " + std::to_string(h) + "x" + std::to_string(w),
+                     0.0f);
+      }
+}
+
+TEST(Ops, UpsampleMatchesReference) {
+  uint64_t seed = 3000;
+  for (int c : kChannels)
+    for (auto [h, w] : kSizes)
+      for (int s : {1, 2, 3}) {
+        const Tensor in = random_tensor(2, c, h, w, ++seed);
+        Tensor fast, ref;
+        ops::upsample_nearest(in, s, fast);
+        ops::upsample_nearest_reference(in, s, ref);
+        expect_close(fast, ref, "upsample s " + std::to_string(s), 0.0f);
+      }
+}
+
+TEST(Ops, ActivationsMatchReference) {
+  for (size_t n :
+       {size_t(0), size_t(1), size_t(3), size_t(4), size_t(7), size_t(8), size_t(9), size_t(17), size_t(1000)})
+    for (Act act : {Act::None, Act::Relu, Act::Sigmoid}) {
+      Tensor a(1, 1, 1, static_cast<int>(n));
+      a.data = random_values(n, n + 7, 4.0f);
+      Tensor b = a;
+      ops::activate(a.data.data(), n, act);
+      ops::activate_reference(b.data.data(), n, act);
+      expect_close(a, b, std::string("activate ") + act_name(act) + " n " + std::to_string(n), 1e-6f);
+    }
+}
+
+TEST(Ops, ModelsMatchReferenceKernels) {
+  for (const std::string& name : builtin_arch_names()) {
+    const Arch arch = builtin_arch(name).value();
+    std::map<std::string, std::vector<float>> weights;
+    for (const testing::RawTensor& t : testing::random_weights(arch, 42)) weights[t.name] = t.values;
+    Result<Model> model = Model::from_weights(arch, weights);
+    ASSERT_TRUE(model.ok()) << model.error();
+    for (auto [n, h, w] :
+         {std::tuple{1, 28, 28}, std::tuple{3, 28, 28}, std::tuple{1, 20, 36}, std::tuple{3, 20, 36}}) {
+      Tensor in(n, 1, h, w);
+      Rng rng(h * 100 + w + n);
+      for (float& v : in.data) v = rng.uniform();
+      Result<Tensor> fast = model->forward(in);
+      Result<Tensor> ref = model->forward(in, RunOptions{/*reference=*/true});
+      ASSERT_TRUE(fast.ok()) << fast.error();
+      ASSERT_TRUE(ref.ok()) << ref.error();
+      expect_close(*fast, *ref, name + " " + std::to_string(n) + "x" + std::to_string(h) + "x" + std::to_string(w),
+                   1e-4f);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dae
