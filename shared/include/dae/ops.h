@@ -39,6 +39,9 @@ void concat_channels(const Tensor& a, const Tensor& b, Tensor& out);
 void add(const Tensor& a, const Tensor& b, Tensor& out);
 void sub(const Tensor& a, const Tensor& b, Tensor& out);
 
+// The instruction set the fast kernels were compiled for: "avx2-fma", "sse2", "wasm-simd128" or "scalar".
+const char* kernel_isa();
+
 void activate_reference(float* x, size_t n, Act act);
 void activate(float* x, size_t n, Act act);
 

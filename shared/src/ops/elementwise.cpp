@@ -15,6 +15,10 @@ void activate_reference(float* x, size_t n, Act act) {
     for (size_t i = 0; i < n; ++i) x[i] = 1.0f / (1.0f + std::exp(-x[i]));
 }
 
+const char* kernel_isa() {
+  return simd::kName;
+}
+
 // ReLU is vectorised; sigmoid stays scalar because only single-channel output layers use it.
 void activate(float* x, size_t n, Act act) {
   if (act != Act::Relu) return activate_reference(x, n, act);

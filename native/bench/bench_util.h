@@ -1,0 +1,65 @@
+// Timing and model helpers shared by the native benchmark programs.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dae/engine.h"
+#include "dae/noise.h"
+
+namespace dae::bench {
+
+// Median seconds per call of `fn`: repeats blocks of calls until about `budget_s` has passed.
+inline double median_seconds(const std::function<void()>& fn, double budget_s = 1.0, int min_runs = 5) {
+  using clock = std::chrono::steady_clock;
+  fn();  // warm-up: scratch buffers, caches
+  std::vector<double> runs;
+  const auto start = clock::now();
+  while (static_cast<int>(runs.size()) < min_runs ||
+         std::chrono::duration<double>(clock::now() - start).count() < budget_s) {
+    const auto t0 = clock::now();
+    fn();
+    runs.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+    if (runs.size() >= 2000) break;
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs[runs.size() / 2];
+}
+
+// A model file if it exists, otherwise the built-in architecture with seeded random weights.
+inline Result<Model> load_or_random(const std::string& path, const std::string& arch_name, std::string& source) {
+  if (!path.empty()) {
+    Result<Model> m = Model::from_file(path);
+    if (m.ok()) {
+      source = path;
+      return m;
+    }
+  }
+  Result<Arch> arch = builtin_arch(arch_name);
+  if (!arch.ok()) return arch.status();
+  std::map<std::string, std::vector<float>> weights;
+  Rng rng(7);
+  for (const ParamSpec& p : param_specs(*arch)) {
+    size_t count = 1;
+    for (int64_t d : p.shape) count *= static_cast<size_t>(d);
+    const float scale = p.shape.size() == 4 ? 1.0f / float(p.shape[1] * p.shape[2] * p.shape[3]) : 0.01f;
+    std::vector<float>& w = weights[p.name];
+    for (size_t i = 0; i < count; ++i) w.push_back(scale * (2.0f * rng.uniform() - 1.0f));
+  }
+  source = "random weights";
+  return Model::from_weights(*arch, std::move(weights));
+}
+
+inline Tensor random_images(int n, int c, int h, int w, uint64_t seed) {
+  Tensor t(n, c, h, w);
+  Rng rng(seed);
+  for (float& v : t.data) v = rng.uniform();
+  return t;
+}
+
+}  // namespace dae::bench
