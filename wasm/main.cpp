@@ -1,0 +1,178 @@
+// The browser app's entry point: GLFW + WebGL2 + Dear ImGui set up as in ImGui's example_glfw_opengl3, then one
+// frame per browser animation frame.
+#include <GLFW/glfw3.h>
+#include <stdio.h>
+
+#include "app_state.h"
+#include "bindings.h"
+#include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#include <emscripten/html5.h>
+#endif
+
+struct FrameContext {
+  GLFWwindow* window = nullptr;
+  AppState* state = nullptr;
+  float font_scale = 0;  // device pixel ratio the font atlas was built for
+  int frames = 0;
+};
+
+#ifdef __EMSCRIPTEN__
+// Tells the page the runtime is up, so it can hand over the model, manifest and samples it fetched meanwhile.
+EM_JS(void, js_app_started, (), { window.daeHost.started(); });
+EM_JS(void, js_first_frame, (), { window.daeHost.firstFrame(); });
+#endif
+
+static void glfw_error_callback(int error, const char* description) {
+  fprintf(stderr, "GLFW error %d: %s\n", error, description);
+}
+
+// Everything is laid out in canvas pixels (that is what emscripten's GLFW reports the mouse in), so a high-DPI
+// screen gets a font and style scaled by the device pixel ratio instead of a framebuffer scale.
+static void fit_to_canvas(FrameContext& ctx) {
+  ImGuiIO& io = ImGui::GetIO();
+  int w = 1280, h = 720;
+  float dpr = 1.0f;
+#ifdef __EMSCRIPTEN__
+  emscripten_get_canvas_element_size("#canvas", &w, &h);
+  dpr = static_cast<float>(emscripten_get_device_pixel_ratio());
+#endif
+  ctx.state->dpr = dpr;
+  ctx.state->narrow = w / dpr < 720.0f;
+  io.DisplaySize = ImVec2(static_cast<float>(w), static_cast<float>(h));
+  io.DisplayFramebufferScale = ImVec2(1, 1);
+  if (ctx.font_scale == dpr) return;
+  ctx.font_scale = dpr;
+  io.Fonts->Clear();
+  ImFontConfig font;
+  font.SizePixels = 13.0f * (dpr < 1.5f ? 1.0f : static_cast<float>(static_cast<int>(dpr + 0.5f)));
+  io.Fonts->AddFontDefault(&font);
+  ImGui_ImplOpenGL3_DestroyFontsTexture();
+  ImGui_ImplOpenGL3_CreateFontsTexture();
+  ImGuiStyle style;
+  ImGui::StyleColorsDark(&style);
+  style.FrameRounding = 3.0f;
+  style.WindowRounding = 4.0f;
+  style.ScaleAllSizes(dpr);
+  ImGui::GetStyle() = style;
+}
+
+static void apply_pointer_input() {
+  // Touch and pen strokes come from pointer events (see bindings.cpp); mouse input stays with GLFW.
+  const PointerInput& p = pointer_input();
+  if (!p.active) return;
+  ImGuiIO& io = ImGui::GetIO();
+  io.MousePos = ImVec2(p.x, p.y);
+  io.MouseDown[0] = p.down;
+}
+
+static void layout(AppState& s) {
+  const ImGuiIO& io = ImGui::GetIO();
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(io.DisplaySize);
+  ImGui::Begin("##root", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                   ImGuiWindowFlags_NoSavedSettings);
+  const float status_h = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().ItemSpacing.y;
+  if (s.narrow) {
+    // Phone width: images on top, controls scroll below them.
+    ImGui::BeginChild("images", ImVec2(0, io.DisplaySize.y * 0.5f));
+    panel_images(s);
+    ImGui::EndChild();
+    ImGui::BeginChild("controls", ImVec2(0, -status_h), true);
+    panel_controls(s);
+    ImGui::EndChild();
+  } else {
+    ImGui::BeginChild("controls", ImVec2(340.0f * s.dpr, -status_h), true);
+    panel_controls(s);
+    ImGui::EndChild();
+    ImGui::SameLine();
+    ImGui::BeginChild("images", ImVec2(0, -status_h));
+    panel_images(s);
+    ImGui::EndChild();
+  }
+  panel_status(s);
+  ImGui::End();
+  panel_model_card(s);
+  panel_help(s);
+}
+
+static void frame(void* arg) {
+  FrameContext& ctx = *static_cast<FrameContext*>(arg);
+  AppState& s = *ctx.state;
+  glfwPollEvents();
+
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  fit_to_canvas(ctx);
+  apply_pointer_input();
+  ImGuiIO& io = ImGui::GetIO();
+  // A frozen or coarse clock can report zero elapsed time, which ImGui rejects.
+  if (io.DeltaTime <= 0.0f) io.DeltaTime = 1.0f / 1000.0f;
+  ImGui::NewFrame();
+
+  update_pipeline(s, glfwGetTime() * 1000.0);
+  handle_shortcuts(s);
+  s.fps = io.Framerate;
+  layout(s);
+  pointer_frame_done();
+
+  ImGui::Render();
+  glViewport(0, 0, static_cast<int>(io.DisplaySize.x), static_cast<int>(io.DisplaySize.y));
+  glClearColor(0.08f, 0.09f, 0.10f, 1.0f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  glfwSwapBuffers(ctx.window);
+#ifdef __EMSCRIPTEN__
+  if (++ctx.frames == 2) js_first_frame();
+#endif
+}
+
+int main(int, char**) {
+  glfwSetErrorCallback(glfw_error_callback);
+  if (!glfwInit()) return 1;
+
+  // WebGL2 is OpenGL ES 3.0 with GLSL ES 3.00.
+  const char* glsl_version = "#version 300 es";
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+  glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
+
+  GLFWwindow* window = glfwCreateWindow(1280, 720, "Denoising autoencoder", nullptr, nullptr);
+  if (window == nullptr) return 1;
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(1);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;  // the layout is computed each frame; nothing to persist
+  ImGui::StyleColorsDark();
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init(glsl_version);
+
+  // Outlives main(): emscripten unwinds main's stack when the browser loop takes over.
+  static AppState state;
+  static FrameContext ctx;
+  ctx.window = window;
+  ctx.state = &state;
+  bind_app_state(&state);
+  clear_image(state, 28, 28);
+  state.undo.clear();
+
+#ifdef __EMSCRIPTEN__
+  js_app_started();
+  emscripten_set_main_loop_arg(frame, &ctx, 0, true);
+#else
+  while (!glfwWindowShouldClose(window)) frame(&ctx);
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+#endif
+  return 0;
+}

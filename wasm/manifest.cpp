@@ -1,0 +1,77 @@
+// Reads models/models.json leniently: required fields are checked, anything else is kept only if it can be shown.
+#include "manifest.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+
+const ModelInfo* Manifest::find(std::string_view name) const {
+  for (const ModelInfo& m : models)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+static std::string format_value(const json& v) {
+  char buf[64];
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number()) {
+    std::snprintf(buf, sizeof buf, "%.4g", v.get<double>());
+    return buf;
+  }
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  return v.dump();
+}
+
+// Nested quality tables ({"gaussian": {"psnr": 27.1}}) become "gaussian / psnr" rows.
+static void flatten(const json& v, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it)
+      flatten(it.value(), prefix.empty() ? it.key() : prefix + " / " + it.key(), out);
+  } else if (!v.is_array()) {
+    out.emplace_back(prefix, format_value(v));
+  }
+}
+
+static void find_curves(const json& v, const std::string& key,
+                        std::vector<std::pair<std::string, std::vector<float>>>& out) {
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) find_curves(it.value(), it.key(), out);
+  } else if (v.is_array() && v.size() >= 2 && key.find("loss") != std::string::npos) {
+    std::vector<float> values;
+    for (const json& x : v)
+      if (x.is_number()) values.push_back(x.get<float>());
+    if (values.size() == v.size()) out.emplace_back(key, std::move(values));
+  }
+}
+
+dae::Result<Manifest> parse_manifest(std::string_view text) {
+  json doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return dae::Status::Error("models.json is not a JSON object");
+  if (!doc.contains("models") || !doc["models"].is_array())
+    return dae::Status::Error("models.json has no \"models\" list");
+  Manifest m;
+  if (doc.contains("default") && doc["default"].is_string()) m.default_name = doc["default"].get<std::string>();
+  for (const json& e : doc["models"]) {
+    if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("file") ||
+        !e["file"].is_string())
+      return dae::Status::Error("models.json: every model needs string \"name\" and \"file\"");
+    ModelInfo info;
+    info.name = e["name"].get<std::string>();
+    info.file = e["file"].get<std::string>();
+    if (e.contains("onnx") && e["onnx"].is_string()) info.onnx = e["onnx"].get<std::string>();
+    if (e.contains("train_command") && e["train_command"].is_string())
+      info.train_command = e["train_command"].get<std::string>();
+    if (e.contains("description") && e["description"].is_string())
+      info.description = e["description"].get<std::string>();
+    if (e.contains("params") && e["params"].is_number()) info.params = e["params"].get<int64_t>();
+    if (e.contains("bytes") && e["bytes"].is_number()) info.bytes = e["bytes"].get<int64_t>();
+    if (e.contains("quality")) flatten(e["quality"], "", info.quality);
+    find_curves(e, "", info.curves);
+    m.models.push_back(std::move(info));
+  }
+  if (m.models.empty()) return dae::Status::Error("models.json lists no models");
+  if (m.default_name.empty() || !m.find(m.default_name)) m.default_name = m.models.front().name;
+  return m;
+}

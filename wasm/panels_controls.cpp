@@ -1,0 +1,151 @@
+// The controls column: image tools and upload, noise, samples gallery, model and backend, views.
+#include <algorithm>
+#include <cstdio>
+
+#include "app_state.h"
+#include "imgui.h"
+
+static ImTextureID tex_id(unsigned t) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(t));
+}
+
+static void section_image(AppState& s) {
+  if (!ImGui::CollapsingHeader("Image", ImGuiTreeNodeFlags_DefaultOpen)) return;
+  int tool = static_cast<int>(s.tool);
+  ImGui::RadioButton("Pen (P)", &tool, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("Eraser (E)", &tool, 1);
+  ImGui::SameLine();
+  ImGui::RadioButton("Noise brush (N)", &tool, 2);
+  s.tool = static_cast<Tool>(tool);
+  ImGui::SliderFloat("Brush ([ ])", &s.brush_radius, 0.5f, 6.0f, "%.1f px");
+  if (ImGui::Button("Clear (C)")) clear_image(s, 28, 28);
+  ImGui::SameLine();
+  ImGui::BeginDisabled(s.undo.empty());
+  if (ImGui::Button("Undo (Ctrl+Z)")) pop_undo(s);
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button("Save PNG (S)")) host_save_png(s.denoised, "denoised.png");
+
+  if (ImGui::Button("Upload image... (O)")) host_open_file();
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Or drop an image on the page, or paste one (Ctrl+V)");
+  int mode = static_cast<int>(s.upload_mode);
+  ImGui::RadioButton("As Fashion-MNIST 28x28", &mode, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("Full resolution", &mode, 1);
+  s.upload_mode = static_cast<UploadMode>(mode);
+  ImGui::TextDisabled("Full resolution keeps up to 1024 px a side.");
+  ImGui::TextWrapped("Showing: %s (%dx%d)", s.image_source.c_str(), s.clean.w, s.clean.h);
+}
+
+static void section_noise(AppState& s) {
+  if (!ImGui::CollapsingHeader("Noise", ImGuiTreeNodeFlags_DefaultOpen)) return;
+  int kind = static_cast<int>(s.noise.kind);
+  const char* kinds[] = {"gaussian", "salt-pepper", "speckle", "poisson"};
+  if (ImGui::Combo("Type", &kind, kinds, 4)) {
+    s.noise.kind = static_cast<dae::NoiseKind>(kind);
+    s.need_noise = true;
+  }
+  const bool is_probability = s.noise.kind == dae::NoiseKind::SaltPepper;
+  if (ImGui::SliderFloat(is_probability ? "Probability" : "Strength (sigma)", &s.noise.amount, 0.0f,
+                         is_probability ? 0.5f : 1.0f, "%.2f"))
+    s.need_noise = true;
+  int seed = static_cast<int>(s.seed);
+  if (ImGui::InputInt("Seed", &seed)) {
+    s.seed = static_cast<uint32_t>(std::max(1, seed));
+    s.need_noise = true;
+  }
+  if (ImGui::Button("Re-roll (R)")) reroll_noise(s);
+  ImGui::SameLine();
+  if (ImGui::Checkbox("Everywhere", &s.noise_everywhere)) s.need_noise = true;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Off: noise only where the noise brush painted");
+}
+
+static void section_samples(AppState& s) {
+  if (!ImGui::CollapsingHeader("Fashion-MNIST samples")) return;
+  if (s.samples.empty()) {
+    ImGui::TextDisabled("loading...");
+    return;
+  }
+  const float cell = std::max(18.0f * s.dpr, (ImGui::GetContentRegionAvail().x - 9 * 2 * s.dpr) / 10.0f);
+  const int count = static_cast<int>(s.samples.size());
+  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(2 * s.dpr, 2 * s.dpr));
+  for (int i = 0; i < count; ++i) {
+    const float u0 = (i % 10) / 10.0f, v0 = static_cast<float>(i / 10) / ((count + 9) / 10);
+    const float du = 0.1f, dv = 1.0f / ((count + 9) / 10);
+    ImGui::PushID(i);
+    ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(0, 0));
+    if (ImGui::ImageButton(tex_id(s.textures.samples), ImVec2(cell, cell), ImVec2(u0, v0), ImVec2(u0 + du, v0 + dv)))
+      set_clean_image(s, {28, 28, s.samples[i].px},
+                      std::string("sample ") + std::to_string(i) + " (" + kClassNames[s.samples[i].label] + ")");
+    ImGui::PopStyleVar();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kClassNames[s.samples[i].label]);
+    ImGui::PopID();
+    if (i % 10 != 9) ImGui::SameLine();
+  }
+  ImGui::PopStyleVar();
+}
+
+static void section_model(AppState& s) {
+  if (!ImGui::CollapsingHeader("Model and backend", ImGuiTreeNodeFlags_DefaultOpen)) return;
+  const std::string preview = s.model_loading.empty() ? s.model_name : s.model_loading + " (loading)";
+  if (ImGui::BeginCombo("Model", preview.c_str())) {
+    for (const ModelInfo& m : s.manifest.models)
+      if (ImGui::Selectable(m.name.c_str(), m.name == s.model_name)) host_request_model(m.name, m.file);
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Card")) s.show_model_card = !s.show_model_card;
+  int backend = static_cast<int>(s.backend);
+  ImGui::RadioButton("Engine (WASM SIMD)", &backend, 0);
+  ImGui::RadioButton("ONNX Runtime Web (WASM)", &backend, 1);
+  ImGui::BeginDisabled(!s.webgpu_available);
+  ImGui::RadioButton("ONNX Runtime Web (WebGPU)", &backend, 2);
+  ImGui::EndDisabled();
+  if (backend != static_cast<int>(s.backend)) {
+    s.backend = static_cast<Backend>(backend);
+    s.need_denoise = true;
+  }
+  if (ImGui::BeginTable("latency", 2, ImGuiTableFlags_BordersInnerV)) {
+    ImGui::TableNextColumn();
+    ImGui::Text("Engine %.2f ms", s.engine_ms);
+    ImGui::TableNextColumn();
+    if (s.ort_ms > 0)
+      ImGui::Text("ORT %.2f ms", s.ort_ms);
+    else
+      ImGui::TextDisabled("ORT not run yet");
+    ImGui::EndTable();
+  }
+  if (s.max_abs_diff >= 0) ImGui::Text("Max |engine - ORT|: %.2e", s.max_abs_diff);
+  if (!s.ort_status.empty()) ImGui::TextDisabled("ORT: %s", s.ort_status.c_str());
+}
+
+static void section_view(AppState& s) {
+  if (!ImGui::CollapsingHeader("View", ImGuiTreeNodeFlags_DefaultOpen)) return;
+  int view = static_cast<int>(s.view);
+  ImGui::TextUnformatted("Third pane:");
+  ImGui::RadioButton("Clean (1)", &view, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("Noisy (2)", &view, 1);
+  ImGui::RadioButton("Denoised (3)", &view, 2);
+  ImGui::SameLine();
+  ImGui::RadioButton("Difference (4)", &view, 3);
+  s.view = static_cast<View>(view);
+  ImGui::Checkbox("Split noisy | denoised (V)", &s.compare_split);
+  if (s.compare_split) ImGui::SliderFloat("Split", &s.split, 0.0f, 1.0f, "%.2f");
+  ImGui::SliderFloat("Zoom", &s.zoom, 1.0f, 32.0f, "%.1fx", ImGuiSliderFlags_Logarithmic);
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Reset (0)")) {
+    s.zoom = 1.0f;
+    s.pan_x = s.pan_y = 0.5f;
+  }
+  if (ImGui::Button("Help (H)")) s.show_help = !s.show_help;
+}
+
+void panel_controls(AppState& s) {
+  section_image(s);
+  section_noise(s);
+  section_model(s);
+  section_view(s);
+  section_samples(s);
+}

@@ -1,0 +1,138 @@
+// The status bar, the model card, the help window and the keyboard shortcuts it lists.
+#include <GLFW/glfw3.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "app_state.h"
+#include "imgui.h"
+
+void panel_status(AppState& s) {
+  ImGui::Separator();
+  ImGui::Text("%.0f FPS", s.fps);
+  ImGui::SameLine();
+  ImGui::TextDisabled("|");
+  ImGui::SameLine();
+  if (s.message.empty())
+    ImGui::TextDisabled("Draw on the clean image; the model removes the noise as you draw. H for help.");
+  else if (s.message_is_error)
+    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.35f, 1.0f), "%s", s.message.c_str());
+  else
+    ImGui::TextUnformatted(s.message.c_str());
+}
+
+static void text_row(const char* key, const char* value) {
+  ImGui::TableNextRow();
+  ImGui::TableNextColumn();
+  ImGui::TextUnformatted(key);
+  ImGui::TableNextColumn();
+  ImGui::TextWrapped("%s", value);
+}
+
+void panel_model_card(AppState& s) {
+  if (!s.show_model_card) return;
+  ImGui::SetNextWindowSize(ImVec2(460 * s.dpr, 420 * s.dpr), ImGuiCond_FirstUseEver);
+  if (!ImGui::Begin("Model card", &s.show_model_card)) {
+    ImGui::End();
+    return;
+  }
+  const ModelInfo* info = s.manifest.find(s.model_name);
+  if (!s.model) {
+    ImGui::TextDisabled("No model loaded.");
+  } else {
+    char buf[96];
+    if (ImGui::BeginTable("card", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+      text_row("name", s.model_name.c_str());
+      text_row("architecture", s.model->arch().name.c_str());
+      std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(s.model->param_count()));
+      text_row("parameters", buf);
+      std::snprintf(buf, sizeof buf, "%.1f MFLOP at 28x28", dae::flops(s.model->arch(), 28, 28) / 1e6);
+      text_row("compute", buf);
+      if (info) {
+        std::snprintf(buf, sizeof buf, "%.1f KiB", info->bytes / 1024.0);
+        text_row("file size", buf);
+        text_row("file", info->file.c_str());
+        if (!info->onnx.empty()) text_row("ONNX", info->onnx.c_str());
+        if (!info->description.empty()) text_row("about", info->description.c_str());
+        if (!info->train_command.empty()) text_row("trained with", info->train_command.c_str());
+        for (const auto& [k, v] : info->quality) text_row(k.c_str(), v.c_str());
+      }
+      ImGui::EndTable();
+    }
+    if (info)
+      for (const auto& [name, values] : info->curves) {
+        const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+        char overlay[96];
+        std::snprintf(overlay, sizeof overlay, "%s: %.4g -> %.4g", name.c_str(), values.front(), values.back());
+        ImGui::PlotLines("##curve", values.data(), static_cast<int>(values.size()), 0, overlay, *lo, *hi,
+                         ImVec2(-1, 90 * s.dpr));
+      }
+  }
+  ImGui::End();
+}
+
+static const char* const kShortcuts[][2] = {
+    {"P / E / N", "pen / eraser / noise brush"},
+    {"[ and ]", "smaller / larger brush"},
+    {"C", "clear the image"},
+    {"Ctrl+Z or U", "undo"},
+    {"R", "re-roll the noise"},
+    {"O", "open an image (or drop / paste one)"},
+    {"S", "save the denoised image as PNG"},
+    {"1 2 3 4", "third pane: clean / noisy / denoised / difference"},
+    {"V", "split view noisy | denoised (Shift+drag moves the split)"},
+    {"+ / - / 0", "zoom in / out / reset; wheel zooms, right-drag pans"},
+    {"B", "next backend"},
+    {"M", "model card"},
+    {"H or F1", "this help"},
+};
+
+void panel_help(AppState& s) {
+  if (!s.show_help) return;
+  ImGui::SetNextWindowSize(ImVec2(480 * s.dpr, 380 * s.dpr), ImGuiCond_FirstUseEver);
+  if (!ImGui::Begin("Help", &s.show_help)) {
+    ImGui::End();
+    return;
+  }
+  ImGui::TextWrapped(
+      "A denoising autoencoder trained on Fashion-MNIST. Draw on the clean image (or upload one, or pick a sample): "
+      "the app adds the chosen noise and the model removes it, live. PSNR and SSIM compare each image with the "
+      "clean one; higher is better.");
+  if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
+    for (const auto& row : kShortcuts) text_row(row[0], row[1]);
+    ImGui::EndTable();
+  }
+  ImGui::End();
+}
+
+void handle_shortcuts(AppState& s) {
+  const ImGuiIO& io = ImGui::GetIO();
+  if (io.WantTextInput) return;
+  auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
+  if (pressed(GLFW_KEY_P)) s.tool = Tool::Pen;
+  if (pressed(GLFW_KEY_E)) s.tool = Tool::Eraser;
+  if (pressed(GLFW_KEY_N)) s.tool = Tool::NoiseBrush;
+  if (pressed(GLFW_KEY_LEFT_BRACKET)) s.brush_radius = std::max(0.5f, s.brush_radius - 0.5f);
+  if (pressed(GLFW_KEY_RIGHT_BRACKET)) s.brush_radius = std::min(6.0f, s.brush_radius + 0.5f);
+  if (pressed(GLFW_KEY_C) && !io.KeyCtrl) clear_image(s, 28, 28);
+  if ((pressed(GLFW_KEY_Z) && io.KeyCtrl) || pressed(GLFW_KEY_U)) pop_undo(s);
+  if (pressed(GLFW_KEY_R)) reroll_noise(s);
+  if (pressed(GLFW_KEY_O)) host_open_file();
+  if (pressed(GLFW_KEY_S) && !io.KeyCtrl) host_save_png(s.denoised, "denoised.png");
+  for (int k = 0; k < 4; ++k)
+    if (pressed(GLFW_KEY_1 + k)) s.view = static_cast<View>(k);
+  if (pressed(GLFW_KEY_V)) s.compare_split = !s.compare_split;
+  if (pressed(GLFW_KEY_EQUAL) || pressed(GLFW_KEY_KP_ADD)) s.zoom = std::min(32.0f, s.zoom * 1.25f);
+  if (pressed(GLFW_KEY_MINUS) || pressed(GLFW_KEY_KP_SUBTRACT)) s.zoom = std::max(1.0f, s.zoom / 1.25f);
+  if (pressed(GLFW_KEY_0)) {
+    s.zoom = 1.0f;
+    s.pan_x = s.pan_y = 0.5f;
+  }
+  if (pressed(GLFW_KEY_B)) {
+    const int count = s.webgpu_available ? 3 : 2;
+    s.backend = static_cast<Backend>((static_cast<int>(s.backend) + 1) % count);
+    s.need_denoise = true;
+  }
+  if (pressed(GLFW_KEY_M)) s.show_model_card = !s.show_model_card;
+  if (pressed(GLFW_KEY_H) || pressed(GLFW_KEY_F1)) s.show_help = !s.show_help;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Assembles the static site: the page, the built app, the shipped models, the samples and ONNX Runtime Web's files,
+// so the site needs nothing from any other host and works from any sub-path (every URL in it is relative).
+// Usage: node web/build-site.mjs --app build/wasm/wasm --out build/site [--models web/models]
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const web = dirname(fileURLToPath(import.meta.url));
+const args = { app: 'build/wasm/wasm', out: 'build/site', models: join(web, 'models') };
+for (let i = 2; i < process.argv.length; i += 2) {
+  const key = process.argv[i].replace(/^--/, '');
+  if (!(key in args) || i + 1 >= process.argv.length) {
+    console.error('usage: node web/build-site.mjs --app build/wasm/wasm --out build/site [--models DIR]');
+    process.exit(2);
+  }
+  args[key] = process.argv[i + 1];
+}
+
+const PAGE_FILES = ['index.html', 'style.css', 'coi.js', 'image-input.js', 'ort-backend.js', 'app.js', 'sw.js'];
+const APP_FILES = ['dae_app.js', 'dae_app.wasm'];
+const ORT_DIST = join(web, 'node_modules', 'onnxruntime-web', 'dist');
+// The WASM build and the WebGPU build of ONNX Runtime Web with the WebAssembly each one loads.
+const ORT_FILES = ['ort.wasm.min.js', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm',
+  'ort.webgpu.min.js', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+
+function need(path, hint) {
+  if (!existsSync(path)) {
+    console.error(`missing ${path}: ${hint}`);
+    process.exit(1);
+  }
+}
+function copy(from, to) {
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(from, to);
+}
+function copyTree(from, to) {
+  for (const name of readdirSync(from)) {
+    const src = join(from, name);
+    if (statSync(src).isDirectory()) copyTree(src, join(to, name));
+    else copy(src, join(to, name));
+  }
+}
+
+for (const f of APP_FILES) need(join(args.app, f), 'build the app first (make wasm)');
+for (const f of ORT_FILES) need(join(ORT_DIST, f), 'install the npm packages first (cd web && npm ci)');
+need(join(args.models, 'models.json'), 'the trainer has not shipped a model yet (web/models/models.json)');
+
+rmSync(args.out, { recursive: true, force: true });
+for (const f of PAGE_FILES) copy(join(web, f), join(args.out, f));
+for (const f of APP_FILES) copy(join(args.app, f), join(args.out, f));
+for (const f of ORT_FILES) copy(join(ORT_DIST, f), join(args.out, 'ort', f));
+copyTree(args.models, join(args.out, 'models'));
+copyTree(join(web, 'samples'), join(args.out, 'samples'));
+if (existsSync(join(web, 'bench'))) copyTree(join(web, 'bench'), join(args.out, 'bench'));
+
+// The service worker caches the app shell and the default model at install, so the site works offline.
+const manifest = JSON.parse(readFileSync(join(args.models, 'models.json'), 'utf8'));
+const entry = manifest.models.find((m) => m.name === manifest.default) ?? manifest.models[0];
+const precache = ['./', ...PAGE_FILES, ...APP_FILES, 'models/models.json',
+  'models/' + entry.file.replace(/^models\//, ''), 'samples/fashion-mnist-test-100.bin'];
+for (const f of precache.slice(1)) need(join(args.out, f), 'listed for the offline cache but not in the site');
+writeFileSync(join(args.out, 'precache.json'), JSON.stringify(precache, null, 1) + '\n');
+
+let bytes = 0, files = 0;
+const walk = (d) => readdirSync(d).forEach((n) => {
+  const p = join(d, n);
+  if (statSync(p).isDirectory()) walk(p);
+  else { bytes += statSync(p).size; files++; }
+});
+walk(args.out);
+console.log(`site: ${relative(process.cwd(), args.out) || args.out} (${files} files, ${(bytes / 1048576).toFixed(1)} MB)`);

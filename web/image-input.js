@@ -1,0 +1,96 @@
+// Turns any image the browser can decode (file button, drag-and-drop, paste) into a grayscale Float32Array for
+// the app: either fitted into 28×28 the way Fashion-MNIST was made, or at full resolution up to a size limit.
+'use strict';
+
+window.daeImageInput = (() => {
+  const kMaxSide = 1024;              // full-resolution images larger than this are scaled down
+  const kMaxFileBytes = 64 << 20;     // refuse files larger than this before decoding
+  const kMaxDecodedPixels = 100e6;    // refuse absurd dimensions instead of exhausting memory
+  const kWorkSide = 256;              // working resolution for the 28×28 path (trimming)
+
+  function canvas2d(w, h) {
+    const c = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(w, h) : Object.assign(
+      document.createElement('canvas'), { width: w, height: h });
+    return [c, c.getContext('2d', { willReadFrequently: true })];
+  }
+
+  // Rec. 601 luma, as in the grayscale conversion Fashion-MNIST's images went through.
+  function luminance(rgba, count) {
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++)
+      out[i] = (0.299 * rgba[i * 4] + 0.587 * rgba[i * 4 + 1] + 0.114 * rgba[i * 4 + 2]) / 255;
+    return out;
+  }
+
+  function borderMean(px, w, h) {
+    let sum = 0, n = 0;
+    for (let x = 0; x < w; x++) { sum += px[x] + px[(h - 1) * w + x]; n += 2; }
+    for (let y = 0; y < h; y++) { sum += px[y * w] + px[y * w + w - 1]; n += 2; }
+    return sum / n;
+  }
+
+  // Draws the bitmap's region onto a w×h canvas over white, so transparent pixels read as background.
+  function render(bitmap, sx, sy, sw, sh, w, h, dx = 0, dy = 0, dw = w, dh = h) {
+    const [, ctx] = canvas2d(w, h);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, w, h);
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(bitmap, sx, sy, sw, sh, dx, dy, dw, dh);
+    return luminance(ctx.getImageData(0, 0, w, h).data, w * h);
+  }
+
+  // Fashion-MNIST: trim to the object, fit the longer side to 28 keeping the aspect ratio, centre, and show
+  // light-on-dark (the dataset negated its photos of products on white).
+  function asFashionMnist(bitmap) {
+    const scale = Math.min(1, kWorkSide / Math.max(bitmap.width, bitmap.height));
+    const ww = Math.max(1, Math.round(bitmap.width * scale)), wh = Math.max(1, Math.round(bitmap.height * scale));
+    const work = render(bitmap, 0, 0, bitmap.width, bitmap.height, ww, wh);
+    const background = borderMean(work, ww, wh);
+    const invert = background > 0.5;
+    let x0 = ww, y0 = wh, x1 = -1, y1 = -1;
+    for (let y = 0; y < wh; y++)
+      for (let x = 0; x < ww; x++)
+        if (Math.abs(work[y * ww + x] - background) > 0.1) {
+          x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+        }
+    if (x1 < 0) { x0 = 0; y0 = 0; x1 = ww - 1; y1 = wh - 1; }
+    const sx = x0 / scale, sy = y0 / scale, sw = (x1 - x0 + 1) / scale, sh = (y1 - y0 + 1) / scale;
+    const fit = 28 / Math.max(sw, sh);
+    const dw = Math.max(1, sw * fit), dh = Math.max(1, sh * fit);
+    const px = render(bitmap, sx, sy, sw, sh, 28, 28, (28 - dw) / 2, (28 - dh) / 2, dw, dh);
+    if (invert) for (let i = 0; i < px.length; i++) px[i] = 1 - px[i];
+    return { px, w: 28, h: 28, notes: invert ? ['inverted: light background'] : [] };
+  }
+
+  function fullResolution(bitmap) {
+    const scale = Math.min(1, kMaxSide / Math.max(bitmap.width, bitmap.height));
+    const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
+    const px = render(bitmap, 0, 0, bitmap.width, bitmap.height, w, h);
+    const notes = scale < 1 ? [`scaled down from ${bitmap.width}x${bitmap.height} to ${w}x${h} (limit ${kMaxSide} px)`] : [];
+    return { px, w, h, notes };
+  }
+
+  // Resolves with {px, w, h, notes, name}; rejects with an Error whose message can be shown to a person.
+  async function decode(blob, fullRes) {
+    const name = blob.name || 'pasted image';
+    if (blob.size === 0) throw new Error(`${name} is empty (0 bytes)`);
+    if (blob.size > kMaxFileBytes) throw new Error(`${name} is ${(blob.size / 1048576).toFixed(0)} MB; the limit is ${kMaxFileBytes >> 20} MB`);
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(blob);
+    } catch {
+      throw new Error(`${name} is not an image this browser can decode`);
+    }
+    try {
+      if (bitmap.width * bitmap.height > kMaxDecodedPixels)
+        throw new Error(`${name} is ${bitmap.width}x${bitmap.height}, too large to process`);
+      const result = fullRes ? fullResolution(bitmap) : asFashionMnist(bitmap);
+      return { ...result, name };
+    } finally {
+      bitmap.close();
+    }
+  }
+
+  return { decode, kMaxSide };
+})();
