@@ -1,0 +1,334 @@
+// The evaluation report: every model runs through the engine's dae::denoise (the code the browser runs), the
+// baselines through the engine's filters, and all metrics come from dae/metrics.h.
+#include "evaluate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "dae/engine.h"
+#include "dae/metrics.h"
+#include "dae/noise.h"
+#include "export_safetensors.h"
+#include "plot.h"
+
+namespace dae::trainer {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// Noise levels in the report, on the [0, 1] pixel scale.
+const float kSigmas[] = {0.1f, 0.2f, 0.3f, 0.5f};
+// The level for per-class numbers and the quality floors.
+constexpr float kMainSigma = 0.3f;
+// Candidate parameters for the classical baselines; the best per σ is reported.
+const float kBlurSigmas[] = {0.5f, 0.7f, 0.9f, 1.1f, 1.4f, 1.8f, 2.4f};
+const int kMedianRadii[] = {1, 2, 3};
+// Images per engine call.
+constexpr int kEngineBatch = 250;
+constexpr int kSide = 28, kPlane = kSide * kSide;
+
+struct Scores {
+  double mse = 0, psnr = 0, ssim = 0;
+  std::vector<double> class_psnr = std::vector<double>(10, 0.0);
+};
+
+std::string sigma_key(float s) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f", s);
+  return buf;
+}
+
+// Per-image metrics averaged over the set (PSNR is the mean of per-image PSNRs).
+Scores score(const std::vector<float>& out, const std::vector<float>& clean, const std::vector<int64_t>& labels) {
+  Scores s;
+  std::vector<int> per_class(10, 0);
+  const size_t n = labels.size();
+  for (size_t i = 0; i < n; ++i) {
+    const float* a = out.data() + i * kPlane;
+    const float* b = clean.data() + i * kPlane;
+    const double m = mse(a, b, kPlane), p = psnr_db(m);
+    s.mse += m, s.psnr += p, s.ssim += ssim(a, b, kSide, kSide);
+    s.class_psnr[labels[i]] += p;
+    ++per_class[labels[i]];
+  }
+  s.mse /= n, s.psnr /= n, s.ssim /= n;
+  for (int c = 0; c < 10; ++c) s.class_psnr[c] /= std::max(per_class[c], 1);
+  return s;
+}
+
+json scores_json(const Scores& s) {
+  return {{"mse", s.mse}, {"psnr", s.psnr}, {"ssim", s.ssim}};
+}
+
+template <class Filter>
+std::vector<float> filter_all(const std::vector<float>& noisy, Filter f) {
+  std::vector<float> out(noisy.size());
+  for (size_t i = 0; i < noisy.size() / kPlane; ++i) f(noisy.data() + i * kPlane, out.data() + i * kPlane);
+  return out;
+}
+
+struct ModelEntry {
+  std::string name, path;
+  Model model;
+  double seconds = 0;
+  int64_t images = 0;
+};
+
+std::vector<float> run_model(ModelEntry& m, const std::vector<float>& noisy) {
+  std::vector<float> out(noisy.size());
+  const int64_t n = static_cast<int64_t>(noisy.size() / kPlane);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t b = 0; b < n; b += kEngineBatch) {
+    const int count = static_cast<int>(std::min<int64_t>(kEngineBatch, n - b));
+    Tensor in(count, 1, kSide, kSide);
+    std::copy_n(noisy.data() + b * kPlane, in.size(), in.data.begin());
+    Result<Tensor> r = denoise(m.model, in);
+    if (!r.ok()) throw std::runtime_error(m.path + ": " + r.error());
+    std::copy(r->data.begin(), r->data.end(), out.begin() + b * kPlane);
+  }
+  m.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.images += n;
+  return out;
+}
+
+// Model files in a folder, the default ("unet") first, then by name.
+std::vector<std::string> model_names(const std::string& dir) {
+  std::vector<std::string> names;
+  if (!fs::is_directory(dir)) throw std::runtime_error("no model folder '" + dir + "'");
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".safetensors") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return std::pair{a != "unet", a} < std::pair{b != "unet", b};
+  });
+  if (names.empty()) throw std::runtime_error("no .safetensors model files in '" + dir + "'");
+  return names;
+}
+
+const Rgb kPalette[] = {{214, 39, 40}, {31, 119, 180}, {44, 160, 44}, {148, 103, 189}, {255, 127, 14}};
+
+void draw_loss_png(const std::string& path, const std::vector<ModelEntry>& models) {
+  std::vector<Series> loss, psnr;
+  for (size_t i = 0; i < models.size(); ++i) {
+    const auto& meta = models[i].model.metadata();
+    auto it = meta.find("dae.history");
+    if (it == meta.end()) continue;
+    const json h = json::parse(it->second);
+    Series train{models[i].name + " train", {}, kPalette[i % 5], true},
+        val{models[i].name + " val", {}, kPalette[i % 5]};
+    Series p{models[i].name, {}, kPalette[i % 5]};
+    for (const json& e : h) {
+      train.values.push_back(e["train_loss"]);
+      val.values.push_back(e["val_loss"]);
+      p.values.push_back(e["val_psnr"]);
+    }
+    const std::string loss_name = meta.count("dae.loss") ? meta.at("dae.loss") : "loss";
+    train.label += " (" + loss_name + ")", val.label += " (" + loss_name + ")";
+    loss.push_back(train), loss.push_back(val), psnr.push_back(p);
+  }
+  Canvas cv(1000, 400, {255, 255, 255});
+  draw_chart(cv, 0, 0, 500, 400, "loss per epoch (log scale)", loss, true);
+  draw_chart(cv, 500, 0, 500, 400, "validation PSNR, dB", psnr, false);
+  cv.save_png(path);
+}
+
+}  // namespace
+
+void evaluate_models(const EvalOptions& o, const Split& test_all) {
+  const Split test = head(test_all, o.limit);
+  const int64_t n = test.size();
+  std::vector<float> clean(test.images.data_ptr<float>(), test.images.data_ptr<float>() + n * kPlane);
+  std::vector<int64_t> labels(test.labels.data_ptr<int64_t>(), test.labels.data_ptr<int64_t>() + n);
+  std::vector<ModelEntry> models;
+  for (const std::string& name : model_names(o.models_dir)) {
+    const std::string path = o.models_dir + "/" + name + ".safetensors";
+    Result<Model> m = Model::from_file(path);
+    if (!m.ok()) throw std::runtime_error(m.error());
+    models.push_back({name, path, std::move(*m)});
+  }
+  fs::create_directories(o.out_dir);
+
+  json rows = json::array();
+  auto add_row = [&](const std::string& name, const std::string& kind, json by_sigma, json params) {
+    rows.push_back({{"name", name}, {"kind", kind}, {"by_sigma", by_sigma}, {"params", params}});
+  };
+  json noisy_row, blur_row, blur_params, median_row, median_params;
+  std::vector<json> model_rows(models.size());
+  json per_class = json::object();
+  // Sample grid: first test image of each class, rows clean / noisy / model outputs for three σ.
+  std::vector<int64_t> sample_index(10, -1);
+  for (int64_t i = 0; i < n; ++i)
+    if (sample_index[labels[i]] < 0) sample_index[labels[i]] = i;
+  const float grid_sigmas[] = {0.1f, 0.3f, 0.5f};
+  std::vector<std::pair<std::string, std::vector<float>>> grid_rows;
+  auto grid_row = [&](const std::string& label, const std::vector<float>& images) {
+    std::vector<float> row;
+    for (int64_t idx : sample_index)
+      if (idx >= 0) row.insert(row.end(), images.begin() + idx * kPlane, images.begin() + (idx + 1) * kPlane);
+    grid_rows.emplace_back(label, row);
+  };
+  grid_row("clean", clean);
+
+  for (size_t si = 0; si < std::size(kSigmas); ++si) {
+    const float sigma = kSigmas[si];
+    const std::string key = sigma_key(sigma);
+    std::fprintf(stderr, "sigma %s: noise, baselines", key.c_str());
+    Rng rng(o.seed + si);
+    std::vector<float> noisy(clean.size());
+    add_noise(clean.data(), noisy.data(), clean.size(), {NoiseKind::Gaussian, sigma}, rng);
+    const Scores noisy_scores = score(noisy, clean, labels);
+    noisy_row[key] = scores_json(noisy_scores);
+    Scores best_blur{-1, -1, -1}, best_median{-1, -1, -1};
+    for (float b : kBlurSigmas) {
+      Scores s = score(filter_all(noisy, [&](const float* in, float* out) { gaussian_blur(in, out, kSide, kSide, b); }),
+                       clean, labels);
+      if (s.psnr > best_blur.psnr) best_blur = s, blur_params[key] = b;
+    }
+    for (int r : kMedianRadii) {
+      Scores s = score(filter_all(noisy, [&](const float* in, float* out) { median_filter(in, out, kSide, kSide, r); }),
+                       clean, labels);
+      if (s.psnr > best_median.psnr) best_median = s, median_params[key] = r;
+    }
+    blur_row[key] = scores_json(best_blur);
+    median_row[key] = scores_json(best_median);
+    const bool in_grid = std::find(std::begin(grid_sigmas), std::end(grid_sigmas), sigma) != std::end(grid_sigmas);
+    if (in_grid) grid_row("noisy " + key, noisy);
+    if (sigma == kMainSigma) {
+      per_class["noisy"] = noisy_scores.class_psnr;
+      per_class["gaussian blur"] = best_blur.class_psnr;
+      per_class["median filter"] = best_median.class_psnr;
+    }
+    for (size_t mi = 0; mi < models.size(); ++mi) {
+      std::fprintf(stderr, ", %s", models[mi].name.c_str());
+      const std::vector<float> out = run_model(models[mi], noisy);
+      const Scores s = score(out, clean, labels);
+      model_rows[mi][key] = scores_json(s);
+      if (sigma == kMainSigma) per_class[models[mi].name] = s.class_psnr;
+      if (in_grid) grid_row(models[mi].name + " " + key, out);
+    }
+    std::fprintf(stderr, "\n");
+  }
+  add_row("noisy input", "input", noisy_row, nullptr);
+  add_row("gaussian blur", "baseline", blur_row, {{"sigma", blur_params}});
+  add_row("median filter", "baseline", median_row, {{"radius", median_params}});
+  json speeds = json::object();
+  for (size_t mi = 0; mi < models.size(); ++mi) {
+    const auto& meta = models[mi].model.metadata();
+    json info = {{"file", models[mi].name + ".safetensors"}, {"params", models[mi].model.param_count()}};
+    for (const char* k : {"dae.train_command", "dae.sigma_train", "dae.noise_train", "dae.loss", "dae.epochs"})
+      if (meta.count(k)) info[std::string(k).substr(4)] = meta.at(k);
+    add_row(models[mi].name, "model", model_rows[mi], info);
+    speeds[models[mi].name] = double(models[mi].images) / models[mi].seconds;
+  }
+  std::vector<std::string> class_names(std::begin(kClassNames), std::end(kClassNames));
+  const json report = {{"test_images", n},
+                       {"noise", "gaussian, x + sigma*N(0,1) clipped to [0, 1], sigma on the [0, 1] pixel scale"},
+                       {"noise_seed", o.seed},
+                       {"runner", "engine dae::denoise (output clamped to [0, 1]), one thread"},
+                       {"psnr", "mean over images of per-image PSNR, data range 1"},
+                       {"ssim", "per-image SSIM (7x7 Gaussian window, sigma 1.5), mean over images"},
+                       {"baseline_parameter_choice", "best mean PSNR on this same test set, per sigma"},
+                       {"rows", rows},
+                       {"per_class_psnr_sigma_0.3", {{"classes", class_names}, {"psnr", per_class}}},
+                       {"engine_images_per_second", speeds}};
+  write_file_atomic(o.out_dir + "/report.json", report.dump(2) + "\n");
+
+  // REPORT.md
+  std::string md = "# Denoising report\n\n";
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "Fashion-MNIST test set, %lld images. Noise: Gaussian, `x + sigma*N(0,1)` clipped to [0, 1]; sigma on "
+                "the [0, 1] pixel scale; noise seed %llu.\n",
+                static_cast<long long>(n), static_cast<unsigned long long>(o.seed));
+  md += buf;
+  md +=
+      "Models run through the engine (`dae::denoise`, the code the browser runs, output clamped to [0, 1]). PSNR is "
+      "the mean of per-image PSNRs (data range 1); SSIM is the mean per-image SSIM (7x7 Gaussian window). The "
+      "baselines use their best parameter per sigma, chosen on this same test set (which favours them).\n\n";
+  md += "| method | sigma | MSE | PSNR dB | SSIM |\n|---|---|---|---|---|\n";
+  for (const json& row : rows)
+    for (float sigma : kSigmas) {
+      const json& s = row["by_sigma"][sigma_key(sigma)];
+      std::string name = row["name"];
+      if (row["name"] == "gaussian blur") name += " (sigma " + row["params"]["sigma"][sigma_key(sigma)].dump() + ")";
+      if (row["name"] == "median filter") name += " (radius " + row["params"]["radius"][sigma_key(sigma)].dump() + ")";
+      std::snprintf(buf, sizeof buf, "| %s | %s | %.5f | %.2f | %.4f |\n", name.c_str(), sigma_key(sigma).c_str(),
+                    s["mse"].get<double>(), s["psnr"].get<double>(), s["ssim"].get<double>());
+      md += buf;
+    }
+  md += "\n## PSNR per class at sigma 0.3 (dB)\n\n| method |";
+  for (const auto& c : class_names) md += " " + c + " |";
+  md += "\n|---|";
+  for (size_t i = 0; i < class_names.size(); ++i) md += "---|";
+  md += "\n";
+  for (const auto& [name, values] : per_class.items()) {
+    md += "| " + name + " |";
+    for (double v : values) std::snprintf(buf, sizeof buf, " %.2f |", v), md += buf;
+    md += "\n";
+  }
+  md +=
+      "\n## Models\n\n| model | params | trained on | engine img/s (28x28, batch 250, 1 thread) |\n|---|---|---|---|\n";
+  for (const json& row : rows) {
+    if (row["kind"] != "model") continue;
+    std::snprintf(buf, sizeof buf, "| %s | %lld | `%s` | %.0f |\n", row["name"].get<std::string>().c_str(),
+                  static_cast<long long>(row["params"]["params"].get<int64_t>()),
+                  row["params"].value("train_command", std::string("?")).c_str(),
+                  speeds[row["name"].get<std::string>()].get<double>());
+    md += buf;
+  }
+  md +=
+      "\n![samples](samples.png)\n\nRows: clean, then for sigma 0.1, 0.3 and 0.5 the noisy input and each model's "
+      "output; one column per class.\n\n![loss](loss.png)\n\nTraining curves from the `dae.history` metadata in "
+      "each model file.\n";
+  write_file_atomic(o.out_dir + "/REPORT.md", md);
+
+  constexpr int kZoom = 3, kGap = 4, kLabel = 110;
+  const int cell = kSide * kZoom + kGap;
+  Canvas grid(kLabel + 10 * cell, static_cast<int>(grid_rows.size()) * cell + kGap, {255, 255, 255});
+  for (size_t r = 0; r < grid_rows.size(); ++r) {
+    grid.text(4, int(r) * cell + cell / 2 - 4, grid_rows[r].first, {30, 30, 30}, 1);
+    for (size_t c = 0; c < grid_rows[r].second.size() / kPlane; ++c)
+      grid.gray_image(kLabel + int(c) * cell, kGap + int(r) * cell, grid_rows[r].second.data() + c * kPlane, kSide,
+                      kSide, kZoom);
+  }
+  grid.save_png(o.out_dir + "/samples.png");
+  draw_loss_png(o.out_dir + "/loss.png", models);
+  std::fprintf(stderr, "wrote %s/report.json, REPORT.md, samples.png, loss.png\n", o.out_dir.c_str());
+}
+
+void write_manifest(const std::string& models_dir, const std::string& report_dir) {
+  json report;
+  if (std::ifstream f(report_dir + "/report.json"); f) report = json::parse(f, nullptr, false);
+  json models = json::array();
+  for (const std::string& name : model_names(models_dir)) {
+    const std::string path = models_dir + "/" + name + ".safetensors";
+    Result<Model> m = Model::from_file(path);
+    if (!m.ok()) throw std::runtime_error(m.error());
+    const auto& meta = m->metadata();
+    auto get = [&](const char* k) { return meta.count(k) ? meta.at(k) : std::string(); };
+    json entry = {{"name", name},
+                  {"file", name + ".safetensors"},
+                  {"params", m->param_count()},
+                  {"bytes", fs::file_size(path)},
+                  {"train_command", get("dae.train_command")},
+                  {"sigma_train", get("dae.sigma_train")},
+                  {"noise_train", get("dae.noise_train")},
+                  {"loss", get("dae.loss")},
+                  {"epochs", get("dae.epochs")}};
+    if (fs::exists(models_dir + "/" + name + ".onnx")) entry["onnx"] = name + ".onnx";
+    if (report.is_object())
+      for (const json& row : report["rows"])
+        if (row["name"] == name) entry["quality"] = row["by_sigma"];
+    models.push_back(entry);
+  }
+  const json manifest = {{"default", models[0]["name"]}, {"models", models}};
+  write_file_atomic(models_dir + "/models.json", manifest.dump(2) + "\n");
+  std::fprintf(stderr, "wrote %s/models.json (%zu models)\n", models_dir.c_str(), models.size());
+}
+
+}  // namespace dae::trainer

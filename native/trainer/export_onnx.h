@@ -1,0 +1,22 @@
+// ONNX export of an architecture graph with its trained weights, for ONNX Runtime Web and other runtimes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "graph_module.h"
+
+namespace dae::trainer {
+
+// ONNX opset the exporter writes.
+inline constexpr int kOnnxOpset = 13;
+
+// Writes `path` atomically: input "input" [N, C, H, W] and output "output", both with symbolic N, H, W,
+// followed by Clip(0, 1) so the graph returns what the engine's denoise() returns for the same padded input.
+// The file passes onnx::checker::check_model before it is written.
+void write_onnx(const std::string& path, GraphModule& model);
+
+// Loads an ONNX file, runs the checker and shape inference; returns the node op types in order. Throws on failure.
+std::vector<std::string> check_onnx_file(const std::string& path);
+
+}  // namespace dae::trainer

@@ -1,0 +1,118 @@
+// Safetensors writing and reading for the trainer, built on the engine's checked parser for the reading side.
+#include "export_safetensors.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "dae/engine.h"
+#include "dae/noise.h"
+#include "dae/safetensors.h"
+
+namespace dae::trainer {
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    f.flush();
+    if (!f) throw std::runtime_error("cannot write '" + tmp + "' (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+}
+
+void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  nlohmann::ordered_json header;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const NamedTensor& t : tensors) {
+    int64_t count = 1;
+    for (int64_t d : t.shape) count *= d;
+    if (count != static_cast<int64_t>(t.data.size()))
+      throw std::runtime_error("tensor '" + t.name + "' has " + std::to_string(t.data.size()) +
+                               " values for its shape");
+    const uint64_t bytes = t.data.size() * sizeof(float);
+    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string json = header.dump();
+  // Pad with spaces so the data section starts 8-byte aligned, as the format recommends.
+  json.append((8 - json.size() % 8) % 8, ' ');
+  std::string out;
+  out.reserve(8 + json.size() + offset);
+  const uint64_t n = json.size();
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+  out += json;
+  for (const NamedTensor& t : tensors) {
+    static_assert(sizeof(float) == 4, "F32 needs 4-byte floats");
+    for (float v : t.data) {
+      uint32_t u;
+      std::memcpy(&u, &v, 4);
+      for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
+    }
+  }
+  write_file_atomic(path, out);
+}
+
+NamedTensor to_named(const std::string& name, const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  NamedTensor nt{name, c.sizes().vec(), {}};
+  nt.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return nt;
+}
+
+void write_model_file(const std::string& path, GraphModule& model, std::map<std::string, std::string> extra) {
+  std::vector<NamedTensor> tensors;
+  for (auto& [name, t] : model->named_weights()) tensors.push_back(to_named(name, t));
+  extra[kArchMetadataKey] = arch_to_json(model->arch());
+  extra["dae.name"] = model->arch().name;
+  extra["dae.params"] = std::to_string(param_count(model->arch()));
+  write_safetensors(path, tensors, extra);
+}
+
+GraphModule load_model_file(const std::string& path, std::map<std::string, std::string>* metadata) {
+  // The engine's loader checks everything (arch, shapes, finite values); reuse it, then copy the weights.
+  Result<Model> engine_model = Model::from_file(path);
+  if (!engine_model.ok()) throw std::runtime_error(engine_model.error());
+  std::ifstream f(path, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  Result<SafetensorsView> view = parse_safetensors(bytes.data(), bytes.size());
+  if (!view.ok()) throw std::runtime_error(path + ": " + view.error());
+  GraphModule model(engine_model->arch());
+  torch::NoGradGuard no_grad;
+  auto params = model->named_parameters(true);
+  for (const ParamSpec& spec : param_specs(model->arch())) {
+    Result<std::vector<float>> values = view->floats(spec.name);
+    if (!values.ok()) throw std::runtime_error(path + ": " + values.error());
+    torch::Tensor src = torch::from_blob(values->data(), spec.shape, torch::kFloat32);
+    params[spec.name].copy_(src);
+  }
+  if (metadata) *metadata = engine_model->metadata();
+  return model;
+}
+
+void write_golden(const std::string& path, GraphModule& model, const Split& test, uint64_t seed) {
+  Rng rng(seed);
+  const NoiseParams noise{NoiseKind::Gaussian, 0.3f};
+  torch::Tensor input = test.images.slice(0, 0, 2).contiguous().clone();
+  add_noise(input.data_ptr<float>(), input.data_ptr<float>(), input.numel(), noise, rng);
+  // A 20x36 crop across two images placed side by side: a multiple of 4 that is not square.
+  torch::Tensor wide = torch::cat({test.images[2], test.images[3]}, 2);  // [1, 28, 56]
+  torch::Tensor odd = wide.slice(1, 4, 24).slice(2, 10, 46).unsqueeze(0).contiguous().clone();
+  add_noise(odd.data_ptr<float>(), odd.data_ptr<float>(), odd.numel(), noise, rng);
+  model->eval();
+  model->to(torch::kCPU);
+  torch::NoGradGuard no_grad;
+  std::vector<NamedTensor> tensors = {to_named("input", input), to_named("output", model->forward(input)),
+                                      to_named("input_odd", odd), to_named("output_odd", model->forward(odd))};
+  write_safetensors(path, tensors, {{"dae.name", model->arch().name}, {"dae.noise", "gaussian 0.3"}});
+}
+
+}  // namespace dae::trainer

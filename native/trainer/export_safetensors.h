@@ -1,0 +1,37 @@
+// Writing model files: a small safetensors writer, model export/import and the golden tensors the engine tests replay.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data.h"
+#include "graph_module.h"
+
+namespace dae::trainer {
+
+struct NamedTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> data;  // row-major, product of shape values
+};
+
+// Writes `bytes` to `path` through `path.tmp` and a rename, so readers never see a half-written file.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+// Little-endian F32 safetensors: 8-byte header length, JSON header (with "__metadata__"), data. Atomic.
+void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata);
+
+// The model file: weights plus metadata "dae.arch" (the architecture JSON), "dae.name", "dae.params" and `extra`.
+void write_model_file(const std::string& path, GraphModule& model, std::map<std::string, std::string> extra);
+// Reads a model file back into a LibTorch module (CPU). Throws std::runtime_error with the engine's message.
+GraphModule load_model_file(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
+
+// Golden tensors for the engine: "input"/"output" (2 noisy 28x28 test images) and "input_odd"/"output_odd"
+// (one noisy 20x36 crop), outputs from the LibTorch forward in eval mode without clamping.
+void write_golden(const std::string& path, GraphModule& model, const Split& test, uint64_t seed);
+
+NamedTensor to_named(const std::string& name, const torch::Tensor& t);
+
+}  // namespace dae::trainer

@@ -1,0 +1,182 @@
+// dae-train: command-line front end of the trainer (train, evaluate, export, manifest, bench).
+#include <malloc.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "bench.h"
+#include "evaluate.h"
+#include "export_onnx.h"
+#include "export_safetensors.h"
+#include "train.h"
+
+namespace {
+
+using namespace dae::trainer;
+
+// Exit code for a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+constexpr int kExitInterrupted = 130;
+// Exit code when the loss became NaN or infinite.
+constexpr int kExitNonFinite = 3;
+
+// glibc would hand big tensors back to the kernel after every batch and fault them in again; keeping them mapped
+// made batch times several times faster and steady on the 2-core machines this runs on.
+void tune_malloc() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 256 << 20);
+}
+
+void on_sigint(int) {
+  stop_requested() = true;
+  // A second Ctrl-C kills the process the usual way.
+  std::signal(SIGINT, SIG_DFL);
+}
+
+void set_threads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+}
+
+std::string resolve_device(const std::string& device) {
+  if (device == "auto") return torch::cuda::is_available() ? "cuda" : "cpu";
+  if (device == "cuda" && !torch::cuda::is_available())
+    throw std::runtime_error("--device cuda: this LibTorch build sees no CUDA device");
+  return device;
+}
+
+// Per-model defaults: the seed model keeps the seed notebook's recipe.
+void apply_model_defaults(TrainOptions& o, bool has_loss, bool has_lr, bool has_batch, bool has_epochs) {
+  if (o.model == "seed") {
+    if (!has_loss) o.loss = "bce";
+    if (!has_batch) o.batch = 200;
+  } else if (o.model == "unet") {
+    if (!has_lr) o.lr = 2e-3;
+  }
+  if (!has_epochs) o.epochs = 10;
+}
+
+std::string join_args(int argc, char** argv) {
+  std::string s = "dae-train";
+  for (int i = 1; i < argc; ++i) s += std::string(" ") + argv[i];
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tune_malloc();
+  CLI::App app{"Denoising autoencoder trainer: trains on Fashion-MNIST and writes model files for the engine"};
+  app.require_subcommand(1);
+  int threads = 0;
+  std::string device = "auto";
+  app.add_option("--threads", threads, "CPU threads for LibTorch (0 = LibTorch's default)");
+  app.add_option("--device", device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+
+  TrainOptions t;
+  std::string data_dir = kDefaultDataDir;
+  std::vector<float> sigma_range;
+  float sigma = 0.3f;
+  std::string noise = "gaussian", golden_path;
+  CLI::App* train_cmd = app.add_subcommand("train", "train a model and write <out>/<model>.safetensors and .onnx");
+  train_cmd->add_option("--model", t.model, "seed, conv or unet")->check(CLI::IsMember({"seed", "conv", "unet"}));
+  train_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
+  train_cmd->add_option("--out", t.out_dir, "output folder (checkpoint, model files)");
+  CLI::Option* epochs_opt = train_cmd->add_option("--epochs", t.epochs, "epochs (default 10)");
+  CLI::Option* batch_opt = train_cmd->add_option("--batch", t.batch, "batch size (seed 200, others 128)");
+  CLI::Option* lr_opt = train_cmd->add_option("--lr", t.lr, "initial Adam learning rate (unet 2e-3, others 1e-3)");
+  train_cmd->add_option("--limit", t.limit, "use only the first N training images");
+  train_cmd->add_option("--val", t.val_count, "validation images from the end of the training file");
+  CLI::Option* sigma_opt = train_cmd->add_option("--sigma", sigma, "noise level for every image");
+  CLI::Option* range_opt =
+      train_cmd->add_option("--sigma-range", sigma_range, "LO,HI: per-image noise level drawn uniformly (blind)")
+          ->delimiter(',')
+          ->expected(2);
+  sigma_opt->excludes(range_opt);
+  train_cmd->add_option("--noise", noise, "gaussian, salt-pepper, speckle or poisson");
+  CLI::Option* loss_opt =
+      train_cmd->add_option("--loss", t.loss, "mse or bce (seed: bce)")->check(CLI::IsMember({"mse", "bce"}));
+  train_cmd->add_option("--seed", t.seed, "seed for initial weights, data order and noise");
+  train_cmd->add_flag("--resume", t.resume, "continue from <out>/<model>.ckpt");
+  train_cmd->add_option("--stop-after-steps", t.stop_after_steps,
+                        "save a checkpoint and stop after N steps, as Ctrl-C would (for tests)");
+  train_cmd->add_option("--golden", golden_path, "also write golden tensors for the engine tests to this file");
+
+  std::string from, onnx_out, model_out;
+  CLI::App* export_cmd = app.add_subcommand("export", "re-export a model file as ONNX and/or golden tensors");
+  export_cmd->add_option("--from", from, "a model .safetensors file")->required();
+  export_cmd->add_option("--onnx", onnx_out, "write the ONNX file here");
+  export_cmd->add_option("--golden", golden_path, "write golden tensors here");
+  export_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
+
+  EvalOptions e;
+  CLI::App* eval_cmd = app.add_subcommand("evaluate", "quality report for every model in a folder (engine)");
+  eval_cmd->add_option("--models", e.models_dir, "folder with <name>.safetensors files");
+  eval_cmd->add_option("--out", e.out_dir, "report folder (report.json, REPORT.md, PNGs)");
+  eval_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
+  eval_cmd->add_option("--limit", e.limit, "use only the first N test images");
+  eval_cmd->add_option("--seed", e.seed, "noise seed");
+
+  CLI::App* manifest_cmd = app.add_subcommand("manifest", "write <models>/models.json from the files and report");
+  manifest_cmd->add_option("--models", e.models_dir, "folder with <name>.safetensors files");
+  manifest_cmd->add_option("--report", e.out_dir, "report folder holding report.json");
+
+  BenchOptions b;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "training and inference images/s per model");
+  bench_cmd->add_option("--models", b.models, "models to measure")->delimiter(',');
+  bench_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
+  bench_cmd->add_option("--batch", b.batch, "training batch");
+  bench_cmd->add_option("--seconds", b.seconds, "seconds per measurement");
+  bench_cmd->add_option("--json", b.json_path, "also write the results as JSON");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    set_threads(threads);
+    if (train_cmd->parsed()) {
+      t.device = resolve_device(device);
+      t.command = join_args(argc, argv);
+      apply_model_defaults(t, loss_opt->count() > 0, lr_opt->count() > 0, batch_opt->count() > 0,
+                           epochs_opt->count() > 0);
+      if (range_opt->count()) {
+        t.sigma_lo = sigma_range[0], t.sigma_hi = sigma_range[1];
+        if (!(t.sigma_lo >= 0 && t.sigma_hi >= t.sigma_lo))
+          throw std::runtime_error("--sigma-range needs 0 <= LO <= HI");
+      } else {
+        t.sigma_lo = t.sigma_hi = sigma;
+      }
+      dae::Result<dae::NoiseKind> kind = dae::parse_noise_kind(noise);
+      if (!kind.ok()) throw std::runtime_error(kind.error());
+      t.noise = *kind;
+      const Dataset data = load_fashion_mnist(data_dir);
+      std::signal(SIGINT, on_sigint);
+      TrainResult r = train(t, data);
+      if (!r.finished) return kExitInterrupted;
+      if (!golden_path.empty()) {
+        GraphModule m = load_model_file(r.model_path);
+        write_golden(golden_path, m, data.test, t.seed);
+      }
+    } else if (export_cmd->parsed()) {
+      GraphModule m = load_model_file(from);
+      if (!onnx_out.empty()) write_onnx(onnx_out, m);
+      if (!golden_path.empty()) write_golden(golden_path, m, load_fashion_mnist(data_dir).test, 1);
+    } else if (eval_cmd->parsed()) {
+      const Dataset data = load_fashion_mnist(data_dir);
+      evaluate_models(e, data.test);
+      write_manifest(e.models_dir, e.out_dir);
+    } else if (manifest_cmd->parsed()) {
+      write_manifest(e.models_dir, e.out_dir);
+    } else if (bench_cmd->parsed()) {
+      b.device = resolve_device(device);
+      b.threads = threads > 0 ? threads : torch::get_num_threads();
+      run_bench(b, load_fashion_mnist(data_dir));
+    }
+  } catch (const NonFiniteLoss& err) {
+    std::fprintf(stderr, "\nerror: %s\n", err.what());
+    return kExitNonFinite;
+  } catch (const std::exception& err) {
+    std::fprintf(stderr, "error: %s\n", err.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,267 @@
+// The training loop. Data order and noise come from generators seeded by (seed, epoch, batch) only, so a resumed
+// run replays exactly the batches an uninterrupted run would have seen.
+#include "train.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
+
+#include "checkpoint.h"
+#include "dae/metrics.h"
+#include "export_onnx.h"
+#include "export_safetensors.h"
+
+namespace dae::trainer {
+namespace {
+
+// Generator stream ids: one for the data order, one for training noise, one for validation noise.
+constexpr uint64_t kOrderStream = 1, kNoiseStream = 2, kValStream = 3;
+// Seconds between progress lines.
+constexpr double kProgressInterval = 2.0;
+// Images per validation forward pass.
+constexpr int64_t kValBatch = 500;
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string format_duration(double s) {
+  char buf[32];
+  const int total = static_cast<int>(s + 0.5);
+  if (total >= 3600)
+    std::snprintf(buf, sizeof buf, "%dh%02dm", total / 3600, total / 60 % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dm%02ds", total / 60, total % 60);
+  return buf;
+}
+
+// Fisher-Yates with the shared generator: the same order on every machine and LibTorch version.
+std::vector<int64_t> permutation(int64_t n, Rng& rng) {
+  std::vector<int64_t> p(n);
+  std::iota(p.begin(), p.end(), 0);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[static_cast<int64_t>(rng.next() % uint64_t(i + 1))]);
+  return p;
+}
+
+torch::Tensor loss_fn(const std::string& loss, const torch::Tensor& out, const torch::Tensor& clean) {
+  return loss == "bce" ? torch::binary_cross_entropy(out, clean) : torch::mse_loss(out, clean);
+}
+
+std::string fingerprint(const TrainOptions& o) {
+  std::ostringstream s;
+  s << "model=" << o.model << " epochs=" << o.epochs << " batch=" << o.batch << " lr=" << o.lr << " limit=" << o.limit
+    << " val=" << o.val_count << " sigma=" << sigma_string(o.sigma_lo, o.sigma_hi) << " noise=" << noise_name(o.noise)
+    << " loss=" << o.loss << " seed=" << o.seed;
+  return s.str();
+}
+
+struct Validation {
+  double loss = 0, psnr = 0;
+};
+
+Validation validate_model(GraphModule& model, const Split& val, const TrainOptions& o, torch::Device device) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  Rng rng(stream_seed(o.seed, 0, kValStream));
+  Validation v;
+  for (int64_t b = 0; b < val.size(); b += kValBatch) {
+    torch::Tensor clean = val.images.slice(0, b, std::min(val.size(), b + kValBatch)).contiguous();
+    torch::Tensor noisy = make_noisy(clean, o.noise, o.sigma_lo, o.sigma_hi, rng);
+    torch::Tensor out = model->forward(noisy.to(device)).to(torch::kCPU);
+    v.loss += loss_fn(o.loss, out, clean).item<double>() * clean.size(0);
+    torch::Tensor clamped = out.clamp(0.0, 1.0).contiguous();
+    const int64_t plane = clean[0].numel();
+    for (int64_t i = 0; i < clean.size(0); ++i)
+      v.psnr += psnr_db(clamped.data_ptr<float>() + i * plane, clean.data_ptr<float>() + i * plane, plane);
+  }
+  model->train();
+  v.loss /= static_cast<double>(val.size());
+  v.psnr /= static_cast<double>(val.size());
+  return v;
+}
+
+std::string history_json(const std::vector<EpochStats>& history) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const EpochStats& e : history)
+    j.push_back({{"epoch", e.epoch},
+                 {"train_loss", e.train_loss},
+                 {"val_loss", e.val_loss},
+                 {"val_psnr", e.val_psnr},
+                 {"seconds", e.seconds},
+                 {"images_per_second", e.images_per_second}});
+  return j.dump();
+}
+
+}  // namespace
+
+std::atomic<bool>& stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t stream) {
+  return seed * 0x9E3779B97F4A7C15ull ^ (epoch + 1) * 0xC2B2AE3D27D4EB4Full ^ stream * 0x165667B19E3779F9ull;
+}
+
+std::string sigma_string(float lo, float hi) {
+  char buf[64];
+  if (lo == hi)
+    std::snprintf(buf, sizeof buf, "%g", lo);
+  else
+    std::snprintf(buf, sizeof buf, "%g-%g", lo, hi);
+  return buf;
+}
+
+std::string checkpoint_path(const TrainOptions& o) {
+  return o.out_dir + "/" + o.model + ".ckpt";
+}
+
+torch::Tensor make_noisy(const torch::Tensor& clean, NoiseKind kind, float sigma_lo, float sigma_hi, Rng& rng) {
+  torch::Tensor c = clean.contiguous();
+  torch::Tensor noisy = torch::empty_like(c);
+  const int64_t plane = c[0].numel();
+  for (int64_t i = 0; i < c.size(0); ++i) {
+    const float sigma = sigma_lo == sigma_hi ? sigma_lo : sigma_lo + (sigma_hi - sigma_lo) * rng.uniform();
+    add_noise(c.data_ptr<float>() + i * plane, noisy.data_ptr<float>() + i * plane, plane, {kind, sigma}, rng);
+  }
+  return noisy;
+}
+
+TrainResult train(const TrainOptions& o, const Dataset& data) {
+  if (o.epochs < 1 || o.batch < 1 || !(o.lr > 0))
+    throw std::runtime_error("--epochs, --batch and --lr must be positive");
+  if (o.loss != "mse" && o.loss != "bce") throw std::runtime_error("--loss must be mse or bce");
+  const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  std::filesystem::create_directories(o.out_dir);
+
+  const int64_t val_count = std::min<int64_t>(o.val_count, data.train.size() / 2);
+  const Split val = slice(data.train, data.train.size() - val_count, data.train.size());
+  const Split train_split = head(slice(data.train, 0, data.train.size() - val_count), o.limit);
+  const int64_t n = train_split.size();
+  const int64_t steps_per_epoch = (n + o.batch - 1) / o.batch;
+  const int64_t total_steps = steps_per_epoch * o.epochs;
+
+  torch::manual_seed(o.seed);
+  GraphModule model = make_model(o.model);
+  if (o.loss == "bce" && model->arch().nodes.back().act != Act::Sigmoid)
+    throw std::runtime_error("--loss bce needs a model whose output ends in a sigmoid; '" + o.model +
+                             "' does not (use --loss mse)");
+  model->to(device);
+  model->train();
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
+
+  TrainResult result;
+  result.checkpoint_path = checkpoint_path(o);
+  LoopState state;
+  state.fingerprint = fingerprint(o);
+  if (o.resume) {
+    if (!std::filesystem::exists(result.checkpoint_path))
+      throw std::runtime_error("--resume: no checkpoint at '" + result.checkpoint_path + "'");
+    state = load_checkpoint(result.checkpoint_path, model, optimizer, state.fingerprint);
+    if (!o.quiet)
+      std::fprintf(stderr, "resuming from %s at epoch %d, batch %lld\n", result.checkpoint_path.c_str(),
+                   state.epoch + 1, static_cast<long long>(state.batch));
+  }
+  result.model_path = o.out_dir + "/" + o.model + ".safetensors";
+  auto write_model = [&](GraphModule& m, const std::vector<EpochStats>& history) {
+    write_model_file(result.model_path, m,
+                     {{"dae.train_command", o.command},
+                      {"dae.sigma_train", sigma_string(o.sigma_lo, o.sigma_hi)},
+                      {"dae.noise_train", noise_name(o.noise)},
+                      {"dae.loss", o.loss},
+                      {"dae.epochs", std::to_string(history.size()) + "/" + std::to_string(o.epochs)},
+                      {"dae.seed", std::to_string(o.seed)},
+                      {"dae.train_images", std::to_string(n)},
+                      {"dae.history", history_json(history)}});
+  };
+  const bool tty = isatty(fileno(stderr));
+  int64_t steps_this_run = 0;
+  auto last_progress = Clock::now();
+  const auto run_start = Clock::now();
+  int64_t images_this_run = 0;
+
+  for (; state.epoch < o.epochs;
+       ++state.epoch, state.batch = 0, state.loss_sum = 0, state.loss_count = 0, state.seconds = 0) {
+    Rng order_rng(stream_seed(o.seed, state.epoch, kOrderStream));
+    const std::vector<int64_t> order = permutation(n, order_rng);
+    for (; state.batch < steps_per_epoch; ++state.batch) {
+      if (stop_requested() || (o.stop_after_steps > 0 && steps_this_run >= o.stop_after_steps)) {
+        save_checkpoint(result.checkpoint_path, model, optimizer, state);
+        if (!o.quiet)
+          std::fprintf(stderr, "%sstopped at epoch %d, batch %lld; checkpoint saved to %s (continue with --resume)\n",
+                       tty ? "\n" : "", state.epoch + 1, static_cast<long long>(state.batch),
+                       result.checkpoint_path.c_str());
+        result.history = state.history;
+        return result;
+      }
+      const auto t0 = Clock::now();
+      const int64_t begin = state.batch * o.batch, end = std::min(n, begin + o.batch);
+      torch::Tensor index = torch::from_blob(const_cast<int64_t*>(order.data()) + begin, {end - begin}, torch::kInt64);
+      torch::Tensor clean = train_split.images.index_select(0, index);
+      Rng noise_rng(stream_seed(o.seed, state.epoch, kNoiseStream + 16 * (state.batch + 1)));
+      torch::Tensor noisy = make_noisy(clean, o.noise, o.sigma_lo, o.sigma_hi, noise_rng);
+      const int64_t step = state.epoch * steps_per_epoch + state.batch;
+      // Cosine decay per step, to 1% of the initial rate.
+      const double lr = o.lr * (0.01 + 0.99 * 0.5 * (1.0 + std::cos(M_PI * double(step) / double(total_steps))));
+      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+      torch::Tensor out = model->forward(noisy.to(device));
+      torch::Tensor loss = loss_fn(o.loss, out, clean.to(device));
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value))
+        throw NonFiniteLoss("the loss became " + std::to_string(loss_value) + " at epoch " +
+                            std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch) +
+                            "; stopping. The last good checkpoint is kept at '" + result.checkpoint_path +
+                            "'. Try a lower --lr.");
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      ++steps_this_run;
+      state.loss_sum += loss_value * double(end - begin);
+      state.loss_count += end - begin;
+      state.seconds += seconds_since(t0);
+      images_this_run += end - begin;
+      if (!o.quiet && seconds_since(last_progress) >= kProgressInterval) {
+        last_progress = Clock::now();
+        const double ips = double(images_this_run) / seconds_since(run_start);
+        const double remaining = double((total_steps - step - 1) * o.batch) / ips;
+        std::fprintf(stderr, "%sepoch %d/%d  batch %lld/%lld  loss %.5f  %.0f img/s  ETA %s%s", tty ? "\r" : "",
+                     state.epoch + 1, o.epochs, static_cast<long long>(state.batch + 1),
+                     static_cast<long long>(steps_per_epoch), state.loss_sum / double(state.loss_count), ips,
+                     format_duration(remaining).c_str(), tty ? "   " : "\n");
+      }
+    }
+    const Validation v = validate_model(model, val, o, device);
+    EpochStats e{state.epoch + 1, state.loss_sum / double(std::max<int64_t>(state.loss_count, 1)), v.loss, v.psnr,
+                 state.seconds,   double(state.loss_count) / std::max(state.seconds, 1e-9)};
+    state.history.push_back(e);
+    if (!o.quiet)
+      std::fprintf(stderr, "%sepoch %d/%d  train loss %.5f  val loss %.5f  val PSNR %.2f dB  %.0f img/s  %.0f s\n",
+                   tty ? "\r" : "", e.epoch, o.epochs, e.train_loss, e.val_loss, e.val_psnr, e.images_per_second,
+                   e.seconds);
+    LoopState next = state;
+    next.epoch = state.epoch + 1;
+    next.batch = 0, next.loss_sum = 0, next.loss_count = 0, next.seconds = 0;
+    save_checkpoint(result.checkpoint_path, model, optimizer, next);
+    // The model file follows every epoch, so a usable model exists long before a long run ends.
+    write_model(model, state.history);
+  }
+
+  result.history = state.history;
+  result.finished = true;
+  model->to(torch::kCPU);
+  model->eval();
+  write_model(model, state.history);
+  if (o.export_onnx) write_onnx(o.out_dir + "/" + o.model + ".onnx", model);
+  if (!o.quiet) std::fprintf(stderr, "wrote %s\n", result.model_path.c_str());
+  return result;
+}
+
+}  // namespace dae::trainer

@@ -1,0 +1,79 @@
+// Golden end-to-end test: the engine reproduces the trainer's LibTorch outputs for every shipped model.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "dae/engine.h"
+#include "dae/safetensors.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// LibTorch (oneDNN/OpenBLAS) and the engine sum in different orders; 1e-5 is far below one 8-bit grey level.
+constexpr float kTolerance = 1e-5f;
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// Reads tensor `name` of a golden file as an [N, C, H, W] engine tensor.
+dae::Tensor golden_tensor(const dae::SafetensorsView& view, const std::string& name) {
+  auto it = view.tensors.find(name);
+  EXPECT_NE(it, view.tensors.end()) << "golden file has no tensor '" << name << "'";
+  if (it == view.tensors.end()) return {};
+  const std::vector<int64_t>& s = it->second.shape;
+  EXPECT_EQ(s.size(), 4u) << name;
+  if (s.size() != 4) return {};
+  dae::Tensor t(static_cast<int>(s[0]), static_cast<int>(s[1]), static_cast<int>(s[2]), static_cast<int>(s[3]));
+  dae::Result<std::vector<float>> values = view.floats(name);
+  EXPECT_TRUE(values.ok()) << values.error();
+  if (values.ok()) t.data = *values;
+  return t;
+}
+
+float max_abs_diff(const dae::Tensor& a, const dae::Tensor& b) {
+  float m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a.data[i] - b.data[i]));
+  return m;
+}
+
+TEST(Golden, EngineMatchesLibTorchForEveryShippedModel) {
+  const std::string models_dir = std::string(DAE_SOURCE_DIR) + "/web/models";
+  const std::string golden_dir = std::string(DAE_SOURCE_DIR) + "/tests/data/golden";
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(models_dir)) {
+    if (entry.path().extension() != ".safetensors") continue;
+    const std::string name = entry.path().stem().string();
+    const std::string golden_path = golden_dir + "/" + name + ".safetensors";
+    if (!fs::exists(golden_path)) continue;
+    SCOPED_TRACE(name);
+    dae::Result<dae::Model> model = dae::Model::from_file(entry.path().string());
+    ASSERT_TRUE(model.ok()) << model.error();
+    const std::vector<uint8_t> bytes = read_bytes(golden_path);
+    dae::Result<dae::SafetensorsView> view = dae::parse_safetensors(bytes.data(), bytes.size());
+    ASSERT_TRUE(view.ok()) << golden_path << ": " << view.error();
+    for (const std::string suffix : {"", "_odd"}) {
+      const dae::Tensor input = golden_tensor(*view, "input" + suffix);
+      const dae::Tensor expected = golden_tensor(*view, "output" + suffix);
+      ASSERT_GT(input.size(), 0u);
+      for (bool reference : {true, false}) {
+        dae::Result<dae::Tensor> out = model->forward(input, dae::RunOptions{reference});
+        ASSERT_TRUE(out.ok()) << out.error();
+        ASSERT_TRUE(out->same_shape(expected)) << "input" << suffix;
+        EXPECT_LE(max_abs_diff(*out, expected), kTolerance)
+            << "input" << suffix << (reference ? " (reference kernels)" : " (fast kernels)");
+      }
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << "no model in " << models_dir << " has a golden file in " << golden_dir;
+}
+
+}  // namespace
