@@ -4,13 +4,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "dae/engine.h"
 #include "dae/noise.h"
+#include "dae/safetensors.h"
 
 namespace dae::bench {
 
@@ -31,28 +34,47 @@ inline double median_seconds(const std::function<void()>& fn, double budget_s = 
   return runs[runs.size() / 2];
 }
 
-// A model file if it exists, otherwise the built-in architecture with seeded random weights.
-inline Result<Model> load_or_random(const std::string& path, const std::string& arch_name, std::string& source) {
-  if (!path.empty()) {
-    Result<Model> m = Model::from_file(path);
-    if (m.ok()) {
-      source = path;
-      return m;
+// An architecture with its weights: from a model file if it exists, else seeded random weights
+// (speed does not depend on the values).
+struct LoadedWeights {
+  Arch arch;
+  std::map<std::string, std::vector<float>> weights;
+  std::string source;
+};
+
+inline Result<LoadedWeights> load_weights(const std::string& path, const std::string& arch_name) {
+  LoadedWeights out;
+  std::ifstream file(path, std::ios::binary);
+  if (file) {
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    Result<SafetensorsView> view = parse_safetensors(bytes.data(), bytes.size());
+    if (!view.ok()) return Status::Error(path + ": " + view.error());
+    auto meta = view->metadata.find(kArchMetadataKey);
+    if (meta == view->metadata.end()) return Status::Error(path + ": no architecture metadata");
+    Result<Arch> arch = arch_from_json(meta->second);
+    if (!arch.ok()) return arch.status();
+    out.arch = *arch;
+    for (const ParamSpec& p : param_specs(out.arch)) {
+      Result<std::vector<float>> v = view->floats(p.name);
+      if (!v.ok()) return Status::Error(path + ": " + v.error());
+      out.weights[p.name] = std::move(*v);
     }
+    out.source = path;
+    return out;
   }
   Result<Arch> arch = builtin_arch(arch_name);
   if (!arch.ok()) return arch.status();
-  std::map<std::string, std::vector<float>> weights;
+  out.arch = *arch;
   Rng rng(7);
-  for (const ParamSpec& p : param_specs(*arch)) {
+  for (const ParamSpec& p : param_specs(out.arch)) {
     size_t count = 1;
     for (int64_t d : p.shape) count *= static_cast<size_t>(d);
     const float scale = p.shape.size() == 4 ? 1.0f / float(p.shape[1] * p.shape[2] * p.shape[3]) : 0.01f;
-    std::vector<float>& w = weights[p.name];
+    std::vector<float>& w = out.weights[p.name];
     for (size_t i = 0; i < count; ++i) w.push_back(scale * (2.0f * rng.uniform() - 1.0f));
   }
-  source = "random weights";
-  return Model::from_weights(*arch, std::move(weights));
+  out.source = "random weights";
+  return out;
 }
 
 inline Tensor random_images(int n, int c, int h, int w, uint64_t seed) {

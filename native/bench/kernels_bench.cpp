@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
   table << "| model | image | batch | reference ms | fast ms | speed-up | fast GFLOP/s "
            "|\n|---|---|---|---|---|---|---|\n";
   for (const std::string name : {"seed", "conv", "unet"}) {
-    std::string source;
-    Result<Model> model = bench::load_or_random("web/models/" + name + ".safetensors", name, source);
+    Result<bench::LoadedWeights> loaded = bench::load_weights("web/models/" + name + ".safetensors", name);
+    Result<Model> model = loaded.ok() ? Model::from_weights(loaded->arch, loaded->weights) : loaded.status();
     if (!model.ok()) {
       std::fprintf(stderr, "%s: %s\n", name.c_str(), model.error().c_str());
       return 1;
