@@ -1,0 +1,81 @@
+// The browser benchmark's WebAssembly side: the engine on a loaded model, timed in blocks of calls,
+// and a SIMD multiply-add loop that measures this machine's attainable peak in the same page.
+#include <emscripten/emscripten.h>
+#include <wasm_simd128.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "dae/engine.h"
+#include "dae/noise.h"
+#include "dae/ops.h"
+
+namespace {
+
+std::unique_ptr<dae::Model> g_model;
+dae::Tensor g_input;
+std::string g_error;
+
+}  // namespace
+
+extern "C" {
+
+// Loads a model file from wasm memory; 0 on success, else see bench_error().
+EMSCRIPTEN_KEEPALIVE int bench_load(const uint8_t* bytes, size_t size) {
+  dae::Result<dae::Model> m = dae::Model::from_safetensors(bytes, size);
+  if (!m.ok()) {
+    g_error = m.error();
+    return 1;
+  }
+  g_model = std::make_unique<dae::Model>(std::move(*m));
+  return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE const char* bench_error() {
+  return g_error.c_str();
+}
+
+EMSCRIPTEN_KEEPALIVE const char* bench_isa() {
+  return dae::ops::kernel_isa();
+}
+
+// Prepares a seeded random h×w input; returns the model's FLOPs for that size.
+EMSCRIPTEN_KEEPALIVE double bench_prepare(int h, int w) {
+  g_input = dae::Tensor(1, g_model->arch().channels, h, w);
+  dae::Rng rng(5);
+  for (float& v : g_input.data) v = rng.uniform();
+  return dae::flops(g_model->arch(), h, w);
+}
+
+// Runs `calls` forward passes back to back; returns the elapsed milliseconds (−1 on error).
+EMSCRIPTEN_KEEPALIVE double bench_run(int calls) {
+  const double t0 = emscripten_get_now();
+  for (int i = 0; i < calls; ++i) {
+    dae::Result<dae::Tensor> out = g_model->forward(g_input);
+    if (!out.ok()) {
+      g_error = out.error();
+      return -1.0;
+    }
+  }
+  return emscripten_get_now() - t0;
+}
+
+// `iters` rounds of 12 independent f32x4 multiply-add chains (mul + add: 8 FLOPs per chain and
+// round); returns GFLOP/s. Twelve chains hide the add latency, as in the engine's micro-kernel.
+EMSCRIPTEN_KEEPALIVE double bench_peak(int iters) {
+  volatile float seed = 0.999f;
+  const v128_t a = wasm_f32x4_splat(seed), b = wasm_f32x4_splat(seed * 1e-3f);
+  v128_t acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = wasm_f32x4_splat(float(i));
+  const double t0 = emscripten_get_now();
+  for (int it = 0; it < iters; ++it)
+    for (int i = 0; i < 12; ++i) acc[i] = wasm_f32x4_add(wasm_f32x4_mul(acc[i], a), b);
+  const double ms = emscripten_get_now() - t0;
+  v128_t sum = acc[0];
+  for (int i = 1; i < 12; ++i) sum = wasm_f32x4_add(sum, acc[i]);
+  volatile float sink = wasm_f32x4_extract_lane(sum, 0);
+  (void)sink;
+  return 12.0 * 8.0 * iters / (ms * 1e6);
+}
+
+}  // extern "C"
