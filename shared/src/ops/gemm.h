@@ -16,7 +16,7 @@ namespace dae::ops::detail {
 // Rows of A per micro-tile, and vectors of B per micro-tile row: 4 × 3 independent accumulators,
 // the number of multiply-add chains that reaches peak on both x86 and V8's WebAssembly code.
 inline constexpr int kMR = 4;
-inline constexpr int kNV = 3;
+inline constexpr int kNV = simd::kWidth == 4 ? 2 : 3;
 inline constexpr int kNR = kNV * simd::kWidth;
 
 struct PackedA {
