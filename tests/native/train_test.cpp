@@ -1,0 +1,143 @@
+// Real (tiny) training runs: the loss falls, an interrupted run resumed from its checkpoint ends bit-identical to an
+// uninterrupted one, and a diverging run stops with a clear message.
+#include "train.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "dae/engine.h"
+#include "export_safetensors.h"
+#include "test_dirs.h"
+
+namespace {
+
+using namespace dae::trainer;
+
+// Training images (plus validation images) the tiny runs use: enough to see learning, small enough for seconds.
+constexpr int64_t kTrainImages = 640, kValImages = 160;
+
+const Dataset& small_data() {
+  static const Dataset d = [] {
+    Dataset full = load_fashion_mnist(kDefaultDataDir);
+    Dataset s;
+    s.train = head(full.train, kTrainImages + kValImages);
+    s.test = head(full.test, 100);
+    return s;
+  }();
+  return d;
+}
+
+TrainOptions tiny_options(const std::string& model, const std::string& out) {
+  TrainOptions o;
+  o.model = model;
+  o.out_dir = out;
+  o.epochs = 2;
+  o.batch = 32;
+  o.lr = 2e-3;
+  o.val_count = kValImages;
+  o.sigma_lo = 0.0f, o.sigma_hi = 0.5f;
+  o.quiet = true;
+  o.export_onnx = false;
+  o.seed = 11;
+  return o;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> weights_of(const std::string& path) {
+  return load_model_file(path)->named_weights();
+}
+
+TEST(Train, LossFallsAndModelLoadsInEngine) {
+  const std::string dir = dae::test::scratch_dir();
+  TrainOptions o = tiny_options("conv", dir);
+  o.export_onnx = true;
+  const TrainResult r = train(o, small_data());
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.history.size(), 2u);
+  EXPECT_LT(r.history[1].train_loss, r.history[0].train_loss);
+  EXPECT_LT(r.history[1].val_loss, r.history[0].val_loss);
+  EXPECT_GT(r.history[1].val_psnr, r.history[0].val_psnr);
+  dae::Result<dae::Model> m = dae::Model::from_file(r.model_path);
+  ASSERT_TRUE(m.ok()) << m.error();
+  EXPECT_EQ(m->metadata().at("dae.sigma_train"), "0-0.5");
+  EXPECT_TRUE(std::filesystem::exists(dir + "/conv.onnx"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/conv.ckpt"));
+}
+
+TEST(Train, BceLossWorksForTheSigmoidSeedModel) {
+  const std::string dir = dae::test::scratch_dir();
+  TrainOptions o = tiny_options("seed", dir);
+  o.loss = "bce";
+  o.epochs = 1;
+  const TrainResult r = train(o, small_data());
+  ASSERT_TRUE(r.finished);
+  EXPECT_TRUE(std::isfinite(r.history[0].val_loss));
+  o.model = "unet";
+  EXPECT_THROW(train(o, small_data()), std::runtime_error);  // unet has no sigmoid output
+}
+
+// Interrupts a run after `stop_steps` optimizer steps, resumes it, and compares with an uninterrupted run.
+void expect_resume_identical(const std::string& model, int64_t stop_steps) {
+  const std::string dir = dae::test::scratch_dir();
+  TrainOptions full = tiny_options(model, dir + "/full");
+  const TrainResult a = train(full, small_data());
+  ASSERT_TRUE(a.finished);
+
+  TrainOptions part = tiny_options(model, dir + "/part");
+  part.stop_after_steps = stop_steps;
+  const TrainResult b1 = train(part, small_data());
+  ASSERT_FALSE(b1.finished);
+  ASSERT_TRUE(std::filesystem::exists(b1.checkpoint_path));
+  part.stop_after_steps = 0;
+  part.resume = true;
+  const TrainResult b2 = train(part, small_data());
+  ASSERT_TRUE(b2.finished);
+
+  const auto wa = weights_of(a.model_path), wb = weights_of(b2.model_path);
+  ASSERT_EQ(wa.size(), wb.size());
+  for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i].second, wb[i].second)) << wa[i].first;
+  ASSERT_EQ(a.history.size(), b2.history.size());
+  EXPECT_EQ(a.history[1].train_loss, b2.history[1].train_loss);
+  EXPECT_EQ(a.history[1].val_loss, b2.history[1].val_loss);
+}
+
+TEST(Train, ResumeAtEpochBoundaryIsBitIdentical) {
+  expect_resume_identical("conv", kTrainImages / 32);  // exactly one epoch
+}
+
+TEST(Train, ResumeMidEpochIsBitIdentical) {
+  expect_resume_identical("unet", kTrainImages / 32 + 7);
+}
+
+TEST(Train, ResumeRefusesDifferentOptions) {
+  const std::string dir = dae::test::scratch_dir();
+  TrainOptions o = tiny_options("seed", dir);
+  o.stop_after_steps = 3;
+  train(o, small_data());
+  o.stop_after_steps = 0;
+  o.resume = true;
+  o.lr = 1e-2;
+  try {
+    train(o, small_data());
+    FAIL() << "resume with another learning rate was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("different options"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Train, DivergingLossStopsWithClearMessage) {
+  const std::string dir = dae::test::scratch_dir();
+  TrainOptions o = tiny_options("unet", dir);
+  o.lr = 1e30;  // the first Adam step moves every weight by about 1e30, so the next forward overflows
+  try {
+    train(o, small_data());
+    FAIL() << "training with an absurd learning rate did not stop";
+  } catch (const NonFiniteLoss& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("the loss became"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("unet.ckpt"), std::string::npos) << msg;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/unet.safetensors"));  // no model file from a diverged run
+}
+
+}  // namespace
