@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -187,7 +188,7 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
     for (float b : kBlurSigmas) {
       Scores s = score(filter_all(noisy, [&](const float* in, float* out) { gaussian_blur(in, out, kSide, kSide, b); }),
                        clean, labels);
-      if (s.psnr > best_blur.psnr) best_blur = s, blur_params[key] = b;
+      if (s.psnr > best_blur.psnr) best_blur = s, blur_params[key] = std::round(b * 100.0) / 100.0;
     }
     for (int r : kMedianRadii) {
       Scores s = score(filter_all(noisy, [&](const float* in, float* out) { median_filter(in, out, kSide, kSide, r); }),
