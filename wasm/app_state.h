@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dae/engine.h"
@@ -95,6 +96,8 @@ struct AppState {
   std::string message;  // shown in the status bar until replaced
   bool message_is_error = false;
   bool show_help = false, show_model_card = false;
+  // Key presses since the last frame (key, mods): ImGui 1.86 misses a press and release within one frame.
+  std::vector<std::pair<int, int>> pressed_keys;
   float dpr = 1.0f;
   float fps = 0.0f;
   float pressure = 1.0f;  // pen pressure of the current stroke

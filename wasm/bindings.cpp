@@ -27,15 +27,18 @@ void pointer_frame_done() {
 }
 
 // Requests to the page. window.daeHost is defined by web/app.js before the app starts.
+// clang-format off (these bodies are JavaScript)
 EM_JS(void, js_request_model, (const char* name, const char* file),
       { window.daeHost.requestModel(UTF8ToString(name), UTF8ToString(file)); });
 EM_JS(void, js_request_ort, (const float* px, int w, int h, int generation, int webgpu, const char* onnx), {
-  window.daeHost.runOrt(HEAPF32.slice(px >> 2, (px >> 2) + w * h), w, h, generation, webgpu != = 0, UTF8ToString(onnx));
+  window.daeHost.runOrt(HEAPF32.slice(px >> 2, (px >> 2) + w * h), w, h, generation, Boolean(webgpu),
+                        UTF8ToString(onnx));
 });
 EM_JS(void, js_open_file, (), { window.daeHost.openFile(); });
 EM_JS(void, js_save_png, (const float* px, int w, int h, const char* name),
       { window.daeHost.savePng(HEAPF32.slice(px >> 2, (px >> 2) + w * h), w, h, UTF8ToString(name)); });
 EM_JS(void, js_denoised, (int count), { window.daeHost.denoised(count); });
+// clang-format on
 
 void host_request_model(const std::string& name, const std::string& file) {
   js_request_model(name.c_str(), file.c_str());
@@ -247,4 +250,9 @@ extern "C" EMSCRIPTEN_KEEPALIVE int dae_upload_mode() {
 }
 extern "C" EMSCRIPTEN_KEEPALIVE void dae_set_upload_mode(int mode) {
   g_state->upload_mode = mode == 1 ? UploadMode::FullResolution : UploadMode::FashionMnist;
+}
+
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_set_noise_everywhere(int everywhere) {
+  g_state->noise_everywhere = everywhere != 0;
+  g_state->need_noise = true;
 }

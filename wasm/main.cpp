@@ -24,7 +24,25 @@ struct FrameContext {
 // Tells the page the runtime is up, so it can hand over the model, manifest and samples it fetched meanwhile.
 EM_JS(void, js_app_started, (), { window.daeHost.started(); });
 EM_JS(void, js_first_frame, (), { window.daeHost.firstFrame(); });
+// Wheel steps (positive = away from the user) accumulated by the page since the last call, normalised across
+// pixel, line and page delta modes; emscripten's GLFW passes raw pixel deltas with the browser's sign.
+EM_JS(double, js_take_wheel_steps, (), { return window.daeHost.takeWheelSteps(); });
 #endif
+
+static AppState* g_state_for_callbacks = nullptr;
+
+static void on_key(GLFWwindow*, int key, int, int action, int mods) {
+  if (action == GLFW_PRESS && g_state_for_callbacks) g_state_for_callbacks->pressed_keys.emplace_back(key, mods);
+}
+
+static void on_scroll(GLFWwindow* window, double dx, double dy) {
+#ifdef __EMSCRIPTEN__
+  (void)dx, (void)dy;
+  ImGui_ImplGlfw_ScrollCallback(window, 0.0, js_take_wheel_steps());
+#else
+  ImGui_ImplGlfw_ScrollCallback(window, dx, dy);
+#endif
+}
 
 static void glfw_error_callback(int error, const char* description) {
   fprintf(stderr, "GLFW error %d: %s\n", error, description);
@@ -151,11 +169,15 @@ int main(int, char**) {
   ImGuiIO& io = ImGui::GetIO();
   io.IniFilename = nullptr;  // the layout is computed each frame; nothing to persist
   ImGui::StyleColorsDark();
+  // Installed before the backend, which chains to it: shortcuts see every press, however short.
+  glfwSetKeyCallback(window, on_key);
   ImGui_ImplGlfw_InitForOpenGL(window, true);
+  glfwSetScrollCallback(window, on_scroll);  // replaces the backend's, which it then calls with normalised steps
   ImGui_ImplOpenGL3_Init(glsl_version);
 
   // Outlives main(): emscripten unwinds main's stack when the browser loop takes over.
   static AppState state;
+  g_state_for_callbacks = &state;
   static FrameContext ctx;
   ctx.window = window;
   ctx.state = &state;

@@ -107,18 +107,28 @@ void panel_help(AppState& s) {
 
 void handle_shortcuts(AppState& s) {
   const ImGuiIO& io = ImGui::GetIO();
+  const std::vector<std::pair<int, int>> keys = std::move(s.pressed_keys);
+  s.pressed_keys.clear();
   if (io.WantTextInput) return;
-  auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
+  int mods = 0;
+  auto pressed = [&](int key) {
+    for (const auto& [k, m] : keys)
+      if (k == key) {
+        mods = m;
+        return true;
+      }
+    return false;
+  };
   if (pressed(GLFW_KEY_P)) s.tool = Tool::Pen;
   if (pressed(GLFW_KEY_E)) s.tool = Tool::Eraser;
   if (pressed(GLFW_KEY_N)) s.tool = Tool::NoiseBrush;
   if (pressed(GLFW_KEY_LEFT_BRACKET)) s.brush_radius = std::max(0.5f, s.brush_radius - 0.5f);
   if (pressed(GLFW_KEY_RIGHT_BRACKET)) s.brush_radius = std::min(6.0f, s.brush_radius + 0.5f);
-  if (pressed(GLFW_KEY_C) && !io.KeyCtrl) clear_image(s, 28, 28);
-  if ((pressed(GLFW_KEY_Z) && io.KeyCtrl) || pressed(GLFW_KEY_U)) pop_undo(s);
+  if (pressed(GLFW_KEY_C) && !(mods & GLFW_MOD_CONTROL)) clear_image(s, 28, 28);
+  if ((pressed(GLFW_KEY_Z) && (mods & GLFW_MOD_CONTROL)) || pressed(GLFW_KEY_U)) pop_undo(s);
   if (pressed(GLFW_KEY_R)) reroll_noise(s);
   if (pressed(GLFW_KEY_O)) host_open_file();
-  if (pressed(GLFW_KEY_S) && !io.KeyCtrl) host_save_png(s.denoised, "denoised.png");
+  if (pressed(GLFW_KEY_S) && !(mods & GLFW_MOD_CONTROL)) host_save_png(s.denoised, "denoised.png");
   for (int k = 0; k < 4; ++k)
     if (pressed(GLFW_KEY_1 + k)) s.view = static_cast<View>(k);
   if (pressed(GLFW_KEY_V)) s.compare_split = !s.compare_split;

@@ -15,6 +15,7 @@
  *                           backend, denoiseCount, busy, progress, message, messageIsError, ...}
  *   dae.setSigma(x)         noise strength (σ for gaussian/speckle/poisson, probability for salt-pepper)
  *   dae.setNoise({kind, amount, seed})   kind: 'gaussian' | 'salt-pepper' | 'speckle' | 'poisson'
+ *   dae.setNoiseEverywhere(on)   false: noise only where the noise brush painted
  *   dae.setImage(px, w, h, {fullResolution})   a grayscale Float32Array in [0, 1] becomes the clean image
  *   dae.loadSample(i)       one of the 100 bundled Fashion-MNIST test images (10 per class, in class order)
  *   dae.uploadFile(blob, {mode})   as the file button does; mode 'fashion-mnist' (default) or 'full';
@@ -178,6 +179,7 @@
   window.daeHost = {
     started() {
       runtimeUp = true;
+      fitCanvas();  // glfwCreateWindow just set its own canvas size
       manifestText.then((t) => withString(t, (p) => Module._dae_set_manifest(p)))
         .catch((e) => message(`Could not read the model list: ${e.message}`, true));
       firstModel.then(({ name, bytes }) => loadModelBytes(bytes, name))
@@ -208,6 +210,11 @@
         ortWaiters.forEach((f) => f({ ok: false, message: String(e.message || e) }));
         ortWaiters = [];
       });
+    },
+    takeWheelSteps() {
+      const steps = wheelSteps;
+      wheelSteps = 0;
+      return steps;
     },
     openFile() {
       fileInput.value = '';
@@ -266,6 +273,13 @@
     }
   });
 
+  // ---- mouse wheel, normalised for the app (one notch = 1, positive = away from the user) ----
+  let wheelSteps = 0;
+  canvas.addEventListener('wheel', (e) => {
+    const perStep = e.deltaMode === 1 ? 3 : e.deltaMode === 2 ? 0.1 : 100;
+    wheelSteps -= Math.max(-3, Math.min(3, e.deltaY / perStep));
+  }, { capture: true, passive: true });
+
   // ---- touch and pen (emscripten's GLFW only handles the mouse) ----
   function pointer(e, down) {
     if (e.pointerType === 'mouse' || !runtimeUp) return;
@@ -275,7 +289,14 @@
     const pressure = e.pointerType === 'pen' && e.pressure > 0 ? e.pressure : 1;
     Module._dae_pointer(x, y, down ? 1 : 0, pressure);
   }
-  canvas.addEventListener('pointerdown', (e) => { pointer(e, true); canvas.setPointerCapture?.(e.pointerId); });
+  canvas.addEventListener('pointerdown', (e) => {
+    pointer(e, true);
+    try {
+      canvas.setPointerCapture(e.pointerId);  // keep the stroke when the finger leaves the canvas
+    } catch {
+      // Synthetic pointers cannot be captured; the stroke still works inside the canvas.
+    }
+  });
   canvas.addEventListener('pointermove', (e) => pointer(e, e.buttons !== 0));
   // After a touch or pen lifts, hand the pointer back to the mouse once the release has been seen.
   const lift = (e) => {
@@ -310,6 +331,7 @@
       if (kind !== undefined && k < 0) throw new Error(`unknown noise kind '${kind}'`);
       Module._dae_set_noise(k, amount, seed);
     },
+    setNoiseEverywhere: (on) => Module._dae_set_noise_everywhere(on ? 1 : 0),
     setImage,
     loadSample: (i) => Module._dae_load_sample(i),
     uploadFile: (blob, options) => uploadFile(blob, options),

@@ -29,15 +29,27 @@ window.daeImageInput = (() => {
     return sum / n;
   }
 
-  // Draws the bitmap's region onto a w×h canvas over white, so transparent pixels read as background.
-  function render(bitmap, sx, sy, sw, sh, w, h, dx = 0, dy = 0, dw = w, dh = h) {
+  // Draws the bitmap's region onto a w×h canvas (first filled with the gray `background` unless 'auto') and returns
+  // its luminance. Transparent pixels become `transparent` (0..1); 'auto' picks the opposite of the opaque pixels'
+  // mean so a logo on transparency keeps its contrast whatever its colour.
+  function render(bitmap, sx, sy, sw, sh, w, h, dx = 0, dy = 0, dw = w, dh = h, background = 'auto', transparent = 'auto') {
     const [, ctx] = canvas2d(w, h);
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, w, h);
+    if (background !== 'auto') {
+      const g = Math.round(background * 255);
+      ctx.fillStyle = `rgb(${g},${g},${g})`;
+      ctx.fillRect(0, 0, w, h);
+    }
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(bitmap, sx, sy, sw, sh, dx, dy, dw, dh);
-    return luminance(ctx.getImageData(0, 0, w, h).data, w * h);
+    const rgba = ctx.getImageData(0, 0, w, h).data;
+    const lum = luminance(rgba, w * h);
+    let opaque = 0, sum = 0;
+    for (let i = 0; i < w * h; i++) { const a = rgba[i * 4 + 3] / 255; opaque += a; sum += a * lum[i]; }
+    const bg = transparent !== 'auto' ? transparent : opaque > 0 && sum / opaque > 0.5 ? 0 : 1;
+    // getImageData is not premultiplied: blend each pixel over the background by its alpha.
+    for (let i = 0; i < w * h; i++) { const a = rgba[i * 4 + 3] / 255; lum[i] = a * lum[i] + (1 - a) * bg; }
+    return { lum, bg };
   }
 
   // Fashion-MNIST: trim to the object, fit the longer side to 28 keeping the aspect ratio, centre, and show
@@ -45,7 +57,7 @@ window.daeImageInput = (() => {
   function asFashionMnist(bitmap) {
     const scale = Math.min(1, kWorkSide / Math.max(bitmap.width, bitmap.height));
     const ww = Math.max(1, Math.round(bitmap.width * scale)), wh = Math.max(1, Math.round(bitmap.height * scale));
-    const work = render(bitmap, 0, 0, bitmap.width, bitmap.height, ww, wh);
+    const { lum: work, bg } = render(bitmap, 0, 0, bitmap.width, bitmap.height, ww, wh);
     const background = borderMean(work, ww, wh);
     const invert = background > 0.5;
     let x0 = ww, y0 = wh, x1 = -1, y1 = -1;
@@ -58,7 +70,9 @@ window.daeImageInput = (() => {
     const sx = x0 / scale, sy = y0 / scale, sw = (x1 - x0 + 1) / scale, sh = (y1 - y0 + 1) / scale;
     const fit = 28 / Math.max(sw, sh);
     const dw = Math.max(1, sw * fit), dh = Math.max(1, sh * fit);
-    const px = render(bitmap, sx, sy, sw, sh, 28, 28, (28 - dw) / 2, (28 - dh) / 2, dw, dh);
+    // Transparent pixels take the same background as in the trimming pass; the margin around the fitted
+    // object takes the image's border colour, so the object sits on its own background before the inversion.
+    const { lum: px } = render(bitmap, sx, sy, sw, sh, 28, 28, (28 - dw) / 2, (28 - dh) / 2, dw, dh, background, bg);
     if (invert) for (let i = 0; i < px.length; i++) px[i] = 1 - px[i];
     return { px, w: 28, h: 28, notes: invert ? ['inverted: light background'] : [] };
   }
@@ -66,7 +80,7 @@ window.daeImageInput = (() => {
   function fullResolution(bitmap) {
     const scale = Math.min(1, kMaxSide / Math.max(bitmap.width, bitmap.height));
     const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
-    const px = render(bitmap, 0, 0, bitmap.width, bitmap.height, w, h);
+    const { lum: px } = render(bitmap, 0, 0, bitmap.width, bitmap.height, w, h);
     const notes = scale < 1 ? [`scaled down from ${bitmap.width}x${bitmap.height} to ${w}x${h} (limit ${kMaxSide} px)`] : [];
     return { px, w, h, notes };
   }

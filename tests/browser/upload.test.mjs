@@ -1,0 +1,102 @@
+// Uploads through the file button, drag-and-drop and paste, both upload modes, and files that must not break the app.
+import { assert, images, openApp, psnr, state, sum } from './lib.mjs';
+import { animatedGif, cmykJpeg, png, productPhoto, transparentPng } from './fixtures.mjs';
+
+// Hands bytes to the page as a File and sends it the way a person would: 'input', 'drop' or 'paste'.
+async function send(page, how, name, type, bytes) {
+  if (how === 'input') {
+    await page.setInputFiles('#file', { name, mimeType: type, buffer: bytes });
+  } else {
+    await page.evaluate(([how, name, type, data]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], name, { type }));
+      if (how === 'drop') {
+        document.getElementById('canvas').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      } else {
+        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      }
+    }, [how, name, type, [...bytes]]);
+  }
+  await page.waitForFunction(() => !/^Decoding/.test(window.dae.state().message));
+  return page.evaluate(async () => {
+    await window.dae.lastUpload;
+    await window.dae.whenIdle();
+    return window.dae.state();
+  });
+}
+
+export const tests = [
+  {
+    name: 'file button, drop and paste each load a photo as Fashion-MNIST (28x28, inverted, centred)',
+    async run(t) {
+      const page = await openApp(t);
+      for (const how of ['input', 'drop', 'paste']) {
+        const s = await send(page, how, `photo-${how}.png`, 'image/png', productPhoto());
+        assert.equal(s.messageIsError, false, s.message);
+        assert.match(s.message, /inverted/);
+        const im = await images(page);
+        assert.equal(im.width, 28);
+        // The object is bright and centred; the corners are background.
+        assert.ok(im.clean[14 * 28 + 14] > 0.8, `centre ${im.clean[14 * 28 + 14]}`);
+        assert.ok(im.clean[0] < 0.1 && im.clean[27 * 28 + 27] < 0.1);
+        assert.ok(psnr(im.denoised, im.clean) > psnr(im.noisy, im.clean));
+      }
+      await t.screenshot(page);
+    },
+  },
+  {
+    name: 'full resolution: a 300x200 image is denoised in tiles with progress; 2000 px is scaled to 1024 with a message',
+    async run(t) {
+      const page = await openApp(t);
+      await page.evaluate(() => window.dae.setNoise({ amount: 0.2 }));
+      const wide = png(300, 200, (x, y) => ((x >> 4) + (y >> 4)) % 2 ? [230, 230, 230, 255] : [30, 30, 30, 255]);
+      const s1 = await page.evaluate(async (data) => {
+        const r = await window.dae.uploadFile(new File([new Uint8Array(data)], 'checks.png', { type: 'image/png' }), { mode: 'full' });
+        const progress = [];
+        while (window.dae.state().busy) { progress.push(window.dae.state().progress); await new Promise((f) => setTimeout(f, 5)); }
+        return { r, progress, s: window.dae.state() };
+      }, [...wide]);
+      assert.ok(s1.r.ok, s1.r.message);
+      assert.equal(s1.s.width, 300);
+      assert.equal(s1.s.height, 200);
+      t.log(`tile progress samples: ${s1.progress.map((p) => p.toFixed(2)).join(' ')}`);
+      const im = await images(page);
+      assert.equal(im.denoised.length, 300 * 200);
+      assert.ok(psnr(im.denoised, im.clean) > psnr(im.noisy, im.clean));
+      await t.screenshot(page, 'full');
+      const big = png(2000, 1000, (x, y) => (x < 1000 ? [255, 255, 255, 255] : [0, 0, 0, 255]));
+      const s2 = await send(page, 'input', 'big.png', 'image/png', big);
+      assert.equal(s2.width, 1024);
+      assert.equal(s2.height, 512);
+      assert.match(s2.message, /scaled down from 2000x1000 to 1024x512/);
+      await t.screenshot(page, 'big');
+    },
+  },
+  {
+    name: 'robustness: non-image, empty, animated GIF, transparent PNG and CMYK JPEG give messages, never a crash',
+    async run(t) {
+      const page = await openApp(t);
+      const bad = await send(page, 'input', 'notes.txt', 'text/plain', Buffer.from('hello, not an image'));
+      assert.equal(bad.messageIsError, true);
+      assert.match(bad.message, /not an image this browser can decode/);
+      const empty = await send(page, 'input', 'empty.png', 'image/png', Buffer.alloc(0));
+      assert.match(empty.message, /empty \(0 bytes\)/);
+      await t.screenshot(page, 'error');
+      const gif = await send(page, 'drop', 'anim.gif', 'image/gif', animatedGif());
+      assert.equal(gif.messageIsError, false, gif.message);
+      const transparent = await send(page, 'input', 'disc.png', 'image/png', transparentPng());
+      assert.equal(transparent.messageIsError, false, transparent.message);
+      let im = await images(page);
+      assert.ok(im.clean[14 * 28 + 14] > 0.5, 'the opaque disc is the object');
+      const cmyk = await send(page, 'input', 'cmyk.jpg', 'image/jpeg', cmykJpeg());
+      assert.equal(cmyk.messageIsError, false, cmyk.message);
+      im = await images(page);
+      assert.ok(sum(im.clean) > 1, 'the CMYK JPEG decoded to something visible');
+      assert.ok(Math.max(...im.clean) - Math.min(...im.clean) > 0.3, 'with contrast between its blocks');
+      // The app still works after all of that.
+      const s = await state(page);
+      assert.ok(s.model && s.denoiseCount > 3);
+      await t.screenshot(page);
+    },
+  },
+];
