@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,80 @@ TEST(Ops, Conv2dLargeSumsStayWithinRelativeTolerance) {
   ops::conv2d(in, weight.data(), bias.data(), p, fast);
   ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
   expect_close(fast, ref, "conv2d 64->32", 1e-5f, 24.0f);
+}
+
+// Winograd's transforms scale inputs by up to 4 and weights by up to 2.25 before the products, so its
+// rounding error is a few times that of a direct sum: 2e-5 of max(|value|, sqrt(cin · 9)) (the direct
+// kernels are held to 1e-5). The worst case seen over these cases is printed for reference.
+constexpr float kWinogradTolerance = 2e-5f;
+
+TEST(Ops, Conv2dWinogradMatchesReference) {
+  uint64_t seed = 500;
+  int cases = 0;
+  float worst = 0.0f;
+  const std::vector<std::pair<int, int>> sizes = {{1, 1}, {2, 3}, {5, 7}, {28, 28}, {31, 33}};
+  for (int cin : {1, 3, 13, 16, 17, 33, 64})
+    for (int cout : {1, 3, 13, 16, 17, 33, 64})
+      for (auto [h, w] : sizes)
+        for (int n : {1, 3}) {
+          // The big channel pairs only at the two awkward sizes, to keep the suite quick under node.
+          if (cin * cout > 300 && !(h == 31 || h == 2) && !(cin == 64 && cout == 64 && h == 28)) continue;
+          if (n == 3 && cin * cout > 300 && h != 31) continue;
+          ops::ConvParams p{cin, cout, 3, 1, 1, 0, Act(seed % 3)};
+          ASSERT_TRUE(ops::winograd_applies(p));
+          const Tensor in = random_tensor(n, cin, h, w, ++seed);
+          const std::vector<float> weight = random_values(size_t(cout) * cin * 9, ++seed, 0.5f);
+          const std::vector<float> bias = random_values(cout, ++seed, 0.5f);
+          Tensor fast, ref;
+          ops::conv2d_winograd(in, weight.data(), bias.data(), p, fast);
+          ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
+          const float scale = std::sqrt(float(cin * 9));
+          expect_close(fast, ref, "winograd n " + std::to_string(n) + " " + describe(p, h, w), kWinogradTolerance,
+                       scale);
+          for (size_t i = 0; i < ref.size(); ++i)
+            worst = std::max(worst, std::fabs(fast.data[i] - ref.data[i]) / std::max(scale, std::fabs(ref.data[i])));
+          ++cases;
+        }
+  EXPECT_GT(cases, 200);
+  std::printf("winograd: %d cases, worst error %.2g of max(|value|, sqrt(cin * 9))\n", cases, worst);
+}
+
+TEST(Ops, Conv2dWinogradFallsBackOutsideItsShape) {
+  // Not 3×3 / stride 1 / pad 1: conv2d_winograd must still compute the right convolution.
+  for (ops::ConvParams p : {ops::ConvParams{4, 5, 3, 2, 1, 0, Act::Relu}, ops::ConvParams{4, 5, 3, 1, 0, 0, Act::None},
+                            ops::ConvParams{4, 5, 5, 1, 2, 0, Act::Sigmoid}}) {
+    EXPECT_FALSE(ops::winograd_applies(p));
+    const Tensor in = random_tensor(2, 4, 9, 11, 77);
+    const std::vector<float> weight = random_values(size_t(5) * 4 * p.kernel * p.kernel, 78, 0.5f);
+    const std::vector<float> bias = random_values(5, 79, 0.5f);
+    Tensor fast, ref;
+    ops::conv2d_winograd(in, weight.data(), bias.data(), p, fast);
+    ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
+    expect_close(fast, ref, "winograd fallback " + describe(p, 9, 11), 1e-5f,
+                 std::sqrt(float(4 * p.kernel * p.kernel)));
+  }
+}
+
+TEST(Ops, Conv2dWinogradLargeImageAndWithoutBias) {
+  // Several tile blocks per image (the block size depends on the channels), tile rows split across blocks.
+  ops::ConvParams p{16, 24, 3, 1, 1, 0, Act::Relu};
+  const Tensor in = random_tensor(1, 16, 67, 45, 90);
+  const std::vector<float> weight = random_values(24 * 16 * 9, 91, 0.3f);
+  Tensor fast, ref;
+  ops::conv2d_winograd(in, weight.data(), nullptr, p, fast);
+  ops::conv2d_reference(in, weight.data(), nullptr, p, ref);
+  expect_close(fast, ref, "winograd 67x45 without bias", kWinogradTolerance, 12.0f);
+}
+
+TEST(Ops, Conv2dGemmMatchesReference) {
+  ops::ConvParams p{13, 17, 3, 1, 1, 0, Act::Relu};
+  const Tensor in = random_tensor(3, 13, 31, 33, 95);
+  const std::vector<float> weight = random_values(17 * 13 * 9, 96, 0.5f);
+  const std::vector<float> bias = random_values(17, 97, 0.5f);
+  Tensor fast, ref;
+  ops::conv2d_gemm(in, weight.data(), bias.data(), p, fast);
+  ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
+  expect_close(fast, ref, "gemm 13->17", 1e-5f, std::sqrt(13.0f * 9));
 }
 
 TEST(Ops, ConvTranspose2dMatchesReference) {

@@ -20,6 +20,14 @@ int conv_transpose_out_size(int in, const ConvParams& p);
 void conv2d_reference(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
 void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
 
+// The fast algorithms conv2d chooses between, public so tests and benchmarks can run each one alone.
+// conv2d_gemm: implicit-im2col GEMM for any convolution. conv2d_winograd: Winograd F(2×2, 3×3) where
+// winograd_applies (3×3, stride 1, pad 1), else the GEMM. Its transforms round differently: results
+// differ from the reference by a few times the direct sum's rounding error.
+bool winograd_applies(const ConvParams& p);
+void conv2d_gemm(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
+void conv2d_winograd(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
+
 // in [N, cin, H, W], weight [cin, cout, k, k], bias [cout] -> out [N, cout, OH, OW].
 void conv_transpose2d_reference(const Tensor& in, const float* weight, const float* bias, const ConvParams& p,
                                 Tensor& out);

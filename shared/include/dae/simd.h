@@ -53,6 +53,16 @@ inline Vec max(Vec a, Vec b) {
 inline Vec pairwise_max(Vec lo, Vec hi) {
   return max(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
 }
+// Stores a0 b0 a1 b1 … (2 · kWidth floats): two vectors of results for neighbouring pixels.
+inline void store_interleaved(float* p, Vec a, Vec b) {
+  wasm_v128_store(p, wasm_i32x4_shuffle(a, b, 0, 4, 1, 5));
+  wasm_v128_store(p + 4, wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+}
+// The inverse: lo:hi = x0 x1 x2 … (2 · kWidth floats) -> even = x0 x2 …, odd = x1 x3 ….
+inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
+  even = wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6);
+  odd = wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7);
+}
 
 #elif defined(__AVX2__) && defined(__FMA__)
 
@@ -94,6 +104,19 @@ inline Vec pairwise_max(Vec lo, Vec hi) {
   const __m256d m = _mm256_castps_pd(_mm256_max_ps(even, odd));
   return _mm256_castpd_ps(_mm256_permute4x64_pd(m, _MM_SHUFFLE(3, 1, 2, 0)));
 }
+inline void store_interleaved(float* p, Vec a, Vec b) {
+  // unpack works within 128-bit lanes: lo = a0 b0 a1 b1 | a4 b4 a5 b5, hi = a2 b2 a3 b3 | a6 b6 a7 b7.
+  const Vec lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+  _mm256_storeu_ps(p, _mm256_permute2f128_ps(lo, hi, 0x20));
+  _mm256_storeu_ps(p + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
+  // As in pairwise_max: lane-wise shuffles, then one cross-lane permute into order.
+  const __m256d e = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)));
+  const __m256d o = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+  even = _mm256_castpd_ps(_mm256_permute4x64_pd(e, _MM_SHUFFLE(3, 1, 2, 0)));
+  odd = _mm256_castpd_ps(_mm256_permute4x64_pd(o, _MM_SHUFFLE(3, 1, 2, 0)));
+}
 
 #elif defined(__SSE2__)
 
@@ -130,6 +153,14 @@ inline Vec max(Vec a, Vec b) {
 inline Vec pairwise_max(Vec lo, Vec hi) {
   return _mm_max_ps(_mm_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)), _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
 }
+inline void store_interleaved(float* p, Vec a, Vec b) {
+  _mm_storeu_ps(p, _mm_unpacklo_ps(a, b));
+  _mm_storeu_ps(p + 4, _mm_unpackhi_ps(a, b));
+}
+inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
+  even = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+  odd = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+}
 
 #else
 
@@ -165,6 +196,14 @@ inline Vec max(Vec a, Vec b) {
 }
 inline Vec pairwise_max(Vec lo, Vec hi) {
   return max(lo, hi);
+}
+inline void store_interleaved(float* p, Vec a, Vec b) {
+  p[0] = a;
+  p[1] = b;
+}
+inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
+  even = lo;
+  odd = hi;
 }
 
 #endif

@@ -1,4 +1,4 @@
-// 2-D convolution: the scalar reference and the fast path (implicit-im2col SIMD GEMM; Winograd for 3×3).
+// 2-D convolution: the scalar reference, the implicit-im2col GEMM path and the choice of algorithm.
 #include <algorithm>
 #include <cstring>
 
@@ -110,22 +110,30 @@ void conv2d_im2col(const Tensor& in, const PackedA& a, const ConvParams& p, Tens
 
 }  // namespace
 
-void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out) {
+bool detail::winograd_suits(const ConvParams& p, int h, int w) {
+  (void)h, (void)w;
+  return winograd_applies(p) && p.cin >= 16 && p.cout >= 16 && p.cin * p.cout >= 512;
+}
+
+void conv2d_gemm(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out) {
   const int oh = conv_out_size(in.h, p), ow = conv_out_size(in.w, p);
   if (oh < 1 || ow < 1 || in.n < 1) return conv2d_reference(in, weight, bias, p, out);
   out = Tensor(in.n, p.cout, oh, ow);
-  if (detail::winograd_suits(p)) {
-    detail::conv2d_winograd(in, weight, bias, p, out);
-  } else {
-    const int kdim = p.cin * p.kernel * p.kernel;
-    PackedA a;
-    detail::pack_a(weight, p.cout, kdim, kdim, 1, bias, a);
-    if (p.stride == 1)
-      conv2d_stride1(in, a, p, out);
-    else
-      conv2d_im2col(in, a, p, out);
-  }
+  const int kdim = p.cin * p.kernel * p.kernel;
+  PackedA a;
+  detail::pack_a(weight, p.cout, kdim, kdim, 1, bias, a);
+  if (p.stride == 1)
+    conv2d_stride1(in, a, p, out);
+  else
+    conv2d_im2col(in, a, p, out);
   if (p.act == Act::Sigmoid) activate(out.data.data(), out.size(), p.act);
+}
+
+void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out) {
+  if (detail::winograd_suits(p, in.h, in.w))
+    conv2d_winograd(in, weight, bias, p, out);
+  else
+    conv2d_gemm(in, weight, bias, p, out);
 }
 
 }  // namespace dae::ops
