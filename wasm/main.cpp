@@ -3,6 +3,8 @@
 #include <GLFW/glfw3.h>
 #include <stdio.h>
 
+#include <algorithm>
+
 #include "app_state.h"
 #include "bindings.h"
 #include "imgui.h"
@@ -97,7 +99,11 @@ static void layout(AppState& s) {
   const float status_h = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().ItemSpacing.y;
   if (s.narrow) {
     // Phone width: images on top, controls scroll below them.
-    ImGui::BeginChild("images", ImVec2(0, io.DisplaySize.y * 0.5f));
+    // Just tall enough for three panes across and the metric lines under them.
+    const float aspect = s.clean.empty() ? 1.0f : static_cast<float>(s.clean.h) / s.clean.w;
+    const float panes_h = (io.DisplaySize.x - 4 * ImGui::GetStyle().ItemSpacing.x) / 3.0f * aspect;
+    const float images_h = std::min(io.DisplaySize.y * 0.6f, panes_h + 6 * ImGui::GetTextLineHeightWithSpacing());
+    ImGui::BeginChild("images", ImVec2(0, images_h));
     panel_images(s);
     ImGui::EndChild();
     ImGui::BeginChild("controls", ImVec2(0, -status_h), true);

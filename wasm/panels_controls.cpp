@@ -62,7 +62,7 @@ static void section_noise(AppState& s) {
 }
 
 static void section_samples(AppState& s) {
-  if (!ImGui::CollapsingHeader("Fashion-MNIST samples")) return;
+  if (!ImGui::CollapsingHeader("Fashion-MNIST samples", ImGuiTreeNodeFlags_DefaultOpen)) return;
   if (s.samples.empty()) {
     ImGui::TextDisabled("loading...");
     return;
@@ -143,9 +143,12 @@ static void section_view(AppState& s) {
 }
 
 void panel_controls(AppState& s) {
+  // Leave room for the longest label ("Strength (sigma)") beside each widget.
+  ImGui::PushItemWidth(-ImGui::CalcTextSize("Strength (sigma)").x - ImGui::GetStyle().ItemInnerSpacing.x);
   section_image(s);
   section_noise(s);
   section_model(s);
   section_view(s);
   section_samples(s);
+  ImGui::PopItemWidth();
 }

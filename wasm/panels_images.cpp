@@ -146,8 +146,8 @@ void panel_images(AppState& s) {
   }
   if (s.inspect_x >= 0 && !s.denoised.empty() && s.denoised.size() == s.clean.size()) {
     const size_t i = static_cast<size_t>(s.inspect_y) * s.clean.w + s.inspect_x;
-    ImGui::Text("Pixel (%d, %d): clean %.3f  noisy %.3f  denoised %.3f", s.inspect_x, s.inspect_y, s.clean.px[i],
-                s.noisy.px[i], s.denoised.px[i]);
+    ImGui::TextWrapped("Pixel (%d, %d): clean %.3f  noisy %.3f  denoised %.3f", s.inspect_x, s.inspect_y, s.clean.px[i],
+                       s.noisy.px[i], s.denoised.px[i]);
   } else {
     ImGui::TextDisabled("Hover a pane to inspect pixels; wheel zooms, right-drag pans.");
   }

@@ -5,8 +5,9 @@
  *
  *   dae.ready               true once a model has denoised an image (poll it, or await dae.whenReady())
  *   dae.whenReady()         Promise resolved when ready
- *   dae.timings             {firstFrame, ready}: ms after navigation start for the first drawn app frame and
- *                           the first denoised result
+ *   dae.timings             ms after navigation start: runtime (WebAssembly instantiated, main() running),
+ *                           firstFrame (second app frame drawn: interactive), modelFetched, modelLoaded, ready
+ *                           (first denoised result on screen)
  *   dae.getImages()         {width, height, clean, noisy, denoised, engine, ort}: copies as Float32Array in [0, 1],
  *                           row-major; `denoised` is what the chosen backend produced, `engine` the engine's result,
  *                           `ort` ONNX Runtime's (null until it ran)
@@ -179,10 +180,15 @@
   window.daeHost = {
     started() {
       runtimeUp = true;
+      dae.timings.runtime = performance.now();
       fitCanvas();  // glfwCreateWindow just set its own canvas size
       manifestText.then((t) => withString(t, (p) => Module._dae_set_manifest(p)))
         .catch((e) => message(`Could not read the model list: ${e.message}`, true));
-      firstModel.then(({ name, bytes }) => loadModelBytes(bytes, name))
+      firstModel.then(({ name, bytes }) => {
+        dae.timings.modelFetched = performance.now();
+        loadModelBytes(bytes, name);
+        dae.timings.modelLoaded = performance.now();
+      })
         .catch((e) => message(`Could not download the model: ${e.message}`, true));
       samples.then((b) => withBytes(b, (p) => Module._dae_set_samples(p, b.byteLength, b.byteLength / 785)))
         .catch((e) => message(`Could not load the samples: ${e.message}`, true));
@@ -309,7 +315,7 @@
   // ---- the public API ----
   const dae = {
     ready: false,
-    timings: { firstFrame: null, ready: null },
+    timings: { runtime: null, firstFrame: null, modelFetched: null, modelLoaded: null, ready: null },
     lastSavedPng: null,
     get manifest() { return manifest; },
     whenReady: () => (dae.ready ? Promise.resolve() : new Promise((f) => readyWaiters.push(f))),

@@ -3,6 +3,7 @@
 // so the site needs nothing from any other host and works from any sub-path (every URL in it is relative).
 // Usage: node web/build-site.mjs --app build/wasm/wasm --out build/site [--models web/models]
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,6 +62,14 @@ const precache = ['./', ...PAGE_FILES, ...APP_FILES, 'models/models.json',
   'models/' + entry.file.replace(/^models\//, ''), 'samples/fashion-mnist-test-100.bin'];
 for (const f of precache.slice(1)) need(join(args.out, f), 'listed for the offline cache but not in the site');
 writeFileSync(join(args.out, 'precache.json'), JSON.stringify(precache, null, 1) + '\n');
+// Naming the cache after the shell's contents changes sw.js whenever the site changes, so browsers install the new
+// worker and drop the old cache instead of serving a stale app forever.
+const hash = createHash('sha256');
+for (const f of precache.slice(1)) hash.update(readFileSync(join(args.out, f)));
+const version = hash.digest('hex').slice(0, 12);
+const sw = readFileSync(join(args.out, 'sw.js'), 'utf8');
+if (!sw.includes("const CACHE = 'dae-site-v1';")) throw new Error('sw.js: cache name line not found');
+writeFileSync(join(args.out, 'sw.js'), sw.replace("const CACHE = 'dae-site-v1';", `const CACHE = 'dae-site-${version}';`));
 
 let bytes = 0, files = 0;
 const walk = (d) => readdirSync(d).forEach((n) => {

@@ -2,6 +2,7 @@
 // adds cross-origin isolation headers to every same-origin response for hosts that cannot set them.
 'use strict';
 
+// build-site.mjs replaces the version with a hash of the app shell.
 const CACHE = 'dae-site-v1';
 // Written by build-site.mjs: every file of the app shell, relative to this worker.
 const SHELL_LIST = 'precache.json';
