@@ -266,5 +266,26 @@ TEST(Ops, ModelsMatchReferenceKernels) {
   }
 }
 
+TEST(Ops, ShippedModelsMatchReferenceKernelsClosely) {
+  // The trained models, with Winograd where conv2d picks it: outputs within 1e-5 of the reference.
+  int checked = 0;
+  for (const std::string& name : builtin_arch_names()) {
+    Result<Model> model = Model::from_file(std::string(DAE_SOURCE_DIR) + "/web/models/" + name + ".safetensors");
+    if (!model.ok()) continue;
+    for (auto [n, h, w] : {std::tuple{1, 28, 28}, std::tuple{2, 44, 60}}) {
+      Tensor in(n, 1, h, w);
+      Rng rng(h * 7 + w + n);
+      for (float& v : in.data) v = rng.uniform();
+      Result<Tensor> fast = model->forward(in);
+      Result<Tensor> ref = model->forward(in, RunOptions{/*reference=*/true});
+      ASSERT_TRUE(fast.ok()) << fast.error();
+      ASSERT_TRUE(ref.ok()) << ref.error();
+      expect_close(*fast, *ref, "shipped " + name + " " + std::to_string(h) + "x" + std::to_string(w), 1e-5f);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0) << "no model file in web/models";
+}
+
 }  // namespace
 }  // namespace dae
