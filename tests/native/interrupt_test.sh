@@ -13,22 +13,27 @@ ok() { echo "ok: $1"; passed=$((passed + 1)); }
 bad() { echo "FAILED: $1"; failed=$((failed + 1)); }
 
 # A small but real run: 4 epochs of 3,000 images, so a kill lands mid-training.
-base=(--threads 1 train --model seed --limit 3000 --val 300 --batch 50 --seed 7)
-args=("${base[@]}" --epochs 4)
+base=(--threads 1 train --model seed --limit 3000 --val 300 --batch 50)
+args=("${base[@]}" --epochs 4 --seed 7)
 
 # Output of a model on a fixed input: equal weights give equal bytes.
 fingerprint() {
-  "$denoise" --model "$1" --raw-in "$work/probe.f32" --shape 1,1,28,28 --raw-out "$2" >/dev/null
+  rm -f "$2"
+  "$denoise" --model "$1" --raw-in "$work/probe.f32" --shape 1,1,28,28 --raw-out "$2" >/dev/null ||
+    bad "cannot run $1"
 }
+# Both outputs exist and are byte-identical.
+same() { [ -s "$1" ] && [ -s "$2" ] && cmp -s "$1" "$2"; }
 # A 28x28 gradient with stripes: every weight influences the output.
 perl -e 'print pack("f<*", map { (($_ % 28) / 28 + (int($_ / 112) % 2) * 0.3) / 1.3 } 0 .. 783)' >"$work/probe.f32"
 
 "$train" "${args[@]}" --out "$work/ref" >"$work/ref.log" 2>&1 || { cat "$work/ref.log"; bad "reference run"; }
 fingerprint "$work/ref/seed.safetensors" "$work/ref.out"
 # The probe must tell weights apart: a model from another seed gives other bytes.
-"$train" "${base[@]}" --epochs 1 --seed 8 --out "$work/other" >/dev/null 2>&1
+"$train" "${base[@]}" --epochs 1 --seed 8 --out "$work/other" >"$work/other.log" 2>&1 || bad "run with another seed"
 fingerprint "$work/other/seed.safetensors" "$work/other.out"
-cmp -s "$work/ref.out" "$work/other.out" && bad "the probe cannot tell two models apart" || ok "the probe tells models apart"
+[ -s "$work/other.out" ] && ! same "$work/ref.out" "$work/other.out" && ok "the probe tells two models apart" ||
+  bad "the probe cannot tell two models apart"
 
 # 1. kill -9 once the first checkpoint exists, then --resume: same weights as the uninterrupted run.
 "$train" "${args[@]}" --out "$work/k9" >"$work/k9.log" 2>&1 &
@@ -37,10 +42,12 @@ for _ in $(seq 600); do [ -f "$work/k9/seed.ckpt" ] && break; sleep 0.1; done
 sleep 0.3
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-if [ -f "$work/k9/seed.ckpt" ]; then
+if [ -f "$work/k9/seed.safetensors" ]; then
+  bad "the run finished before the kill"
+elif [ -f "$work/k9/seed.ckpt" ]; then
   "$train" "${args[@]}" --out "$work/k9" --resume >>"$work/k9.log" 2>&1 || bad "resume after kill -9 failed"
   fingerprint "$work/k9/seed.safetensors" "$work/k9.out"
-  cmp -s "$work/ref.out" "$work/k9.out" && ok "kill -9 then --resume gives the uninterrupted weights" ||
+  same "$work/ref.out" "$work/k9.out" && ok "kill -9 then --resume gives the uninterrupted weights" ||
     bad "kill -9 then --resume changed the weights"
 else
   bad "no checkpoint appeared before the kill"
@@ -60,7 +67,7 @@ else
 fi
 "$train" "${args[@]}" --out "$work/int" --resume >>"$work/int.log" 2>&1 || bad "resume after Ctrl-C failed"
 fingerprint "$work/int/seed.safetensors" "$work/int.out"
-cmp -s "$work/ref.out" "$work/int.out" && ok "Ctrl-C then --resume gives the uninterrupted weights" ||
+same "$work/ref.out" "$work/int.out" && ok "Ctrl-C then --resume gives the uninterrupted weights" ||
   bad "Ctrl-C then --resume changed the weights"
 
 # 3. An unwritable output folder: a clear error, and the files already there are untouched.
@@ -74,7 +81,7 @@ if [ "$(id -u)" = 0 ]; then
 else
   target="$work/ro"
 fi
-"$train" "${base[@]}" --epochs 1 --out "$target" >"$work/ro.log" 2>&1
+"$train" "${base[@]}" --epochs 1 --seed 7 --out "$target" >"$work/ro.log" 2>&1
 code=$?
 chmod 755 "$work/ro"
 if [ "$code" != 0 ] && grep -qiE "cannot|not a directory|permission|failed" "$work/ro.log" &&
