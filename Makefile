@@ -16,7 +16,7 @@ APT_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libb
   dpkg-dev xz-utils
 IMGUI_DIR := build/third_party/imgui
 
-.PHONY: demo test deps native wasm site asan fuzz clean
+.PHONY: demo test test-browser deps native wasm site asan fuzz clean
 
 demo: deps site
 	node web/serve.mjs --root build/site --port $(PORT)
@@ -56,6 +56,10 @@ native:
 wasm:
 	cmake --preset wasm -DDAE_IMGUI_DIR=$(CURDIR)/$(IMGUI_DIR) >/dev/null
 	cmake --build build/wasm -j $(JOBS)
+
+# Only the browser tests: builds the site and runs tests/browser in headless Chromium (screenshots in build/browser).
+test-browser: deps site
+	node tests/browser/run.mjs --site build/site --out build/browser
 
 # The static site: page, app, shipped models and ONNX Runtime Web's files, ready for any static host.
 site: wasm

@@ -76,6 +76,7 @@ static void fit_to_canvas(FrameContext& ctx) {
   ImGui::StyleColorsDark(&style);
   style.FrameRounding = 3.0f;
   style.WindowRounding = 4.0f;
+  style.Colors[ImGuiCol_WindowBg].w = 1.0f;  // the help and model card windows float over the images
   style.ScaleAllSizes(dpr);
   ImGui::GetStyle() = style;
 }

@@ -1,7 +1,9 @@
 // Reads models/models.json leniently: required fields are checked, anything else is kept only if it can be shown.
 #include "manifest.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 using nlohmann::json;
@@ -68,6 +70,15 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
     if (e.contains("params") && e["params"].is_number()) info.params = e["params"].get<int64_t>();
     if (e.contains("bytes") && e["bytes"].is_number()) info.bytes = e["bytes"].get<int64_t>();
     if (e.contains("quality")) flatten(e["quality"], "", info.quality);
+    // Other plain facts the trainer records (epochs, loss, training noise...) are shown as they are.
+    static const char* const kShownElsewhere[] = {"name",        "file",   "onnx",  "train_command",
+                                                  "description", "params", "bytes", "quality"};
+    for (auto it = e.begin(); it != e.end(); ++it) {
+      if (it.value().is_object() || it.value().is_array()) continue;
+      if (std::find(std::begin(kShownElsewhere), std::end(kShownElsewhere), it.key()) != std::end(kShownElsewhere))
+        continue;
+      info.facts.emplace_back(it.key(), format_value(it.value()));
+    }
     find_curves(e, "", info.curves);
     m.models.push_back(std::move(info));
   }

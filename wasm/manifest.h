@@ -13,6 +13,7 @@ struct ModelInfo {
   std::string name, file, onnx, train_command, description;
   int64_t params = 0, bytes = 0;
   std::vector<std::pair<std::string, std::string>> quality;        // flattened "key" -> formatted value
+  std::vector<std::pair<std::string, std::string>> facts;          // any other scalar field, formatted
   std::vector<std::pair<std::string, std::vector<float>>> curves;  // every numeric array whose key mentions "loss"
 };
 

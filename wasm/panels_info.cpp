@@ -55,6 +55,7 @@ void panel_model_card(AppState& s) {
         if (!info->onnx.empty()) text_row("ONNX", info->onnx.c_str());
         if (!info->description.empty()) text_row("about", info->description.c_str());
         if (!info->train_command.empty()) text_row("trained with", info->train_command.c_str());
+        for (const auto& [k, v] : info->facts) text_row(k.c_str(), v.c_str());
         for (const auto& [k, v] : info->quality) text_row(k.c_str(), v.c_str());
       }
       ImGui::EndTable();
