@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dae/engine.h"
@@ -32,6 +33,31 @@ inline double median_seconds(const std::function<void()>& fn, double budget_s = 
   }
   std::sort(runs.begin(), runs.end());
   return runs[runs.size() / 2];
+}
+
+// Median seconds per call of `a` and of `b`, timed alternately so both see the same machine load
+// (the ratio of the two is what a benchmark reports; other processes may be running).
+inline std::pair<double, double> median_seconds_interleaved(const std::function<void()>& a,
+                                                            const std::function<void()>& b, double budget_s = 2.0,
+                                                            int min_runs = 5) {
+  using clock = std::chrono::steady_clock;
+  auto time = [](const std::function<void()>& fn) {
+    const auto t0 = clock::now();
+    fn();
+    return std::chrono::duration<double>(clock::now() - t0).count();
+  };
+  a(), b();  // warm-up
+  std::vector<double> ta, tb;
+  const auto start = clock::now();
+  while (static_cast<int>(ta.size()) < min_runs ||
+         std::chrono::duration<double>(clock::now() - start).count() < budget_s) {
+    ta.push_back(time(a));
+    tb.push_back(time(b));
+    if (ta.size() >= 2000) break;
+  }
+  std::sort(ta.begin(), ta.end());
+  std::sort(tb.begin(), tb.end());
+  return {ta[ta.size() / 2], tb[tb.size() / 2]};
 }
 
 // An architecture with its weights: from a model file if it exists, else seeded random weights

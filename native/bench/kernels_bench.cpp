@@ -26,9 +26,9 @@ std::string conv_algorithm_table() {
       const Tensor in = bench::random_images(n, cin, side, side, 3);
       std::vector<float> weight(size_t(cout) * cin * 9, 0.01f), bias(cout, 0.1f);
       Tensor out;
-      const double gemm = bench::median_seconds([&] { ops::conv2d_gemm(in, weight.data(), bias.data(), p, out); }, 0.3);
-      const double wino =
-          bench::median_seconds([&] { ops::conv2d_winograd(in, weight.data(), bias.data(), p, out); }, 0.3);
+      const auto [gemm, wino] =
+          bench::median_seconds_interleaved([&] { ops::conv2d_gemm(in, weight.data(), bias.data(), p, out); },
+                                            [&] { ops::conv2d_winograd(in, weight.data(), bias.data(), p, out); }, 0.4);
       const double gflop = 2.0 * cin * cout * 9 * side * side * n * 1e-9;
       char row[256];
       std::snprintf(row, sizeof row, "| %d | %d | %dx%d | %d | %.4f | %.4f | %.2fx | %.1f |\n", cin, cout, side, side,

@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
       float diff = 0.0f;
       for (size_t i = 0; i < ours.size(); ++i)
         diff = std::max(diff, std::fabs(ours.data[i] - theirs.data_ptr<float>()[i]));
-      const double engine_s = bench::median_seconds([&] { (void)model->forward(in); }, 1.5);
-      const double torch_s = bench::median_seconds([&] { (void)graph.forward(tin); }, 1.5);
+      const auto [engine_s, torch_s] =
+          bench::median_seconds_interleaved([&] { (void)model->forward(in); }, [&] { (void)graph.forward(tin); }, 3.0);
       char row[320];
       std::snprintf(row, sizeof row, "| %s | %s | %dx%d | %d | %.3f | %.3f | %.0f | %.0f | %.2fx | %.1e |\n",
                     name.c_str(), w->source == "random weights" ? "random" : "trained", side, side, n, engine_s * 1e3,
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   }
   std::filesystem::create_directories(out_dir);
   std::ofstream(out_dir + "/torch.md") << "# Engine (" << ops::kernel_isa() << ") vs LibTorch " << TORCH_VERSION << ", "
-                                       << threads << " thread each, median of repeated runs\n\n"
+                                       << threads << " thread each, median of alternating runs\n\n"
                                        << table.str();
   return 0;
 }

@@ -121,7 +121,8 @@ bool detail::winograd_suits(const ConvParams& p, int h, int w) {
 #else
   // With FMA the GEMM runs close to peak and the transforms cost relatively more: only wide layers on
   // images big enough to fill the tile blocks gain.
-  return p.cin * p.cout >= 1024 && h * w >= 400;
+  const int pairs = p.cin * p.cout, pixels = h * w;
+  return (pairs >= 512 && pixels >= 400) || (pairs >= 256 && pixels >= 16384);
 #endif
 }
 
