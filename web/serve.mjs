@@ -38,11 +38,15 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function securityHeaders() {
-  return {
+// isolate = false imitates a static host that cannot set the cross-origin isolation headers (for tests).
+export function securityHeaders(isolate = true) {
+  const isolation = isolate ? {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
     'Cross-Origin-Resource-Policy': 'same-origin',
+  } : {};
+  return {
+    ...isolation,
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
@@ -50,12 +54,12 @@ export function securityHeaders() {
 }
 
 // Serves `root` under the URL prefix `base`; resolves with the listening server.
-export function startServer({ root, port = 0, base = '/' }) {
+export function startServer({ root, port = 0, base = '/', isolate = true }) {
   const rootDir = resolve(root);
   if (!base.endsWith('/')) base += '/';
   const server = createServer((req, res) => {
     const send = (status, text) => {
-      res.writeHead(status, { ...securityHeaders(), 'Content-Type': 'text/plain; charset=utf-8' });
+      res.writeHead(status, { ...securityHeaders(isolate), 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(text);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
@@ -83,7 +87,7 @@ export function startServer({ root, port = 0, base = '/' }) {
       return send(404, 'not found\n');
     }
     res.writeHead(200, {
-      ...securityHeaders(),
+      ...securityHeaders(isolate),
       'Content-Type': MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': stat.size,
       'Cache-Control': 'no-cache',

@@ -31,8 +31,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--no-first-run', '--disabl
   '--disable-features=MediaRouter,OptimizationHints', '--metrics-recording-only'];
 
 const servers = [];
-async function serve(base) {
-  const server = await startServer({ root: args.site, port: 0, base });
+async function serve(base, { isolate = true } = {}) {
+  const server = await startServer({ root: args.site, port: 0, base, isolate });
   servers.push(server);
   return `http://127.0.0.1:${server.address().port}${base}`;
 }

@@ -26,6 +26,21 @@ export const tests = [
     },
   },
   {
+    name: 'on a host without isolation headers the service worker provides cross-origin isolation',
+    async run(t) {
+      const base = await t.serve('/plain/', { isolate: false });
+      const page = await t.newPage();
+      const response = await page.goto(base);
+      assert.equal(response.headers()['cross-origin-embedder-policy'], undefined, 'the host sends no isolation headers');
+      // The first visit registers the worker and reloads once; the reloaded page is isolated.
+      await page.waitForFunction(() => window.crossOriginIsolated === true, null, { timeout: 30000 });
+      await page.waitForFunction(() => window.dae && window.dae.ready, null, { timeout: 30000 });
+      assert.equal(await page.evaluate(() => typeof SharedArrayBuffer), 'function');
+      const s = await state(page);
+      assert.ok(s.model);
+    },
+  },
+  {
     name: 'works offline after the first visit (service worker cache)',
     async run(t) {
       const context = await t.newContext();
