@@ -77,34 +77,46 @@ void conv2d_stride1(const Tensor& in, const PackedA& a, const ConvParams& p, Ten
   }
 }
 
-// Any stride: im2col of a band of output pixels into a K × band buffer, then the same GEMM.
+// Any stride: im2col of a band of whole output rows into a K × band buffer, then the same GEMM. Each
+// (channel, tap) row of the buffer is a strided copy of input rows with the padding's columns
+// worked out once per tap, so the copy loop itself has no bounds checks.
 void conv2d_im2col(const Tensor& in, const PackedA& a, const ConvParams& p, Tensor& out) {
-  const int k = p.kernel, kk = k * k, kdim = p.cin * kk;
-  const int pixels = out.h * out.w;
-  const int band = std::min(detail::round_up(pixels, kNR), std::max(kNR, (65536 / kdim) / kNR * kNR));
-  std::vector<float>& col = scratch(0, static_cast<size_t>(kdim) * band);
-  std::vector<int> koff(kdim), iy0(band), ix0(band);
+  const int k = p.kernel, kk = k * k, kdim = p.cin * kk, s = p.stride;
+  const int band_rows = std::clamp(65536 / kdim / out.w, 1, out.h);
+  const int band = band_rows * out.w;
+  std::vector<float>& col = scratch(0, static_cast<size_t>(kdim) * band + kNR);
+  std::vector<int> koff(kdim);
   for (int r = 0; r < kdim; ++r) koff[r] = r * band;
+  // Output columns [x_lo[kx], x_hi[kx]) read inside the input row for tap column kx.
+  std::vector<int> x_lo(k), x_hi(k);
+  for (int kx = 0; kx < k; ++kx) {
+    x_lo[kx] = std::min(out.w, std::max(0, (p.pad - kx + s - 1) / s));
+    const int last = in.w - 1 + p.pad - kx;  // largest ox·s with ix < in.w
+    x_hi[kx] = std::max(x_lo[kx], last < 0 ? 0 : std::min(out.w, last / s + 1));
+  }
   for (int n = 0; n < in.n; ++n)
-    for (int j0 = 0; j0 < pixels; j0 += band) {
-      const int len = std::min(band, pixels - j0);
-      for (int j = 0; j < band; ++j) {
-        iy0[j] = (j0 + j) / out.w * p.stride - p.pad;
-        ix0[j] = (j0 + j) % out.w * p.stride - p.pad;
-      }
+    for (int y0 = 0; y0 < out.h; y0 += band_rows) {
+      const int rows = std::min(band_rows, out.h - y0);
       for (int ci = 0; ci < p.cin; ++ci) {
         const float* src = in.at(n, ci);
         for (int ky = 0; ky < k; ++ky)
           for (int kx = 0; kx < k; ++kx) {
             float* dst = col.data() + static_cast<size_t>(ci * kk + ky * k + kx) * band;
-            for (int j = 0; j < band; ++j) {
-              const int iy = iy0[j] + ky, ix = ix0[j] + kx;
-              const bool inside = j < len && iy >= 0 && iy < in.h && ix >= 0 && ix < in.w;
-              dst[j] = inside ? src[static_cast<size_t>(iy) * in.w + ix] : 0.0f;
+            for (int r = 0; r < rows; ++r, dst += out.w) {
+              const int iy = (y0 + r) * s - p.pad + ky;
+              if (iy < 0 || iy >= in.h) {
+                std::fill_n(dst, out.w, 0.0f);
+                continue;
+              }
+              const float* srow = src + static_cast<size_t>(iy) * in.w - p.pad + kx;
+              std::fill_n(dst, x_lo[kx], 0.0f);
+              for (int x = x_lo[kx]; x < x_hi[kx]; ++x) dst[x] = srow[x * s];
+              std::fill(dst + x_hi[kx], dst + out.w, 0.0f);
             }
           }
       }
-      gemm(a, col.data(), koff.data(), len, out.at(n, 0) + j0, out.plane(), p.act == Act::Relu);
+      gemm(a, col.data(), koff.data(), rows * out.w, out.at(n, 0) + static_cast<size_t>(y0) * out.w, out.plane(),
+           p.act == Act::Relu);
     }
 }
 
