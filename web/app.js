@@ -19,8 +19,8 @@
  *   dae.setNoiseEverywhere(on)   false: noise only where the noise brush painted
  *   dae.setImage(px, w, h, {fullResolution})   a grayscale Float32Array in [0, 1] becomes the clean image
  *   dae.loadSample(i)       one of the 100 bundled Fashion-MNIST test images (10 per class, in class order)
- *   dae.uploadFile(blob, {mode})   as the file button does; mode 'fashion-mnist' (default) or 'full';
- *                           resolves {ok, message}
+ *   dae.uploadFile(blob, {mode})   as the file button does; mode 'fashion-mnist' or 'full' (default: the
+ *                           app's upload-mode setting); resolves {ok, message}; dae.lastUpload is the latest one
  *   dae.loadModel(name)     a model listed in models/models.json; resolves {ok, message}
  *   dae.loadModelBytes(arrayBuffer, name)   a model file from memory; {ok, message}; a bad file keeps the old model
  *   dae.setBackend(name)    'engine' | 'ort-wasm' | 'ort-webgpu'; resolves when that backend has produced a result
@@ -28,7 +28,7 @@
  *   dae.latency             {engine, ort}: the last run's time in ms
  *   dae.whenDenoised()      Promise resolved after the next denoised result
  *   dae.whenIdle()          Promise resolved when no denoising is pending (full-resolution images run in tiles)
- *   dae.manifest            the parsed models/models.json
+ *   dae.manifest            Promise of the parsed models/models.json
  *   dae.lastSavedPng        the Blob of the last "Save PNG"
  */
 'use strict';
