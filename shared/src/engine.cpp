@@ -4,7 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <tuple>
+
+#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
+#include <thread>
+#define DAE_HAVE_THREADS 1
+#endif
 
 #include "dae/ops.h"
 #include "dae/safetensors.h"
@@ -149,6 +155,37 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
     return Status::Error("forward: images larger than " + std::to_string(kMaxImageSide) + " pixels a side are refused");
   if (in.h % arch_.size_multiple || in.w % arch_.size_multiple)
     return Status::Error("forward: height and width must be multiples of " + std::to_string(arch_.size_multiple));
+
+#if defined(DAE_HAVE_THREADS)
+  // Images are independent: each thread runs its share of the batch single-threaded (the kernels'
+  // scratch buffers are per thread), and the results are joined in order.
+  if (options.threads > 1 && in.n > 1) {
+    const int parts = std::min(options.threads, in.n);
+    const size_t image = static_cast<size_t>(in.c) * in.h * in.w;
+    RunOptions single = options;
+    single.threads = 1;
+    std::vector<std::optional<Result<Tensor>>> results(parts);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < parts; ++t)
+      workers.emplace_back([&, t] {
+        const int begin = in.n * t / parts, end = in.n * (t + 1) / parts;
+        Tensor part(end - begin, in.c, in.h, in.w);
+        std::copy_n(in.data.begin() + begin * image, part.size(), part.data.begin());
+        results[t] = forward(part, single);
+      });
+    for (std::thread& w : workers) w.join();
+    for (const auto& r : results)
+      if (!r->ok()) return r->status();
+    const Tensor& first = **results[0];
+    Tensor joined(in.n, first.c, first.h, first.w);
+    size_t at = 0;
+    for (const auto& r : results) {
+      std::copy(r->value().data.begin(), r->value().data.end(), joined.data.begin() + at);
+      at += r->value().size();
+    }
+    return joined;
+  }
+#endif
 
   const size_t count = arch_.nodes.size();
   // Free each activation after its last use so big images need only the live ones.

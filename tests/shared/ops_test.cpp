@@ -266,6 +266,32 @@ TEST(Ops, ModelsMatchReferenceKernels) {
   }
 }
 
+TEST(Ops, ThreadsGiveTheSameResultAsOneThread) {
+  // Each image is computed by the same kernels whichever thread runs it: results are identical.
+  for (const std::string& name : builtin_arch_names()) {
+    const Arch arch = builtin_arch(name).value();
+    std::map<std::string, std::vector<float>> weights;
+    for (const testing::RawTensor& t : testing::random_weights(arch, 43)) weights[t.name] = t.values;
+    Result<Model> model = Model::from_weights(arch, weights);
+    ASSERT_TRUE(model.ok()) << model.error();
+    Tensor in(5, 1, 20, 28);
+    Rng rng(9);
+    for (float& v : in.data) v = rng.uniform();
+    Result<Tensor> one = model->forward(in);
+    ASSERT_TRUE(one.ok()) << one.error();
+    for (int threads : {2, 3, 8}) {
+      RunOptions options;
+      options.threads = threads;
+      Result<Tensor> many = model->forward(in, options);
+      ASSERT_TRUE(many.ok()) << many.error();
+      expect_close(*many, *one, name + " threads " + std::to_string(threads), 0.0f);
+    }
+    RunOptions options;
+    options.threads = 2;
+    EXPECT_FALSE(model->forward(Tensor(2, 3, 20, 28), options).ok()) << "a bad input must still be refused";
+  }
+}
+
 TEST(Ops, ShippedModelsMatchReferenceKernelsClosely) {
   // The trained models, with Winograd where conv2d picks it: outputs within 1e-5 of the reference.
   int checked = 0;

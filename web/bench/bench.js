@@ -44,9 +44,10 @@ async function main() {
     const warm = side <= 64 ? 20 : 3;
     for (let i = 0; i < warm; ++i) { bench._bench_run(1); await session.run(feeds); }
 
+    // Single calls alternate between the two backends, so a busy machine slows both alike.
     const engineSingle = [], ortSingle = [];
-    for (let i = 0; i < runs; ++i) engineSingle.push(bench._bench_run(1));
     for (let i = 0; i < runs; ++i) {
+      engineSingle.push(bench._bench_run(1));
       const s = performance.now();
       await session.run(feeds);
       ortSingle.push(performance.now() - s);

@@ -64,7 +64,7 @@ if (result.error) {
 
 const f = (x, d = 2) => x.toFixed(d);
 let md = `# Browser: engine (${result.isa}, 1 thread) vs ONNX Runtime Web (wasm, 1 thread), model ${model}\n\n`;
-md += `Headless Chromium, same page, ${runs} runs per figure after warm-up; ORT session creation ` +
+md += `Headless Chromium, same page, ${runs} alternating engine/ORT runs per figure after warm-up; ORT session creation ` +
   `${f(result.ortSessionMs, 0)} ms. SIMD multiply-add peak in the same page: ${f(result.peakGflops, 1)} GFLOP/s.\n\n`;
 md += '| image | MFLOP | engine median ms | ORT median ms | engine back-to-back ms | ORT back-to-back ms | ' +
   'speed-up (median) | engine GFLOP/s | ORT GFLOP/s | engine % of peak |\n|---|---|---|---|---|---|---|---|---|---|\n';

@@ -27,6 +27,7 @@ inline constexpr uint64_t kMaxActivationFloats = uint64_t(1) << 28;
 
 struct RunOptions {
   bool reference = false;  // use the scalar reference kernels (for tests)
+  int threads = 1;         // native builds: split the batch over this many threads (ignored without threads)
 };
 
 class Model {
