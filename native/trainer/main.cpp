@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
       train_cmd->add_option("--loss", t.loss, "mse or bce (seed: bce)")->check(CLI::IsMember({"mse", "bce"}));
   train_cmd->add_option("--seed", t.seed, "seed for initial weights, data order and noise");
   train_cmd->add_flag("--resume", t.resume, "continue from <out>/<model>.ckpt");
+  train_cmd->add_option("--init", t.init_from, "start from this model file's weights (fine-tuning)");
   train_cmd->add_option("--stop-after-steps", t.stop_after_steps,
                         "save a checkpoint and stop after N steps, as Ctrl-C would (for tests)");
   train_cmd->add_option("--golden", golden_path, "also write golden tensors for the engine tests to this file");

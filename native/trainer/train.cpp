@@ -154,6 +154,15 @@ TrainResult train(const TrainOptions& o, const Dataset& data) {
   if (o.loss == "bce" && model->arch().nodes.back().act != Act::Sigmoid)
     throw std::runtime_error("--loss bce needs a model whose output ends in a sigmoid; '" + o.model +
                              "' does not (use --loss mse)");
+  std::map<std::string, std::string> init_metadata;
+  if (!o.init_from.empty()) {
+    GraphModule init = load_model_file(o.init_from, &init_metadata);
+    if (arch_to_json(init->arch()) != arch_to_json(model->arch()))
+      throw std::runtime_error("--init: '" + o.init_from + "' is not a '" + o.model + "' model");
+    torch::NoGradGuard no_grad;
+    auto params = model->named_parameters(true);
+    for (auto& [name, t] : init->named_weights()) params[name].copy_(t);
+  }
   model->to(device);
   model->train();
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
@@ -172,15 +181,22 @@ TrainResult train(const TrainOptions& o, const Dataset& data) {
   }
   result.model_path = o.out_dir + "/" + o.model + ".safetensors";
   auto write_model = [&](GraphModule& m, const std::vector<EpochStats>& history) {
-    write_model_file(result.model_path, m,
-                     {{"dae.train_command", o.command},
-                      {"dae.sigma_train", sigma_string(o.sigma_lo, o.sigma_hi)},
-                      {"dae.noise_train", noise_name(o.noise)},
-                      {"dae.loss", o.loss},
-                      {"dae.epochs", std::to_string(history.size()) + "/" + std::to_string(o.epochs)},
-                      {"dae.seed", std::to_string(o.seed)},
-                      {"dae.train_images", std::to_string(n)},
-                      {"dae.history", history_json(history)}});
+    std::map<std::string, std::string> extra = {
+        {"dae.train_command", o.command},
+        {"dae.sigma_train", sigma_string(o.sigma_lo, o.sigma_hi)},
+        {"dae.noise_train", noise_name(o.noise)},
+        {"dae.loss", o.loss},
+        {"dae.epochs", std::to_string(history.size()) + "/" + std::to_string(o.epochs)},
+        {"dae.seed", std::to_string(o.seed)},
+        {"dae.train_images", std::to_string(n)},
+        {"dae.history", history_json(history)}};
+    if (!o.init_from.empty()) {
+      // A fine-tuned model records where its starting weights came from and how those were trained.
+      extra["dae.init_from"] = o.init_from;
+      for (const char* k : {"dae.train_command", "dae.epochs", "dae.history", "dae.sigma_train"})
+        if (init_metadata.count(k)) extra[std::string("dae.init.") + (k + 4)] = init_metadata.at(k);
+    }
+    write_model_file(result.model_path, m, extra);
   };
   const bool tty = isatty(fileno(stderr));
   int64_t steps_this_run = 0;

@@ -27,6 +27,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   std::string device = "cpu";
   bool resume = false;
+  std::string init_from;         // start from the weights of this model file (fine-tuning) instead of random ones
   int64_t stop_after_steps = 0;  // stop (as if interrupted) after this many optimizer steps in this run
   bool quiet = false;
   bool export_onnx = true;
