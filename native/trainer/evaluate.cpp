@@ -221,7 +221,8 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
   for (size_t mi = 0; mi < models.size(); ++mi) {
     const auto& meta = models[mi].model.metadata();
     json info = {{"file", models[mi].name + ".safetensors"}, {"params", models[mi].model.param_count()}};
-    for (const char* k : {"dae.train_command", "dae.sigma_train", "dae.noise_train", "dae.loss", "dae.epochs"})
+    for (const char* k : {"dae.train_command", "dae.sigma_train", "dae.noise_train", "dae.loss", "dae.epochs",
+                          "dae.init.train_command"})
       if (meta.count(k)) info[std::string(k).substr(4)] = meta.at(k);
     add_row(models[mi].name, "model", model_rows[mi], info);
     speeds[models[mi].name] = double(models[mi].images) / models[mi].seconds;
@@ -241,7 +242,8 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
 
   // REPORT.md
   std::string md = "# Denoising report\n\n";
-  char buf[256];
+  // Big enough for a row holding two training commands.
+  char buf[2048];
   std::snprintf(buf, sizeof buf,
                 "Fashion-MNIST test set, %lld images. Noise: Gaussian, `x + sigma*N(0,1)` clipped to [0, 1]; sigma on "
                 "the [0, 1] pixel scale; noise seed %llu.\n",
@@ -278,7 +280,11 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
     if (row["kind"] != "model") continue;
     std::snprintf(buf, sizeof buf, "| %s | %lld | `%s` | %.0f |\n", row["name"].get<std::string>().c_str(),
                   static_cast<long long>(row["params"]["params"].get<int64_t>()),
-                  row["params"].value("train_command", std::string("?")).c_str(),
+                  (row["params"].value("train_command", std::string("?")) +
+                   (row["params"].contains("init.train_command")
+                        ? "` starting from `" + row["params"]["init.train_command"].get<std::string>()
+                        : std::string()))
+                      .c_str(),
                   speeds[row["name"].get<std::string>()].get<double>());
     md += buf;
   }
@@ -321,6 +327,9 @@ void write_manifest(const std::string& models_dir, const std::string& report_dir
                   {"noise_train", get("dae.noise_train")},
                   {"loss", get("dae.loss")},
                   {"epochs", get("dae.epochs")}};
+    // A fine-tuned model also lists the run its starting weights came from.
+    if (meta.count("dae.init.train_command"))
+      entry["init"] = {{"train_command", get("dae.init.train_command")}, {"epochs", get("dae.init.epochs")}};
     if (fs::exists(models_dir + "/" + name + ".onnx")) entry["onnx"] = name + ".onnx";
     if (report.is_object())
       for (const json& row : report["rows"])
