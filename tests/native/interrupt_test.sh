@@ -12,8 +12,8 @@ failed=0
 ok() { echo "ok: $1"; passed=$((passed + 1)); }
 bad() { echo "FAILED: $1"; failed=$((failed + 1)); }
 
-# A small but real run: 4 epochs of 3,000 images, so a kill lands mid-training.
-base=(--threads 1 train --model seed --limit 3000 --val 300 --batch 50)
+# A small but real run: 4 epochs of 12,000 images (seconds each), so a kill lands mid-training.
+base=(--threads 1 train --model seed --limit 12000 --val 300 --batch 50)
 args=("${base[@]}" --epochs 4 --seed 7)
 
 # Output of a model on a fixed input: equal weights give equal bytes.
@@ -39,10 +39,12 @@ fingerprint "$work/other/seed.safetensors" "$work/other.out"
 "$train" "${args[@]}" --out "$work/k9" >"$work/k9.log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do [ -f "$work/k9/seed.ckpt" ] && break; sleep 0.1; done
-sleep 0.3
+sleep 0.2
+# Still running (not a zombie) when killed: otherwise the resume below would prove nothing.
+state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo gone)
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-if [ -f "$work/k9/seed.safetensors" ]; then
+if [ "$state" = gone ] || [ "$state" = Z ]; then
   bad "the run finished before the kill"
 elif [ -f "$work/k9/seed.ckpt" ]; then
   "$train" "${args[@]}" --out "$work/k9" --resume >>"$work/k9.log" 2>&1 || bad "resume after kill -9 failed"
