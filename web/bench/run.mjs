@@ -1,5 +1,5 @@
 // Serves the benchmark page and runs it in headless Chromium; prints the tables and writes
-// build/bench/browser.md. Usage: node web/bench/run.mjs [--bench-dir build/wasm-engine/wasm/bench]
+// build/bench/browser.md. Usage: node web/bench/run.mjs [--bench-dir build/wasm/wasm/bench]
 //   [--model unet] [--runs 200] [--out build/bench]
 import http from 'node:http';
 import fs from 'node:fs';
@@ -11,7 +11,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
   (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
-const benchDir = path.resolve(args['bench-dir'] || path.join(root, 'build/wasm-engine/wasm/bench'));
+const benchDir = path.resolve(args['bench-dir'] || path.join(root, 'build/wasm/wasm/bench'));
 const model = args.model || 'unet';
 const runs = Number(args.runs || 200);
 const outDir = path.resolve(args.out || path.join(root, 'build/bench'));
