@@ -1,12 +1,12 @@
 // Image, raw-tensor and IDX file reading and writing for the command-line denoiser.
 #include "image_io.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+
+#include "idx.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
@@ -88,28 +88,15 @@ Status write_raw(const std::string& path, const Tensor& t) {
 }
 
 Result<Tensor> read_idx_images(const std::string& path, int limit) {
-  gzFile f = gzopen(path.c_str(), "rb");  // also reads uncompressed files
-  if (!f) return Status::Error("cannot open '" + path + "'");
-  uint8_t header[16];
-  if (gzread(f, header, 16) != 16) {
-    gzclose(f);
-    return Status::Error("'" + path + "' is too short for an IDX header");
-  }
-  auto be32 = [&](int at) {
-    return uint32_t(header[at]) << 24 | uint32_t(header[at + 1]) << 16 | uint32_t(header[at + 2]) << 8 | header[at + 3];
-  };
-  const uint32_t count = be32(4), rows = be32(8), cols = be32(12);
-  if (be32(0) != 0x803 || rows != 28 || cols != 28 || count > 1000000) {
-    gzclose(f);
-    return Status::Error("'" + path + "' is not an IDX file of 28x28 images");
-  }
-  const int n = limit > 0 ? std::min<int>(limit, static_cast<int>(count)) : static_cast<int>(count);
-  std::vector<uint8_t> pixels(static_cast<size_t>(n) * 784);
-  const int got = gzread(f, pixels.data(), static_cast<unsigned>(pixels.size()));
-  gzclose(f);
-  if (got != static_cast<int>(pixels.size())) return Status::Error("'" + path + "' is truncated");
-  Tensor t(n, 1, 28, 28);
-  for (size_t i = 0; i < pixels.size(); ++i) t.data[i] = pixels[i] / 255.0f;
+  Result<idx::IdxFile> file = idx::read_file(path, 3);
+  if (!file.ok()) return file.status();
+  if (file->dims[1] != 28 || file->dims[2] != 28)
+    return Status::Error(path + ": holds " + std::to_string(file->dims[1]) + "x" + std::to_string(file->dims[2]) +
+                         " images, expected 28x28");
+  const int64_t count = file->dims[0];
+  const int64_t n = limit > 0 ? std::min<int64_t>(limit, count) : count;
+  Tensor t(static_cast<int>(n), 1, 28, 28);
+  for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = file->bytes[i] / 255.0f;
   return t;
 }
 

@@ -1,17 +1,13 @@
-// Gzip IDX reader for Fashion-MNIST; every header field and length is checked before the data is used.
+// Fashion-MNIST loading through the checked IDX reader; errors name the file and how to get the dataset.
 #include "data.h"
 
-#include <zlib.h>
-
 #include <stdexcept>
+
+#include "idx.h"
 
 namespace dae::trainer {
 namespace {
 
-// IDX magic: two zero bytes, type 0x08 (unsigned byte), then the rank.
-constexpr uint32_t kIdxUbyteMagic = 0x00000800;
-// Guards against absurd headers before any allocation.
-constexpr int64_t kMaxIdxBytes = int64_t(1) << 30;
 constexpr const char* kInstallHint =
     " (install the dataset with `apt-get install dataset-fashion-mnist`, or pass --data DIR)";
 
@@ -19,60 +15,15 @@ constexpr const char* kInstallHint =
   throw std::runtime_error(path + ": " + what + kInstallHint);
 }
 
-// Reads exactly `size` bytes or fails naming the file.
-void read_exact(gzFile f, const std::string& path, void* dst, size_t size, const char* what) {
-  size_t done = 0;
-  while (done < size) {
-    const unsigned chunk = static_cast<unsigned>(std::min<size_t>(size - done, 1u << 30));
-    const int got = gzread(f, static_cast<char*>(dst) + done, chunk);
-    if (got < 0) {
-      int code = 0;
-      const char* msg = gzerror(f, &code);
-      fail(path, std::string("cannot decompress ") + what + ": " + (msg ? msg : "zlib error"));
-    }
-    if (got == 0) fail(path, std::string("file ends inside the ") + what);
-    done += static_cast<size_t>(got);
-  }
-}
-
-uint32_t big_endian(const uint8_t* b) {
-  return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | uint32_t(b[3]);
-}
-
-struct GzCloser {
-  void operator()(gzFile f) const { gzclose(f); }
-};
-
 }  // namespace
 
 const char* const kClassNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 IdxFile read_idx_gz(const std::string& path, int expected_rank) {
-  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
-  if (!f) fail(path, "cannot open the file");
-  uint8_t head[4];
-  read_exact(f.get(), path, head, 4, "header");
-  const uint32_t magic = big_endian(head);
-  if ((magic & 0xFFFFFF00u) != kIdxUbyteMagic) fail(path, "not an unsigned-byte IDX file (bad magic number)");
-  const int rank = static_cast<int>(magic & 0xFF);
-  if (rank != expected_rank)
-    fail(path, "has " + std::to_string(rank) + " dimensions, expected " + std::to_string(expected_rank));
-  IdxFile idx;
-  int64_t total = 1;
-  for (int i = 0; i < rank; ++i) {
-    uint8_t d[4];
-    read_exact(f.get(), path, d, 4, "header");
-    const int64_t dim = big_endian(d);
-    if (dim <= 0 || total * dim > kMaxIdxBytes) fail(path, "has an impossible dimension " + std::to_string(dim));
-    total *= dim;
-    idx.dims.push_back(dim);
-  }
-  idx.bytes.resize(static_cast<size_t>(total));
-  read_exact(f.get(), path, idx.bytes.data(), idx.bytes.size(), "data");
-  char extra;
-  if (gzread(f.get(), &extra, 1) != 0) fail(path, "has trailing bytes after the data (corrupt or wrong file)");
-  return idx;
+  Result<idx::IdxFile> idx = idx::read_file(path, expected_rank);
+  if (!idx.ok()) throw std::runtime_error(idx.error() + kInstallHint);
+  return std::move(*idx);
 }
 
 namespace {

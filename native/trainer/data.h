@@ -1,4 +1,4 @@
-// Fashion-MNIST loading: a checked reader for the gzip-compressed IDX files the Debian package installs.
+// Fashion-MNIST loading from the gzip-compressed IDX files the Debian package installs.
 #pragma once
 
 #include <torch/torch.h>
@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "idx.h"
 
 namespace dae::trainer {
 
@@ -27,11 +29,8 @@ struct Dataset {
 // Reads `<dir>/train-images-idx3-ubyte.gz` and the other three files. Throws std::runtime_error naming the
 // file and what is wrong with it (missing, not gzip, bad magic, wrong sizes, counts that disagree).
 Dataset load_fashion_mnist(const std::string& dir);
-// One IDX file: dims and raw bytes, every size checked. Throws like load_fashion_mnist.
-struct IdxFile {
-  std::vector<int64_t> dims;
-  std::vector<uint8_t> bytes;
-};
+// One IDX file (gzip or plain): dims and raw bytes, every size checked. Throws like load_fashion_mnist.
+using IdxFile = idx::IdxFile;
 IdxFile read_idx_gz(const std::string& path, int expected_rank);
 
 // The first `count` images of a split (all of them if count <= 0 or larger).
