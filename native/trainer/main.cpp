@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "bench.h"
+#include "dae/arch.h"
 #include "evaluate.h"
 #include "export_onnx.h"
 #include "export_safetensors.h"
@@ -53,6 +54,8 @@ void apply_model_defaults(TrainOptions& o, bool has_loss, bool has_lr, bool has_
     if (!has_batch) o.batch = 200;
   } else if (o.model == "unet") {
     if (!has_lr) o.lr = 2e-3;
+  } else if (o.model == "unet32") {
+    if (!has_lr) o.lr = 1e-3;
   }
   if (!has_epochs) o.epochs = 10;
 }
@@ -80,7 +83,7 @@ int main(int argc, char** argv) {
   float sigma = 0.3f;
   std::string noise = "gaussian", golden_path;
   CLI::App* train_cmd = app.add_subcommand("train", "train a model and write <out>/<model>.safetensors and .onnx");
-  train_cmd->add_option("--model", t.model, "seed, conv or unet")->check(CLI::IsMember({"seed", "conv", "unet"}));
+  train_cmd->add_option("--model", t.model, "seed, conv, unet or unet32")->check(CLI::IsMember(dae::builtin_arch_names()));
   train_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
   train_cmd->add_option("--out", t.out_dir, "output folder (checkpoint, model files)");
   CLI::Option* epochs_opt = train_cmd->add_option("--epochs", t.epochs, "epochs (default 10)");

@@ -77,24 +77,25 @@ Arch conv_arch() {
 }
 
 // A two-level U-Net with upsample + conv decoders that predicts the noise and subtracts it.
-Arch unet_arch() {
-  Builder b("unet", 4);
-  int e1 = b.conv("e1a", kGraphInput, 1, 16, 3, 1, 1, Act::Relu);
-  e1 = b.conv("e1b", e1, 16, 16, 3, 1, 1, Act::Relu);
+// `w` is the first level's width; the second level and the bottleneck are twice as wide.
+Arch unet_arch(const char* name, int w) {
+  Builder b(name, 4);
+  int e1 = b.conv("e1a", kGraphInput, 1, w, 3, 1, 1, Act::Relu);
+  e1 = b.conv("e1b", e1, w, w, 3, 1, 1, Act::Relu);
   int e2 = b.maxpool("pool1", e1);
-  e2 = b.conv("e2a", e2, 16, 32, 3, 1, 1, Act::Relu);
-  e2 = b.conv("e2b", e2, 32, 32, 3, 1, 1, Act::Relu);
+  e2 = b.conv("e2a", e2, w, 2 * w, 3, 1, 1, Act::Relu);
+  e2 = b.conv("e2b", e2, 2 * w, 2 * w, 3, 1, 1, Act::Relu);
   int mid = b.maxpool("pool2", e2);
-  mid = b.conv("mid", mid, 32, 32, 3, 1, 1, Act::Relu);
+  mid = b.conv("mid", mid, 2 * w, 2 * w, 3, 1, 1, Act::Relu);
   int d2 = b.upsample("up2", mid);
   d2 = b.concat("cat2", d2, e2);
-  d2 = b.conv("d2a", d2, 64, 32, 3, 1, 1, Act::Relu);
-  d2 = b.conv("d2b", d2, 32, 32, 3, 1, 1, Act::Relu);
+  d2 = b.conv("d2a", d2, 4 * w, 2 * w, 3, 1, 1, Act::Relu);
+  d2 = b.conv("d2b", d2, 2 * w, 2 * w, 3, 1, 1, Act::Relu);
   int d1 = b.upsample("up1", d2);
   d1 = b.concat("cat1", d1, e1);
-  d1 = b.conv("d1a", d1, 48, 16, 3, 1, 1, Act::Relu);
-  d1 = b.conv("d1b", d1, 16, 16, 3, 1, 1, Act::Relu);
-  int noise = b.conv("noise", d1, 16, 1, 3, 1, 1, Act::None);
+  d1 = b.conv("d1a", d1, 3 * w, w, 3, 1, 1, Act::Relu);
+  d1 = b.conv("d1b", d1, w, w, 3, 1, 1, Act::Relu);
+  int noise = b.conv("noise", d1, w, 1, 3, 1, 1, Act::None);
   b.sub("out", kGraphInput, noise);
   return b.finish();
 }
@@ -324,14 +325,15 @@ Result<Arch> arch_from_json(std::string_view text) {
 }
 
 std::vector<std::string> builtin_arch_names() {
-  return {"seed", "conv", "unet"};
+  return {"seed", "conv", "unet", "unet32"};
 }
 
 Result<Arch> builtin_arch(std::string_view name) {
   if (name == "seed") return seed_arch();
   if (name == "conv") return conv_arch();
-  if (name == "unet") return unet_arch();
-  return Status::Error("unknown model '" + std::string(name) + "' (known: seed, conv, unet)");
+  if (name == "unet") return unet_arch("unet", 16);
+  if (name == "unet32") return unet_arch("unet32", 32);
+  return Status::Error("unknown model '" + std::string(name) + "' (known: seed, conv, unet, unet32)");
 }
 
 }  // namespace dae

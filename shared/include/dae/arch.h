@@ -63,7 +63,7 @@ double flops(const Arch& arch, int h, int w);
 std::string arch_to_json(const Arch& arch);
 Result<Arch> arch_from_json(std::string_view json);
 
-// Architectures the trainer knows by name: "seed", "conv", "unet".
+// Architectures the trainer knows by name: "seed", "conv", "unet", "unet32".
 std::vector<std::string> builtin_arch_names();
 Result<Arch> builtin_arch(std::string_view name);
 
