@@ -30,6 +30,7 @@
  *   dae.whenIdle()          Promise resolved when no denoising is pending (full-resolution images run in tiles)
  *   dae.manifest            Promise of the parsed models/models.json
  *   dae.lastSavedPng        the Blob of the last "Save PNG"
+ *   dae.wasmMemoryBytes     the WebAssembly heap's current size (it grows on demand and never shrinks)
  */
 'use strict';
 
@@ -356,6 +357,7 @@
       const s = state();
       return s ? { engine: s.engineMs, ort: s.ortMs } : null;
     },
+    get wasmMemoryBytes() { return runtimeUp ? Module.HEAPU8.buffer.byteLength : 0; },
   };
   window.dae = dae;
 })();

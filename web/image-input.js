@@ -85,11 +85,46 @@ window.daeImageInput = (() => {
     return { px, w, h, notes };
   }
 
+  // Width and height from the file's header for PNG, GIF, BMP, JPEG and WebP, or null (unknown format, or no size
+  // found in the first bytes). This lets a 20000×20000 image be refused before the browser decodes it, which
+  // would take gigabytes.
+  function headerSize(b) {
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const has = (n) => b.length >= n;
+    const ascii = (at, text) => has(at + text.length) && [...text].every((c, i) => b[at + i] === c.charCodeAt(0));
+    if (ascii(0, '\x89PNG') && has(24)) return { w: dv.getUint32(16), h: dv.getUint32(20) };
+    if (ascii(0, 'GIF8') && has(10)) return { w: dv.getUint16(6, true), h: dv.getUint16(8, true) };
+    if (ascii(0, 'BM') && has(26)) return { w: Math.abs(dv.getInt32(18, true)), h: Math.abs(dv.getInt32(22, true)) };
+    if (ascii(0, 'RIFF') && ascii(8, 'WEBP') && has(30)) {
+      if (ascii(12, 'VP8X')) return { w: 1 + (dv.getUint32(24, true) & 0xffffff), h: 1 + (dv.getUint32(27, true) & 0xffffff) };
+      if (ascii(12, 'VP8 ')) return { w: dv.getUint16(26, true) & 0x3fff, h: dv.getUint16(28, true) & 0x3fff };
+      if (ascii(12, 'VP8L')) { const v = dv.getUint32(21, true); return { w: 1 + (v & 0x3fff), h: 1 + ((v >>> 14) & 0x3fff) }; }
+      return null;
+    }
+    if (has(4) && b[0] === 0xff && b[1] === 0xd8) {
+      // JPEG: walk the marker segments to the first start-of-frame (SOF0..SOF15 except DHT, JPG and DAC).
+      for (let at = 2; at + 9 <= b.length;) {
+        if (b[at] !== 0xff) return null;
+        const marker = b[at + 1];
+        if (marker === 0xff) { at++; continue; }
+        if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { at += 2; continue; }
+        if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
+          return { w: dv.getUint16(at + 7), h: dv.getUint16(at + 5) };
+        at += 2 + dv.getUint16(at + 2);
+      }
+    }
+    return null;
+  }
+
   // Resolves with {px, w, h, notes, name}; rejects with an Error whose message can be shown to a person.
   async function decode(blob, fullRes) {
     const name = blob.name || 'pasted image';
     if (blob.size === 0) throw new Error(`${name} is empty (0 bytes)`);
     if (blob.size > kMaxFileBytes) throw new Error(`${name} is ${(blob.size / 1048576).toFixed(0)} MB; the limit is ${kMaxFileBytes >> 20} MB`);
+    const head = headerSize(new Uint8Array(await blob.slice(0, 256 << 10).arrayBuffer()));
+    if (head && head.w * head.h > kMaxDecodedPixels)
+      throw new Error(`${name} is ${head.w}x${head.h} (${(head.w * head.h / 1e6).toFixed(0)} megapixels), too large to ` +
+        `process; the limit is ${kMaxDecodedPixels / 1e6} megapixels`);
     let bitmap;
     try {
       bitmap = await createImageBitmap(blob);
@@ -98,7 +133,8 @@ window.daeImageInput = (() => {
     }
     try {
       if (bitmap.width * bitmap.height > kMaxDecodedPixels)
-        throw new Error(`${name} is ${bitmap.width}x${bitmap.height}, too large to process`);
+        throw new Error(`${name} is ${bitmap.width}x${bitmap.height}, too large to process; the limit is ` +
+          `${kMaxDecodedPixels / 1e6} megapixels`);
       const result = fullRes ? fullResolution(bitmap) : asFashionMnist(bitmap);
       return { ...result, name };
     } finally {
@@ -106,5 +142,5 @@ window.daeImageInput = (() => {
     }
   }
 
-  return { decode, kMaxSide };
+  return { decode, headerSize, kMaxSide };
 })();

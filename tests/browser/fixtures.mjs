@@ -97,3 +97,14 @@ export function cmykJpeg(blocks = [[255, 255, 255, 255], [255, 255, 255, 0], [25
     seg(0xda, [4, 1, 0x00, 2, 0x00, 3, 0x00, 4, 0x00, 0, 63, 0]),
     Buffer.from(out), Buffer.from([0xff, 0xd9])]);
 }
+
+// A w×h 1-bit grayscale PNG, all black: tiny on disk (deflated zeros) however large its dimensions.
+export function blackPng(w, h) {
+  const raw = Buffer.alloc(h * (1 + Math.ceil(w / 8)));
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([1, 0, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+}

@@ -1,6 +1,6 @@
 // Uploads through the file button, drag-and-drop and paste, both upload modes, and files that must not break the app.
 import { assert, images, openApp, psnr, state, sum } from './lib.mjs';
-import { animatedGif, cmykJpeg, png, productPhoto, transparentPng } from './fixtures.mjs';
+import { animatedGif, blackPng, cmykJpeg, png, productPhoto, transparentPng } from './fixtures.mjs';
 
 // Hands bytes to the page as a File and sends it the way a person would: 'input', 'drop' or 'paste'.
 async function send(page, how, name, type, bytes) {
@@ -97,6 +97,45 @@ export const tests = [
       const s = await state(page);
       assert.ok(s.model && s.denoiseCount > 3);
       await t.screenshot(page);
+    },
+  },
+  {
+    name: 'huge images: a 20000x20000 PNG is refused from its header; WASM memory stays bounded over repeated uploads',
+    async run(t) {
+      const page = await openApp(t);
+      const before = await page.evaluate(() => window.dae.wasmMemoryBytes);
+      const huge = blackPng(20000, 20000);
+      t.log(`20000x20000 PNG: ${(huge.length / 1024).toFixed(0)} KiB on disk, 1.6 GB once decoded to RGBA`);
+      for (const mode of ['fashion-mnist', 'full']) {
+        const r = await page.evaluate(async ([data, mode]) => window.dae.uploadFile(
+          new File([new Uint8Array(data)], 'huge.png', { type: 'image/png' }), { mode }), [[...huge], mode]);
+        assert.equal(r.ok, false);
+        assert.match(r.message, /huge\.png is 20000x20000 \(400 megapixels\), too large to process/);
+        const s = await state(page);
+        assert.equal(s.messageIsError, true);
+        assert.match(s.message, /too large to process/);
+      }
+      await t.screenshot(page, 'huge');
+      // Full-resolution 1024x1024 uploads, one after another: the heap grows for the first and then stays put.
+      await page.evaluate(() => window.dae.setNoise({ amount: 0.2 }));
+      const photo = png(1024, 1024, (x, y) => ((x >> 6) + (y >> 6)) % 2 ? [220, 220, 220, 255] : [20, 20, 20, 255]);
+      const sizes = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await page.evaluate(async ([data, i]) => {
+          const r = await window.dae.uploadFile(new File([new Uint8Array(data)], `photo${i}.png`, { type: 'image/png' }), { mode: 'full' });
+          await window.dae.whenIdle();
+          return { ...r, bytes: window.dae.wasmMemoryBytes, width: window.dae.state().width };
+        }, [[...photo], i]);
+        assert.ok(r.ok, r.message);
+        assert.equal(r.width, 1024);
+        sizes.push(r.bytes);
+      }
+      t.log(`WASM memory: ${(before / 1048576).toFixed(0)} MiB at start, ` +
+        `${sizes.map((b) => (b / 1048576).toFixed(0)).join(', ')} MiB after each of five 1024x1024 uploads`);
+      assert.ok(sizes[4] <= sizes[1], `the heap kept growing: ${sizes.join(', ')} bytes`);
+      assert.ok(sizes[4] < 512 * 1048576, `the heap reached ${sizes[4]} bytes`);
+      const s = await state(page);
+      assert.ok(s.model && s.denoiseCount > 3);
     },
   },
 ];
