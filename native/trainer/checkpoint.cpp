@@ -1,8 +1,10 @@
 // Checkpoint files use LibTorch's archive format; writes go to a temporary file that is renamed into place.
 #include "checkpoint.h"
 
-#include <filesystem>
+#include <sstream>
 #include <stdexcept>
+
+#include "export_safetensors.h"
 
 namespace dae::trainer {
 namespace {
@@ -33,11 +35,9 @@ void save_checkpoint(const std::string& path, GraphModule& model, torch::optim::
     for (int c = 0; c < kHistoryColumns; ++c) history[i][c] = row[c];
   }
   archive.write("history", history);
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());
 }
 
 LoopState load_checkpoint(const std::string& path, GraphModule& model, torch::optim::Optimizer& optimizer,

@@ -1,6 +1,11 @@
 // Safetensors writing and reading for the trainer, built on the engine's checked parser for the reading side.
 #include "export_safetensors.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -8,27 +13,48 @@
 #include <stdexcept>
 
 #include "dae/engine.h"
+#include "dae/half.h"
 #include "dae/noise.h"
 #include "dae/safetensors.h"
 
 namespace dae::trainer {
 
+// Written to path.tmp, flushed to the disk, then renamed over path: a crash, a full disk or a size limit leaves
+// either the old file or the new one, never a mix, and no temporary file behind.
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) throw std::runtime_error("cannot write '" + tmp + "' (disk full?)");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
+  const auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(std::string("cannot ") + what + " '" + tmp + "': " + std::strerror(err) + "; '" + path +
+                             "' is unchanged");
+  };
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write");
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("flush");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(err) + "; '" + path + "' is unchanged");
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  if (ec) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  }
 }
 
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, StoreAs store) {
+  const uint64_t elem = store == StoreAs::F16 ? 2 : 4;
   nlohmann::ordered_json header;
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
@@ -38,8 +64,8 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     if (count != static_cast<int64_t>(t.data.size()))
       throw std::runtime_error("tensor '" + t.name + "' has " + std::to_string(t.data.size()) +
                                " values for its shape");
-    const uint64_t bytes = t.data.size() * sizeof(float);
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    const uint64_t bytes = t.data.size() * elem;
+    header[t.name] = {{"dtype", elem == 2 ? "F16" : "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string json = header.dump();
@@ -52,6 +78,16 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   out += json;
   for (const NamedTensor& t : tensors) {
     static_assert(sizeof(float) == 4, "F32 needs 4-byte floats");
+    if (store == StoreAs::F16) {
+      for (float v : t.data) {
+        const uint16_t h = float_to_half(v);
+        if (std::isfinite(v) && (h & 0x7C00u) == 0x7C00u)
+          throw std::runtime_error("tensor '" + t.name + "' holds " + std::to_string(v) + ", beyond the F16 range");
+        out.push_back(static_cast<char>(h & 0xFF));
+        out.push_back(static_cast<char>(h >> 8));
+      }
+      continue;
+    }
     for (float v : t.data) {
       uint32_t u;
       std::memcpy(&u, &v, 4);
@@ -68,13 +104,14 @@ NamedTensor to_named(const std::string& name, const torch::Tensor& t) {
   return nt;
 }
 
-void write_model_file(const std::string& path, GraphModule& model, std::map<std::string, std::string> extra) {
+void write_model_file(const std::string& path, GraphModule& model, std::map<std::string, std::string> extra,
+                      StoreAs store) {
   std::vector<NamedTensor> tensors;
   for (auto& [name, t] : model->named_weights()) tensors.push_back(to_named(name, t));
   extra[kArchMetadataKey] = arch_to_json(model->arch());
   extra["dae.name"] = model->arch().name;
   extra["dae.params"] = std::to_string(param_count(model->arch()));
-  write_safetensors(path, tensors, extra);
+  write_safetensors(path, tensors, extra, store);
 }
 
 GraphModule load_model_file(const std::string& path, std::map<std::string, std::string>* metadata) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Process-level tests of dae-train under interruption: Ctrl-C, kill -9 then --resume, an unwritable
-# output folder and a missing dataset. Each case checks that nothing is lost and the message is clear.
+# output folder, a full disk and a missing dataset. Each case checks that nothing is lost and the message is clear.
 # Usage: interrupt_test.sh <dae-train> <dae-denoise>
 set -uo pipefail
 train=$1
@@ -93,7 +93,25 @@ else
   bad "unwritable output folder: exit $code: $(tail -2 "$work/ro.log")"
 fi
 
-# 4. A missing dataset names the file and how to get it.
+# 4. A full disk, simulated by a file-size limit (writes fail with EFBIG as they would with ENOSPC): a clear
+# error, the model already in the folder is untouched and no temporary file is left behind.
+mkdir -p "$work/full"
+cp "$work/ref/seed.safetensors" "$work/full/seed.safetensors"
+before=$(sha256sum "$work/full/seed.safetensors")
+(
+  ulimit -f 8  # KiB: smaller than any model file
+  trap '' XFSZ  # report the error instead of being killed by the signal
+  exec "$train" "${base[@]}" --epochs 1 --seed 7 --out "$work/full"
+) >"$work/full.log" 2>&1
+code=$?
+if [ "$code" != 0 ] && grep -q "cannot write" "$work/full.log" && grep -q "is unchanged" "$work/full.log" &&
+  [ "$before" = "$(sha256sum "$work/full/seed.safetensors")" ] && ! ls "$work/full"/*.tmp >/dev/null 2>&1; then
+  ok "full disk: clear error, earlier model intact, no temporary file left"
+else
+  bad "full disk: exit $code: $(tail -2 "$work/full.log"); files: $(ls "$work/full" | tr '\n' ' ')"
+fi
+
+# 5. A missing dataset names the file and how to get it.
 "$train" "${args[@]}" --data "$work/nowhere" --out "$work/nodata" >"$work/nodata.log" 2>&1
 code=$?
 if [ "$code" != 0 ] && grep -q "train-images-idx3-ubyte.gz" "$work/nodata.log" &&
