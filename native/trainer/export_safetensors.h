@@ -19,12 +19,16 @@ struct NamedTensor {
 
 // Writes `bytes` to `path` through `path.tmp` and a rename, so readers never see a half-written file.
 void write_file_atomic(const std::string& path, const std::string& bytes);
-// Little-endian F32 safetensors: 8-byte header length, JSON header (with "__metadata__"), data. Atomic.
+enum class StoreAs { F32, F16 };
+
+// Little-endian safetensors: 8-byte header length, JSON header (with "__metadata__"), data. Atomic. F16 rounds
+// each value to the nearest half and refuses values beyond the half range.
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata);
+                       const std::map<std::string, std::string>& metadata, StoreAs store = StoreAs::F32);
 
 // The model file: weights plus metadata "dae.arch" (the architecture JSON), "dae.name", "dae.params" and `extra`.
-void write_model_file(const std::string& path, GraphModule& model, std::map<std::string, std::string> extra);
+void write_model_file(const std::string& path, GraphModule& model, std::map<std::string, std::string> extra,
+                      StoreAs store = StoreAs::F32);
 // Reads a model file back into a LibTorch module (CPU). Throws std::runtime_error with the engine's message.
 GraphModule load_model_file(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
 

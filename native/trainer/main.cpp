@@ -72,6 +72,15 @@ int main(int argc, char** argv) {
   tune_malloc();
   CLI::App app{"Denoising autoencoder trainer: trains on Fashion-MNIST and writes model files for the engine"};
   app.require_subcommand(1);
+  app.footer(R"(Examples:
+  dae-train --threads 2 train --model unet32 --sigma-range 0,0.5 --out build/train/unet32
+  dae-train train --model seed --sigma 0.3 --out build/train/seed          # the seed notebook's recipe
+  dae-train train --model unet32 --sigma-range 0,0.5 --out build/train/unet32 --resume
+  dae-train export --from build/train/unet32/unet32.safetensors --safetensors web/models/unet32.safetensors --f16 \
+      --onnx web/models/unet32.onnx --golden tests/data/golden/unet32.safetensors
+  dae-train --threads 1 evaluate --models web/models --out web/models/report
+  dae-train --threads 1 bench --json build/bench.json
+Subcommands have their own --help, e.g. dae-train train --help.)");
   int threads = 0;
   std::string device = "auto";
   app.add_option("--threads", threads, "CPU threads for LibTorch (0 = LibTorch's default)");
@@ -83,7 +92,7 @@ int main(int argc, char** argv) {
   float sigma = 0.3f;
   std::string noise = "gaussian", golden_path;
   CLI::App* train_cmd = app.add_subcommand("train", "train a model and write <out>/<model>.safetensors and .onnx");
-  train_cmd->add_option("--model", t.model, "seed, conv, unet or unet32")->check(CLI::IsMember(dae::builtin_arch_names()));
+  train_cmd->add_option("--model", t.model, "seed, conv, unet or unet32 (default)")->check(CLI::IsMember(dae::builtin_arch_names()));
   train_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
   train_cmd->add_option("--out", t.out_dir, "output folder (checkpoint, model files)");
   CLI::Option* epochs_opt = train_cmd->add_option("--epochs", t.epochs, "epochs (default 10)");
@@ -108,8 +117,12 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--golden", golden_path, "also write golden tensors for the engine tests to this file");
 
   std::string from, onnx_out, model_out;
-  CLI::App* export_cmd = app.add_subcommand("export", "re-export a model file as ONNX and/or golden tensors");
+  bool f16 = false;
+  CLI::App* export_cmd =
+      app.add_subcommand("export", "re-export a model file as safetensors (F32 or F16), ONNX and/or golden tensors");
   export_cmd->add_option("--from", from, "a model .safetensors file")->required();
+  export_cmd->add_option("--safetensors", model_out, "write the model file here (all metadata kept)");
+  export_cmd->add_flag("--f16", f16, "with --safetensors: store the weights as F16 (half the size)");
   export_cmd->add_option("--onnx", onnx_out, "write the ONNX file here");
   export_cmd->add_option("--golden", golden_path, "write golden tensors here");
   export_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
@@ -161,7 +174,15 @@ int main(int argc, char** argv) {
         write_golden(golden_path, m, data.test, t.seed);
       }
     } else if (export_cmd->parsed()) {
-      GraphModule m = load_model_file(from);
+      std::map<std::string, std::string> meta;
+      GraphModule m = load_model_file(from, &meta);
+      if (f16 && model_out.empty()) throw std::runtime_error("--f16 needs --safetensors OUT");
+      if (!model_out.empty()) {
+        if (f16) meta["dae.weights"] = "F16, rounded from F32";
+        write_model_file(model_out, m, meta, f16 ? StoreAs::F16 : StoreAs::F32);
+        // Everything below uses the weights as stored, so the ONNX file and golden tensors match the file.
+        m = load_model_file(model_out);
+      }
       if (!onnx_out.empty()) write_onnx(onnx_out, m);
       if (!golden_path.empty()) write_golden(golden_path, m, load_fashion_mnist(data_dir).test, 1);
     } else if (eval_cmd->parsed()) {

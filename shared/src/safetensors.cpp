@@ -1,6 +1,8 @@
 // Safetensors parsing with every size and offset checked against the buffer.
 #include "dae/safetensors.h"
 
+#include "dae/half.h"
+
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -123,10 +125,15 @@ Result<std::vector<float>> SafetensorsView::floats(const std::string& name) cons
   auto it = tensors.find(name);
   if (it == tensors.end()) return Status::Error("safetensors: no tensor named '" + name + "'");
   const SafetensorsEntry& e = it->second;
-  if (e.dtype != "F32")
-    return Status::Error("safetensors: tensor '" + name + "' has dtype " + e.dtype + "; only F32 is supported");
-  std::vector<float> out((e.end - e.begin) / 4);
   const uint8_t* p = data + e.begin;
+  if (e.dtype == "F16") {
+    std::vector<float> out((e.end - e.begin) / 2);
+    for (size_t i = 0; i < out.size(); ++i, p += 2) out[i] = half_to_float(uint16_t(p[0] | p[1] << 8));
+    return out;
+  }
+  if (e.dtype != "F32")
+    return Status::Error("safetensors: tensor '" + name + "' has dtype " + e.dtype + "; only F32 and F16 are supported");
+  std::vector<float> out((e.end - e.begin) / 4);
   for (size_t i = 0; i < out.size(); ++i, p += 4) {
     const uint32_t bits = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
     std::memcpy(&out[i], &bits, 4);

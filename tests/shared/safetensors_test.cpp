@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "dae/engine.h"
+#include "dae/half.h"
 #include "test_util.h"
 
 namespace dae {
@@ -137,10 +138,10 @@ TEST(ModelLoad, RefusesWeightsThatDisagreeWithTheArchitecture) {
   inf[3].values[0] = std::numeric_limits<float>::infinity();
   EXPECT_NE(model_error(inf, json).find("'enc2.bias' holds a non-finite value"), std::string::npos);
 
-  auto f16 = base;
-  f16[1].dtype = "F16";
-  f16[1].values.resize(8);  // 16 halves fill the same 32 bytes
-  EXPECT_NE(model_error(f16, json).find("only F32 is supported"), std::string::npos);
+  auto bf16 = base;
+  bf16[1].dtype = "BF16";
+  bf16[1].values.resize(8);  // 16 two-byte values fill the same 32 bytes
+  EXPECT_NE(model_error(bf16, json).find("only F32 and F16 are supported"), std::string::npos);
 
   auto bytes = make_safetensors(base, {});
   Result<Model> no_arch = Model::from_safetensors(bytes.data(), bytes.size());
@@ -154,6 +155,86 @@ TEST(ModelLoad, MissingFileNamesThePath) {
   Result<Model> m = Model::from_file("/nonexistent/model.safetensors");
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.error().find("cannot open '/nonexistent/model.safetensors'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dae
+
+namespace dae {
+namespace {
+
+// Every half value survives half -> float -> half; NaNs stay NaN.
+TEST(Half, EveryValueRoundTrips) {
+  int nans = 0;
+  for (uint32_t h = 0; h <= 0xFFFF; ++h) {
+    const float f = half_to_float(uint16_t(h));
+    if (std::isnan(f)) {
+      ++nans;
+      EXPECT_TRUE(std::isnan(half_to_float(float_to_half(f))));
+      continue;
+    }
+    ASSERT_EQ(float_to_half(f), h) << "half 0x" << std::hex << h << " = " << f;
+  }
+  EXPECT_EQ(nans, 2 * 1023);
+}
+
+TEST(Half, KnownValuesAndRounding) {
+  EXPECT_EQ(half_to_float(0x3C00), 1.0f);
+  EXPECT_EQ(half_to_float(0xC000), -2.0f);
+  EXPECT_EQ(half_to_float(0x7BFF), 65504.0f);
+  EXPECT_EQ(half_to_float(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_EQ(half_to_float(0x03FF), std::ldexp(1023.0f, -24));
+  EXPECT_TRUE(std::isinf(half_to_float(0xFC00)) && half_to_float(0xFC00) < 0);
+  EXPECT_EQ(float_to_half(0.1f), 0x2E66);            // 0.0999755859375, the nearest half
+  EXPECT_EQ(float_to_half(1.0f + std::ldexp(1.0f, -11)), 0x3C00);  // tie: to even (down)
+  EXPECT_EQ(float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3C02);  // tie: to even (up)
+  EXPECT_EQ(float_to_half(65519.0f), 0x7BFF);
+  EXPECT_EQ(float_to_half(65520.0f), 0x7C00);  // rounds past the largest half: infinity
+  EXPECT_EQ(float_to_half(std::ldexp(1.0f, -25)), 0x0000);  // tie between 0 and the smallest subnormal: even
+  EXPECT_EQ(float_to_half(std::ldexp(1.5f, -25)), 0x0001);
+  EXPECT_EQ(float_to_half(-0.0f), 0x8000);
+  // Every float rounds to one of its two neighbouring halves, the nearer one.
+  uint32_t state = 1;
+  for (int i = 0; i < 200000; ++i) {
+    state = state * 1664525u + 1013904223u;
+    const float f = std::ldexp(float(state >> 8) / float(1 << 24), int(state % 40) - 30) * ((state & 1) ? -1 : 1);
+    const float r = half_to_float(float_to_half(f));
+    const uint16_t h = float_to_half(f);
+    const float up = half_to_float(uint16_t(h + 1)), down = half_to_float(uint16_t(h - 1));
+    if ((h & 0x7FFF) != 0 && (h & 0x7FFF) < 0x7BFF) {
+      ASSERT_LE(std::fabs(r - f), std::fabs(up - f)) << f;
+      ASSERT_LE(std::fabs(r - f), std::fabs(down - f)) << f;
+    }
+  }
+}
+
+// A model stored as F16 loads with exactly the half-rounded weights and denoises like its F32 twin.
+TEST(Half, F16ModelFileMatchesItsRoundedF32Twin) {
+  Result<Arch> arch = builtin_arch("conv");
+  ASSERT_TRUE(arch.ok());
+  std::vector<RawTensor> weights = testing::random_weights(*arch, 7);
+  std::vector<RawTensor> rounded = weights, halves = weights;
+  for (size_t t = 0; t < weights.size(); ++t) {
+    halves[t].dtype = "F16";
+    for (size_t i = 0; i < weights[t].values.size(); ++i) {
+      const uint16_t h = float_to_half(weights[t].values[i]);
+      rounded[t].values[i] = half_to_float(h);
+      halves[t].raw.push_back(uint8_t(h & 0xFF));
+      halves[t].raw.push_back(uint8_t(h >> 8));
+    }
+  }
+  const std::vector<std::pair<std::string, std::string>> meta = {{"dae.arch", arch_to_json(*arch)}};
+  const std::vector<uint8_t> f16_bytes = make_safetensors(halves, meta), f32_bytes = make_safetensors(rounded, meta);
+  Result<Model> a = Model::from_safetensors(f16_bytes.data(), f16_bytes.size());
+  Result<Model> b = Model::from_safetensors(f32_bytes.data(), f32_bytes.size());
+  ASSERT_TRUE(a.ok()) << a.error();
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_LT(f16_bytes.size(), f32_bytes.size() * 6 / 10);
+  Tensor in(1, 1, 28, 28);
+  for (size_t i = 0; i < in.data.size(); ++i) in.data[i] = float(i % 29) / 28.0f;
+  Result<Tensor> ya = denoise(*a, in), yb = denoise(*b, in);
+  ASSERT_TRUE(ya.ok() && yb.ok());
+  EXPECT_EQ(ya->data, yb->data);
 }
 
 }  // namespace

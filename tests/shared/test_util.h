@@ -18,6 +18,7 @@ struct RawTensor {
   std::string dtype = "F32";
   std::vector<int64_t> shape;
   std::vector<float> values;
+  std::vector<uint8_t> raw;  // when not empty, written as the tensor's bytes instead of `values` (other dtypes)
 };
 
 inline std::string json_escape(const std::string& s) {
@@ -45,7 +46,7 @@ inline std::vector<uint8_t> make_safetensors(const std::vector<RawTensor>& tenso
     const RawTensor& t = tensors[i];
     std::string shape;
     for (size_t d = 0; d < t.shape.size(); ++d) shape += (d ? "," : "") + std::to_string(t.shape[d]);
-    const uint64_t bytes = t.values.size() * 4;
+    const uint64_t bytes = t.raw.empty() ? t.values.size() * 4 : t.raw.size();
     header += (i || !metadata.empty() ? "," : "") + std::string("\"") + t.name + "\":{\"dtype\":\"" + t.dtype +
               "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(offset) + "," +
               std::to_string(offset + bytes) + "]}";
@@ -57,6 +58,10 @@ inline std::vector<uint8_t> make_safetensors(const std::vector<RawTensor>& tenso
   for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(len >> (8 * i));
   out.insert(out.end(), header.begin(), header.end());
   for (const RawTensor& t : tensors) {
+    if (!t.raw.empty()) {
+      out.insert(out.end(), t.raw.begin(), t.raw.end());
+      continue;
+    }
     const size_t at = out.size();
     out.resize(at + t.values.size() * 4);
     std::memcpy(out.data() + at, t.values.data(), t.values.size() * 4);

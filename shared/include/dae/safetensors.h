@@ -16,7 +16,7 @@ namespace dae {
 inline constexpr uint64_t kMaxSafetensorsHeader = 16u << 20;
 
 struct SafetensorsEntry {
-  std::string dtype;            // only "F32" can be read as floats
+  std::string dtype;            // "F32" and "F16" can be read as floats
   std::vector<int64_t> shape;   // each dimension >= 0
   uint64_t begin = 0, end = 0;  // byte range inside the data section
 };
@@ -28,7 +28,7 @@ struct SafetensorsView {
   const uint8_t* data = nullptr;  // start of the data section
   uint64_t data_size = 0;
 
-  // Copies a float32 tensor out (little-endian, any alignment).
+  // Copies an F32 or F16 tensor out as floats (little-endian, any alignment; F16 converts exactly).
   Result<std::vector<float>> floats(const std::string& name) const;
 };
 

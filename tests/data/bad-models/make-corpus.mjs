@@ -16,6 +16,18 @@ function floats(values) {
   return b;
 }
 
+// IEEE half bits of normal values that halves hold exactly (the valid F16 case uses only such values).
+function halves(values) {
+  const b = Buffer.alloc(values.length * 2);
+  values.forEach((v, i) => {
+    const e = Math.floor(Math.log2(Math.abs(v)));
+    const mant = Math.abs(v) / 2 ** e - 1;
+    if (mant * 1024 !== Math.round(mant * 1024)) throw new Error(`${v} is not exact in F16`);
+    b.writeUInt16LE((v < 0 ? 0x8000 : 0) | ((e + 15) << 10) | (mant * 1024), i * 2);
+  });
+  return b;
+}
+
 // header: object written as JSON as-is; data: Buffer appended after it.
 function file(header, data = Buffer.alloc(0), headerText = JSON.stringify(header)) {
   const len = Buffer.alloc(8);
@@ -55,10 +67,14 @@ const cases = [
     'larger than the 16 MiB limit'],
   ['header-not-json.safetensors', file(null, Buffer.alloc(0), '{"a": [1, 2'), 'not valid JSON'],
   ['header-array.safetensors', file(null, Buffer.alloc(0), '[1, 2, 3]'), 'not a JSON object'],
-  ['dtype-f16.safetensors', model({ tensors: {
+  ['valid-f16.safetensors', model({ tensors: {
     'c.weight': { dtype: 'F16', shape: [1, 1, 3, 3], data_offsets: [0, 18] },
+    'c.bias': { dtype: 'F16', shape: [1], data_offsets: [18, 20] } },
+  data: halves([0.125, 0.25, 0.125, 0.25, 0.5, 0.25, 0.125, 0.25, -0.0625, 0.03125]) }), 'OK'],
+  ['dtype-bf16.safetensors', model({ tensors: {
+    'c.weight': { dtype: 'BF16', shape: [1, 1, 3, 3], data_offsets: [0, 18] },
     'c.bias': { dtype: 'F32', shape: [1], data_offsets: [18, 22] } }, data: Buffer.alloc(22) }),
-    'only F32 is supported'],
+    'only F32 and F16 are supported'],
   ['dtype-unknown.safetensors', model({ tensors: {
     'c.weight': { dtype: 'F33', shape: [1, 1, 3, 3], data_offsets: [0, 36] },
     'c.bias': { dtype: 'F32', shape: [1], data_offsets: [36, 40] } } }), "unknown dtype 'F33'"],
