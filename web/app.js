@@ -122,7 +122,18 @@
     if (!r.ok) throw new Error(`models/models.json: HTTP ${r.status}`);
     return r.text();
   });
-  const manifest = manifestText.then((t) => JSON.parse(t));
+  const manifest = manifestText.then((t) => {
+    let m;
+    try {
+      m = JSON.parse(t);
+    } catch (e) {
+      throw new Error(`models/models.json is not valid JSON (${e.message})`);
+    }
+    const named = (e) => e && typeof e.name === 'string' && typeof e.file === 'string';
+    if (!m || !Array.isArray(m.models) || !m.models.length || !m.models.every(named))
+      throw new Error('models/models.json needs a non-empty "models" list of {name, file} entries');
+    return m;
+  });
   // The default model downloads while the WebAssembly compiles.
   const firstModel = manifest.then(async (m) => {
     const entry = m.models.find((e) => e.name === m.default) ?? m.models[0];
@@ -183,7 +194,7 @@
       runtimeUp = true;
       dae.timings.runtime = performance.now();
       fitCanvas();  // glfwCreateWindow just set its own canvas size
-      manifestText.then((t) => withString(t, (p) => Module._dae_set_manifest(p)))
+      manifest.then(() => manifestText).then((t) => withString(t, (p) => Module._dae_set_manifest(p)))
         .catch((e) => message(`Could not read the model list: ${e.message}`, true));
       firstModel.then(({ name, bytes }) => {
         dae.timings.modelFetched = performance.now();

@@ -4,7 +4,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert, drag, openApp, state } from './lib.mjs';
 
-const badModels = join(dirname(fileURLToPath(import.meta.url)), '..', 'data', 'bad-models');
+const here = dirname(fileURLToPath(import.meta.url));
+const badModels = join(here, '..', 'data', 'bad-models');
+const shippedModels = join(here, '..', '..', 'web', 'models');
+
+// A models.json as a broken host or a bad edit could serve it, and the message each must produce.
+const badManifests = [
+  { status: 404, body: 'not found', expect: /models\/models\.json: HTTP 404/ },
+  { body: '{"default": "unet32", "models": [', expect: /models\/models\.json is not valid JSON/ },
+  { body: 'null', expect: /needs a non-empty "models" list/ },
+  { body: '{"models": []}', expect: /needs a non-empty "models" list/ },
+  { body: '{"models": [{"name": 7, "file": "x.safetensors"}]}', expect: /needs a non-empty "models" list/ },
+];
 
 export const tests = [
   {
@@ -26,6 +37,41 @@ export const tests = [
       assert.ok(s.psnrDenoised > s.psnrNoisy, 'the kept model still denoises');
       t.log(`${files.length} bad files refused; last message: ${s.message}`);
       await t.screenshot(page);
+    },
+  },
+  {
+    name: 'a broken models.json shows a message; the app keeps running and takes a model file',
+    async run(t) {
+      const conv = [...readFileSync(join(shippedModels, 'conv.safetensors'))];
+      for (const bad of badManifests) {
+        const context = await t.newContext({ serviceWorkers: 'block' });
+        const page = await context.newPage();
+        await page.route('**/models/models.json', (route) =>
+          route.fulfill({ status: bad.status ?? 200, contentType: 'application/json', body: bad.body }));
+        await page.goto(t.url);
+        await page.waitForFunction(() => {
+          try {
+            return window.dae.state().messageIsError;
+          } catch {
+            return false;
+          }
+        }, null, { timeout: 30000 });
+        const s = await state(page);
+        assert.match(s.message, bad.expect, `served ${JSON.stringify(bad.body)}`);
+        // Nothing is lost: the page still runs, and a model file handed over by hand works.
+        const r = await page.evaluate((data) => window.dae.loadModelBytes(new Uint8Array(data).buffer, 'conv'), conv);
+        assert.ok(r.ok, r.message);
+        await page.evaluate(() => window.dae.loadSample(3));
+        await page.waitForFunction(() => window.dae.ready, null, { timeout: 30000 });
+        const after = await state(page);
+        assert.equal(after.model, 'conv');
+        assert.ok(after.psnrDenoised > after.psnrNoisy, 'the model loaded by hand denoises');
+        t.log(`${JSON.stringify(bad.body).slice(0, 40)} -> ${s.message}`);
+        await context.close();
+        // Chromium logs the HTTP error status it was served on purpose; that one console line is expected.
+        const expected = t.problems.findIndex((p) => p.includes(`status of ${bad.status}`));
+        if (bad.status && expected >= 0) t.problems.splice(expected, 1);
+      }
     },
   },
   {
