@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   std::ostringstream table;
   table << "| model | image | batch | reference ms | fast ms | speed-up | fast GFLOP/s "
            "|\n|---|---|---|---|---|---|---|\n";
-  for (const std::string name : {"seed", "conv", "unet"}) {
+  for (const std::string name : {"seed", "conv", "unet", "unet32"}) {
     Result<bench::LoadedWeights> loaded = bench::load_weights("web/models/" + name + ".safetensors", name);
     Result<Model> model = loaded.ok() ? Model::from_weights(loaded->arch, loaded->weights) : loaded.status();
     if (!model.ok()) {

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   std::ostringstream table;
   table << "| model | weights | image | batch | threads | engine ms | LibTorch ms | engine img/s | LibTorch img/s | "
            "engine / LibTorch | max abs diff |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const std::string name : {"unet", "conv", "seed"}) {
+  for (const std::string name : {"unet32", "unet", "conv", "seed"}) {
     Result<bench::LoadedWeights> w = bench::load_weights("web/models/" + name + ".safetensors", name);
     if (!w.ok()) {
       std::fprintf(stderr, "%s: %s\n", name.c_str(), w.error().c_str());

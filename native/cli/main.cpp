@@ -109,9 +109,9 @@ int main(int argc, char** argv) {
   dae-denoise photo.png -o clean.png
   dae-denoise clean.png -o out.png --noise gaussian --sigma 0.2 --seed 1 --noisy-out noisy.png --reference clean.png
   dae-denoise --raw-in x.f32 --shape 1,1,64,64 --raw-out y.f32 --model web/models/conv.safetensors
-  dae-denoise eval --model web/models/unet.safetensors --noise gaussian --sigma 0.3 --limit 2000)");
+  dae-denoise eval --model web/models/unet32.safetensors --noise gaussian --sigma 0.3 --limit 2000)");
   app.require_subcommand(0, 1);
-  std::string model_path = "web/models/unet.safetensors", input, output, noisy_out, reference, raw_in, raw_out, shape;
+  std::string model_path = "web/models/unet32.safetensors", input, output, noisy_out, reference, raw_in, raw_out, shape;
   NoiseOptions noise;
   app.add_option("input", input, "Image to denoise (PNG, JPEG, BMP, PNM, TGA, GIF); colour is converted to gray");
   app.add_option("-o,--output", output, "PNG to write the denoised image to");

@@ -9,7 +9,7 @@
 namespace dae::trainer {
 
 struct BenchOptions {
-  std::vector<std::string> models = {"seed", "conv", "unet"};
+  std::vector<std::string> models = {"seed", "conv", "unet", "unet32"};
   int batch = 128;
   double seconds = 10.0;
   int threads = 1;

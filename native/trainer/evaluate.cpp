@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "dae/arch.h"
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
@@ -98,14 +99,14 @@ std::vector<float> run_model(ModelEntry& m, const std::vector<float>& noisy) {
   return out;
 }
 
-// Model files in a folder, the default ("unet") first, then by name.
+// Model files in a folder, the default (kDefaultArch) first, then by name.
 std::vector<std::string> model_names(const std::string& dir) {
   std::vector<std::string> names;
   if (!fs::is_directory(dir)) throw std::runtime_error("no model folder '" + dir + "'");
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".safetensors") names.push_back(e.path().stem().string());
   std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-    return std::pair{a != "unet", a} < std::pair{b != "unet", b};
+    return std::pair{a != kDefaultArch, a} < std::pair{b != kDefaultArch, b};
   });
   if (names.empty()) throw std::runtime_error("no .safetensors model files in '" + dir + "'");
   return names;
@@ -222,7 +223,7 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
     const auto& meta = models[mi].model.metadata();
     json info = {{"file", models[mi].name + ".safetensors"}, {"params", models[mi].model.param_count()}};
     for (const char* k : {"dae.train_command", "dae.sigma_train", "dae.noise_train", "dae.loss", "dae.epochs",
-                          "dae.init.train_command"})
+                          "dae.init.train_command", "dae.weights"})
       if (meta.count(k)) info[std::string(k).substr(4)] = meta.at(k);
     add_row(models[mi].name, "model", model_rows[mi], info);
     speeds[models[mi].name] = double(models[mi].images) / models[mi].seconds;
@@ -278,13 +279,12 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
       "\n## Models\n\n| model | params | trained on | engine img/s (28x28, batch 250, 1 thread) |\n|---|---|---|---|\n";
   for (const json& row : rows) {
     if (row["kind"] != "model") continue;
-    std::snprintf(buf, sizeof buf, "| %s | %lld | `%s` | %.0f |\n", row["name"].get<std::string>().c_str(),
-                  static_cast<long long>(row["params"]["params"].get<int64_t>()),
-                  (row["params"].value("train_command", std::string("?")) +
-                   (row["params"].contains("init.train_command")
-                        ? "` starting from `" + row["params"]["init.train_command"].get<std::string>()
-                        : std::string()))
-                      .c_str(),
+    const json& p = row["params"];
+    std::string how = "`" + p.value("train_command", std::string("?")) + "`";
+    if (p.contains("init.train_command")) how += " starting from `" + p["init.train_command"].get<std::string>() + "`";
+    if (p.contains("weights")) how += "; weights stored as " + p["weights"].get<std::string>();
+    std::snprintf(buf, sizeof buf, "| %s | %lld | %s | %.0f |\n", row["name"].get<std::string>().c_str(),
+                  static_cast<long long>(p["params"].get<int64_t>()), how.c_str(),
                   speeds[row["name"].get<std::string>()].get<double>());
     md += buf;
   }
@@ -330,6 +330,7 @@ void write_manifest(const std::string& models_dir, const std::string& report_dir
     // A fine-tuned model also lists the run its starting weights came from.
     if (meta.count("dae.init.train_command"))
       entry["init"] = {{"train_command", get("dae.init.train_command")}, {"epochs", get("dae.init.epochs")}};
+    if (meta.count("dae.weights")) entry["weights"] = get("dae.weights");
     if (fs::exists(models_dir + "/" + name + ".onnx")) entry["onnx"] = name + ".onnx";
     if (report.is_object())
       for (const json& row : report["rows"])

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dae/arch.h"
 #include "dae/noise.h"
 #include "data.h"
 #include "graph_module.h"
@@ -14,7 +15,7 @@
 namespace dae::trainer {
 
 struct TrainOptions {
-  std::string model = "unet";
+  std::string model = kDefaultArch;
   std::string out_dir = "build/train";
   int epochs = 10;
   int batch = 128;

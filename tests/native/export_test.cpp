@@ -101,7 +101,7 @@ TEST_P(ExportTest, OnnxPassesCheckerAndShapeInference) {
   EXPECT_EQ(count("Resize"), ups);
 }
 
-INSTANTIATE_TEST_SUITE_P(BuiltinModels, ExportTest, ::testing::Values("seed", "conv", "unet"));
+INSTANTIATE_TEST_SUITE_P(BuiltinModels, ExportTest, ::testing::Values("seed", "conv", "unet", "unet32"));
 
 TEST(Export, GoldenFileHoldsLibTorchOutputs) {
   const std::string dir = dae::test::scratch_dir();

@@ -64,6 +64,8 @@ std::string arch_to_json(const Arch& arch);
 Result<Arch> arch_from_json(std::string_view json);
 
 // Architectures the trainer knows by name: "seed", "conv", "unet", "unet32".
+// The browser's default model and the trainer's default --model.
+inline constexpr const char* kDefaultArch = "unet32";
 std::vector<std::string> builtin_arch_names();
 Result<Arch> builtin_arch(std::string_view name);
 
