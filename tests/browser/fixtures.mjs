@@ -11,17 +11,22 @@ function chunk(type, data) {
   return Buffer.concat([len, body, crc]);
 }
 
+// A PNG file from its filtered scanlines `raw` (filter byte 0 on each row).
+function pngFile(w, h, { bitDepth, colorType }, raw, level) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([bitDepth, colorType, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level })), chunk('IEND', Buffer.alloc(0))]);
+}
+
 // pixel(x, y) -> [r, g, b, a] bytes; colour type 6 (RGBA), 8 bits.
 export function png(w, h, pixel) {
   const raw = Buffer.alloc(h * (1 + 4 * w));
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) raw.set(pixel(x, y), y * (1 + 4 * w) + 1 + 4 * x);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
+  return pngFile(w, h, { bitDepth: 8, colorType: 6 }, raw, 1);
 }
 
 // A dark shape on a light background, like a product photo: the 28×28 path should invert it.
@@ -100,11 +105,5 @@ export function cmykJpeg(blocks = [[255, 255, 255, 255], [255, 255, 255, 0], [25
 
 // A w×h 1-bit grayscale PNG, all black: tiny on disk (deflated zeros) however large its dimensions.
 export function blackPng(w, h) {
-  const raw = Buffer.alloc(h * (1 + Math.ceil(w / 8)));
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([1, 0, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+  return pngFile(w, h, { bitDepth: 1, colorType: 0 }, Buffer.alloc(h * (1 + Math.ceil(w / 8))), 9);
 }
