@@ -140,6 +140,8 @@
     return { name: entry.name, bytes: await fetchBytes(modelUrl(entry.file)) };
   });
   const samples = fetchBytes(new URL('samples/fashion-mnist-test-100.bin', document.baseURI));
+  // A failure of these is shown once the app is up (daeHost.started); until then it is expected, not unhandled.
+  for (const p of [manifestText, manifest, firstModel, samples]) p.catch(() => {});
 
   function loadModelBytes(bytes, name) {
     if (!runtimeUp) return { ok: false, message: 'the app is still starting' };

@@ -48,6 +48,12 @@ export const tests = [
         const page = await context.newPage();
         await page.route('**/models/models.json', (route) =>
           route.fulfill({ status: bad.status ?? 200, contentType: 'application/json', body: bad.body }));
+        // The WebAssembly arrives late, so the manifest fails before the app is up: that failure must wait for
+        // the app to show it, not escape as an unhandled rejection.
+        await page.route('**/dae_app.wasm', async (route) => {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          await route.fallback();
+        });
         await page.goto(t.url);
         await page.waitForFunction(() => {
           try {
