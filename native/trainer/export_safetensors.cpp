@@ -25,25 +25,25 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
-  const auto fail = [&](const char* what) {
-    const int err = errno;
-    ::close(fd);
+  // `err` is the failed call's errno; `fd` is closed by then.
+  const auto discard = [&](const char* what, int err) {
     ::unlink(tmp.c_str());
     throw std::runtime_error(std::string("cannot ") + what + " '" + tmp + "': " + std::strerror(err) + "; '" + path +
                              "' is unchanged");
   };
+  const auto close_and_discard = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    discard(what, err);
+  };
   for (size_t done = 0; done < bytes.size();) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("write");
+    if (n <= 0) close_and_discard("write");
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) fail("flush");
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(err) + "; '" + path + "' is unchanged");
-  }
+  if (::fsync(fd) != 0) close_and_discard("flush");
+  if (::close(fd) != 0) discard("write", errno);
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {

@@ -54,8 +54,6 @@ void apply_model_defaults(TrainOptions& o, bool has_loss, bool has_lr, bool has_
     if (!has_batch) o.batch = 200;
   } else if (o.model == "unet") {
     if (!has_lr) o.lr = 2e-3;
-  } else if (o.model == "unet32") {
-    if (!has_lr) o.lr = 1e-3;
   }
   if (!has_epochs) o.epochs = 10;
 }

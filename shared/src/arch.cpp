@@ -333,7 +333,9 @@ Result<Arch> builtin_arch(std::string_view name) {
   if (name == "conv") return conv_arch();
   if (name == "unet") return unet_arch("unet", 16);
   if (name == "unet32") return unet_arch("unet32", 32);
-  return Status::Error("unknown model '" + std::string(name) + "' (known: seed, conv, unet, unet32)");
+  std::string known;
+  for (const std::string& n : builtin_arch_names()) known += (known.empty() ? "" : ", ") + n;
+  return Status::Error("unknown model '" + std::string(name) + "' (known: " + known + ")");
 }
 
 }  // namespace dae
