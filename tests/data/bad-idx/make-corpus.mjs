@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
+import { randomBytesFrom } from '../random-bytes.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 
 function be32(values) {
@@ -20,15 +22,7 @@ function idx(dims, data, { type = 0x08, rank = dims.length } = {}) {
   return Buffer.concat([be32([(type << 8) | rank]), be32(dims), data]);
 }
 
-let seed = 4242;
-function randomBytes(n) {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    b[i] = seed >>> 24;
-  }
-  return b;
-}
+const randomBytes = randomBytesFrom(4242);
 
 const valid = idx([2, 28, 28]);
 const validGz = gzipSync(valid);

@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { randomBytesFrom } from '../random-bytes.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const arch = JSON.stringify({
   name: 'tiny', channels: 1, size_multiple: 1,
@@ -45,15 +47,7 @@ function model({ meta = { 'dae.arch': arch }, tensors, data } = {}) {
   return file({ __metadata__: meta, ...tensors }, data);
 }
 
-let seed = 12345;
-function randomBytes(n) {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    b[i] = seed >>> 24;
-  }
-  return b;
-}
+const randomBytes = randomBytesFrom(12345);
 
 const valid = model();
 const cases = [
