@@ -34,6 +34,7 @@ class Builder {
   int conv_t(const std::string& name, int in, int cin, int cout, int k, int stride, int pad, int out_pad, Act act) {
     return add({name, Op::ConvTranspose, {in}, cin, cout, k, stride, pad, out_pad, act});
   }
+  void set_channels(int channels) { arch_.channels = channels; }
   int maxpool(const std::string& name, int in) { return add({name, Op::MaxPool, {in}, 0, 0, 2, 2}); }
   int upsample(const std::string& name, int in) { return add({name, Op::Upsample, {in}, 0, 0, 0, 2}); }
   int concat(const std::string& name, int a, int b) { return add({name, Op::Concat, {a, b}}); }
@@ -77,10 +78,12 @@ Arch conv_arch() {
 }
 
 // A two-level U-Net with upsample + conv decoders that predicts the noise and subtracts it.
-// `w` is the first level's width; the second level and the bottleneck are twice as wide.
-Arch unet_arch(const char* name, int w) {
+// `w` is the first level's width; the second level and the bottleneck are twice as wide. `ch` is the image's
+// channel count (1 for grayscale, 3 for RGB); the noise of all channels is predicted jointly.
+Arch unet_arch(const char* name, int w, int ch) {
   Builder b(name, 4);
-  int e1 = b.conv("e1a", kGraphInput, 1, w, 3, 1, 1, Act::Relu);
+  b.set_channels(ch);
+  int e1 = b.conv("e1a", kGraphInput, ch, w, 3, 1, 1, Act::Relu);
   e1 = b.conv("e1b", e1, w, w, 3, 1, 1, Act::Relu);
   int e2 = b.maxpool("pool1", e1);
   e2 = b.conv("e2a", e2, w, 2 * w, 3, 1, 1, Act::Relu);
@@ -95,7 +98,7 @@ Arch unet_arch(const char* name, int w) {
   d1 = b.concat("cat1", d1, e1);
   d1 = b.conv("d1a", d1, 3 * w, w, 3, 1, 1, Act::Relu);
   d1 = b.conv("d1b", d1, w, w, 3, 1, 1, Act::Relu);
-  int noise = b.conv("noise", d1, w, 1, 3, 1, 1, Act::None);
+  int noise = b.conv("noise", d1, w, ch, 3, 1, 1, Act::None);
   b.sub("out", kGraphInput, noise);
   return b.finish();
 }
@@ -325,14 +328,15 @@ Result<Arch> arch_from_json(std::string_view text) {
 }
 
 std::vector<std::string> builtin_arch_names() {
-  return {"seed", "conv", "unet", "unet32"};
+  return {"seed", "conv", "unet", "unet32", "photo"};
 }
 
 Result<Arch> builtin_arch(std::string_view name) {
   if (name == "seed") return seed_arch();
   if (name == "conv") return conv_arch();
-  if (name == "unet") return unet_arch("unet", 16);
-  if (name == "unet32") return unet_arch("unet32", 32);
+  if (name == "unet") return unet_arch("unet", 16, 1);
+  if (name == "unet32") return unet_arch("unet32", 32, 1);
+  if (name == "photo") return unet_arch("photo", 32, 3);
   std::string known;
   for (const std::string& n : builtin_arch_names()) known += (known.empty() ? "" : ", ") + n;
   return Status::Error("unknown model '" + std::string(name) + "' (known: " + known + ")");

@@ -63,9 +63,12 @@ double flops(const Arch& arch, int h, int w);
 std::string arch_to_json(const Arch& arch);
 Result<Arch> arch_from_json(std::string_view json);
 
-// Architectures the trainer knows by name: "seed", "conv", "unet", "unet32".
+// Architectures the trainer knows by name: "seed", "conv", "unet", "unet32" (grayscale, for Fashion-MNIST) and
+// "photo" (the unet32 graph for RGB images, trained on photographs).
 // The browser's default model and the trainer's default --model.
 inline constexpr const char* kDefaultArch = "unet32";
+// The model the browser uses for full-resolution color uploads.
+inline constexpr const char* kPhotoArch = "photo";
 std::vector<std::string> builtin_arch_names();
 Result<Arch> builtin_arch(std::string_view name);
 
