@@ -1,0 +1,143 @@
+// Image decoding with stb_image (size checked from the header before decoding), PNG writing and conversions.
+#include "image.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+// Only the formats people upload. PNM stays off: Debian's stb_image over-reads the heap on 16-bit PNM files
+// converted to fewer channels (CVE-2021-42716), and nobody needs it here.
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_TGA
+#define STBI_ONLY_GIF
+#include <stb/stb_image.h>
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+
+namespace dae::image {
+
+Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) return Status::Error("cannot open '" + path + "'");
+  const std::streamoff size = file.tellg();
+  if (size < 0) return Status::Error("cannot read '" + path + "' (is it a directory?)");
+  if (static_cast<uint64_t>(size) > max_bytes)
+    return Status::Error("'" + path + "' is larger than " + std::to_string(max_bytes >> 20) + " MiB");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  file.seekg(0);
+  if (size > 0 && !file.read(reinterpret_cast<char*>(bytes.data()), size))
+    return Status::Error("cannot read '" + path + "'");
+  return bytes;
+}
+
+Result<Image> decode(const uint8_t* bytes, size_t size, const std::string& name, int channels) {
+  if (channels != 0 && channels != 1 && channels != 3)
+    return Status::Error("decode '" + name + "': channels must be 0, 1 or 3");
+  if (size == 0) return Status::Error("'" + name + "' is empty");
+  if (size > kMaxFileBytes) return Status::Error("'" + name + "' is too large");
+  const int len = static_cast<int>(size);
+  int w = 0, h = 0, comp = 0;
+  // Check the header's size before decoding, so a tiny file claiming a huge image allocates nothing.
+  if (!stbi_info_from_memory(bytes, len, &w, &h, &comp))
+    return Status::Error("'" + name + "' is not an image this tool reads (PNG, JPEG, BMP, TGA, GIF): " +
+                         stbi_failure_reason());
+  if (w < 1 || h < 1 || static_cast<uint64_t>(w) * h > kMaxPixels)
+    return Status::Error("'" + name + "' is " + std::to_string(w) + "x" + std::to_string(h) + ", more than the " +
+                         std::to_string(kMaxPixels >> 20) + " Mpx limit");
+  // Decoding in the stored layout (no stb conversion) keeps 16-bit inputs on stb's checked 8-bit path.
+  int stored = 0;
+  stbi_uc* pixels = stbi_load_from_memory(bytes, len, &w, &h, &stored, 0);
+  if (!pixels) return Status::Error("cannot decode '" + name + "': " + stbi_failure_reason());
+  if (stored < 1 || stored > 4) {
+    stbi_image_free(pixels);
+    return Status::Error("cannot decode '" + name + "': unexpected channel count");
+  }
+  Image img;
+  img.w = w, img.h = h, img.channels = stored >= 3 ? 3 : 1;
+  img.data.resize(img.plane() * img.channels);
+  const size_t n = img.plane();
+  for (int c = 0; c < img.channels; ++c) {
+    float* dst = img.channel(c);
+    for (size_t i = 0; i < n; ++i) dst[i] = pixels[i * stored + c] / 255.0f;
+  }
+  stbi_image_free(pixels);
+  return channels == 0 ? img : to_channels(img, channels);
+}
+
+Result<Image> load(const std::string& path, int channels) {
+  Result<std::vector<uint8_t>> bytes = read_file(path);
+  if (!bytes.ok()) return bytes.status();
+  return decode(bytes->data(), bytes->size(), path, channels);
+}
+
+Status save_png(const std::string& path, const Image& image) {
+  if ((image.channels != 1 && image.channels != 3) || image.w < 1 || image.h < 1 ||
+      image.data.size() != image.plane() * image.channels)
+    return Status::Error("cannot write '" + path + "': not a 1- or 3-channel image");
+  const size_t n = image.plane();
+  std::vector<uint8_t> pixels(n * image.channels);
+  for (int c = 0; c < image.channels; ++c) {
+    const float* src = image.channel(c);
+    for (size_t i = 0; i < n; ++i)
+      pixels[i * image.channels + c] = static_cast<uint8_t>(std::lround(std::clamp(src[i], 0.0f, 1.0f) * 255.0f));
+  }
+  if (!stbi_write_png(path.c_str(), image.w, image.h, image.channels, pixels.data(), image.w * image.channels))
+    return Status::Error("cannot write '" + path + "'");
+  return Status::Ok();
+}
+
+Image to_channels(const Image& image, int channels) {
+  if (image.channels == channels) return image;
+  Image out;
+  out.w = image.w, out.h = image.h, out.channels = channels;
+  out.data.resize(out.plane() * channels);
+  const size_t n = image.plane();
+  if (channels == 3) {
+    for (int c = 0; c < 3; ++c) std::copy_n(image.channel(0), n, out.channel(c));
+  } else {
+    const float *r = image.channel(0), *g = image.channel(1), *b = image.channel(2);
+    for (size_t i = 0; i < n; ++i) out.data[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+  }
+  return out;
+}
+
+Image downscale_area(const Image& image, int factor) {
+  if (factor <= 1) return image;
+  Image out;
+  out.w = image.w / factor, out.h = image.h / factor, out.channels = image.channels;
+  out.data.assign(out.plane() * out.channels, 0.0f);
+  const float scale = 1.0f / float(factor * factor);
+  for (int c = 0; c < image.channels; ++c) {
+    const float* src = image.channel(c);
+    float* dst = out.channel(c);
+    for (int y = 0; y < out.h; ++y)
+      for (int x = 0; x < out.w; ++x) {
+        float sum = 0;
+        for (int dy = 0; dy < factor; ++dy) {
+          const float* row = src + static_cast<size_t>(y * factor + dy) * image.w + x * factor;
+          for (int dx = 0; dx < factor; ++dx) sum += row[dx];
+        }
+        dst[static_cast<size_t>(y) * out.w + x] = sum * scale;
+      }
+  }
+  return out;
+}
+
+Tensor to_tensor(const Image& image) {
+  Tensor t(1, image.channels, image.h, image.w);
+  std::copy(image.data.begin(), image.data.end(), t.data.begin());
+  return t;
+}
+
+Image from_tensor(const Tensor& t, int index) {
+  Image img;
+  img.w = t.w, img.h = t.h, img.channels = t.c;
+  const size_t count = static_cast<size_t>(t.c) * t.h * t.w;
+  img.data.assign(t.data.begin() + index * count, t.data.begin() + (index + 1) * count);
+  return img;
+}
+
+}  // namespace dae::image
