@@ -80,6 +80,14 @@ double ssim(const float* a, const float* b, int h, int w) {
   return sum / static_cast<double>(n);
 }
 
+double ssim_channels(const float* a, const float* b, int channels, int h, int w) {
+  if (channels < 1) return 1.0;
+  const size_t plane = static_cast<size_t>(h) * w;
+  double sum = 0;
+  for (int c = 0; c < channels; ++c) sum += ssim(a + c * plane, b + c * plane, h, w);
+  return sum / channels;
+}
+
 void gaussian_blur(const float* in, float* out, int h, int w, float sigma) {
   if (sigma <= 0.0f) {
     std::copy_n(in, static_cast<size_t>(h) * w, out);

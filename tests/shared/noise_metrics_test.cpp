@@ -1,6 +1,7 @@
 // Tests for the noise models (seeded, clipped, right strength) and the quality metrics.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -98,6 +99,28 @@ TEST(Metrics, SsimIsOneForIdenticalAndDropsWithNoise) {
   EXPECT_LT(s1, 1.0);
   EXPECT_LT(s2, s1);
   EXPECT_NEAR(ssim(img.data(), noisy.data(), 28, 28), ssim(noisy.data(), img.data(), 28, 28), 1e-12);
+}
+
+TEST(Metrics, ColorScoresCoverEveryChannel) {
+  // Planar RGB: red is a ramp, green the ramp with mild noise, blue with strong noise.
+  constexpr int kH = 24, kW = 31;
+  constexpr size_t kPlane = size_t(kH) * kW;
+  std::vector<float> clean(3 * kPlane), noisy(3 * kPlane);
+  for (size_t i = 0; i < kPlane; ++i) clean[i] = clean[kPlane + i] = clean[2 * kPlane + i] = float(i % kW) / kW;
+  std::copy_n(clean.data(), kPlane, noisy.data());
+  Rng r1(3), r2(4);
+  add_noise(clean.data() + kPlane, noisy.data() + kPlane, kPlane, {NoiseKind::Gaussian, 0.05f}, r1);
+  add_noise(clean.data() + 2 * kPlane, noisy.data() + 2 * kPlane, kPlane, {NoiseKind::Gaussian, 0.3f}, r2);
+  double per_channel = 0;
+  for (int c = 0; c < 3; ++c) per_channel += ssim(noisy.data() + c * kPlane, clean.data() + c * kPlane, kH, kW);
+  EXPECT_NEAR(ssim_channels(noisy.data(), clean.data(), 3, kH, kW), per_channel / 3, 1e-12);
+  EXPECT_NEAR(ssim_channels(noisy.data() + kPlane, clean.data(), 1, kH, kW),
+              ssim(noisy.data() + kPlane, clean.data(), kH, kW), 1e-12);
+  EXPECT_NEAR(ssim_channels(clean.data(), clean.data(), 3, kH, kW), 1.0, 1e-9);
+  // PSNR over all values: an error of 0.1 in one channel of three is a third of the MSE, +4.77 dB.
+  std::vector<float> shifted = clean;
+  for (size_t i = 0; i < kPlane; ++i) shifted[kPlane + i] += 0.1f;
+  EXPECT_NEAR(psnr_db(shifted.data(), clean.data(), 3 * kPlane), 20.0 + 10.0 * std::log10(3.0), 1e-4);
 }
 
 TEST(Filters, BlurAndMedianRemoveNoiseFromAFlatImage) {

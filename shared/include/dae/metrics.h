@@ -14,6 +14,8 @@ double psnr_db(const float* a, const float* b, size_t count);
 // Structural similarity (Wang et al. 2004) of two h×w images in [0, 1]: 7×7 Gaussian window
 // (σ = 1.5) over the whole image with edge replication, K1 = 0.01, K2 = 0.03, mean of the map.
 double ssim(const float* a, const float* b, int h, int w);
+// SSIM of planar images (`channels` planes of h×w, e.g. RGB): the mean of the per-channel SSIMs.
+double ssim_channels(const float* a, const float* b, int channels, int h, int w);
 
 // Classical baselines for the report: separable Gaussian blur and a (2r+1)×(2r+1) median filter,
 // both with edge replication. out must not alias in.
