@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "test_util.h"
 
 namespace dae {
@@ -16,8 +19,8 @@ Model random_model(const std::string& name, uint64_t seed = 3) {
   return std::move(*m);
 }
 
-Tensor random_image(int n, int h, int w, uint64_t seed) {
-  Tensor t(n, 1, h, w);
+Tensor random_image(int n, int h, int w, uint64_t seed, int channels = 1) {
+  Tensor t(n, channels, h, w);
   Rng rng(seed);
   for (float& v : t.data) v = rng.uniform();
   return t;
@@ -27,10 +30,10 @@ TEST(Engine, EveryBuiltinKeepsTheImageShape) {
   for (const std::string& name : builtin_arch_names()) {
     Model m = random_model(name);
     for (auto [h, w] : {std::pair{28, 28}, std::pair{20, 36}, std::pair{4, 8}}) {
-      Result<Tensor> out = m.forward(random_image(2, h, w, 1));
+      Result<Tensor> out = m.forward(random_image(2, h, w, 1, m.arch().channels));
       ASSERT_TRUE(out.ok()) << name << ": " << out.error();
       EXPECT_EQ(out->n, 2);
-      EXPECT_EQ(out->c, 1);
+      EXPECT_EQ(out->c, m.arch().channels);
       EXPECT_EQ(out->h, h) << name;
       EXPECT_EQ(out->w, w) << name;
     }
@@ -41,9 +44,10 @@ TEST(Engine, DenoiseHandlesSizesThatAreNotMultiplesAndClamps) {
   for (const std::string& name : builtin_arch_names()) {
     Model m = random_model(name);
     for (auto [h, w] : {std::pair{1, 1}, std::pair{27, 29}, std::pair{5, 3}}) {
-      const Tensor in = random_image(1, h, w, 2);
+      const Tensor in = random_image(1, h, w, 2, m.arch().channels);
       Result<Tensor> out = denoise(m, in);
       ASSERT_TRUE(out.ok()) << name << ": " << out.error();
+      EXPECT_EQ(out->c, m.arch().channels);
       EXPECT_EQ(out->h, h);
       EXPECT_EQ(out->w, w);
       for (float v : out->data) {
@@ -100,6 +104,41 @@ TEST(Engine, RefusesBadInputs) {
   too_big_activation.n = 64, too_big_activation.c = 1, too_big_activation.h = 4096, too_big_activation.w = 4096;
   too_big_activation.data.assign(1, 0.0f);  // shape check comes first, so no 4 GiB is ever allocated
   EXPECT_FALSE(m.forward(too_big_activation).ok());
+}
+
+TEST(Engine, ColorModelMatchesReferenceKernelsOnAnOddSizedImage) {
+  // The engine is channel-generic: the RGB model through denoise (edge padding to 40x56, crop, clamp) gives the
+  // scalar reference kernels' result, and its three output channels differ (no channel is dropped or repeated).
+  Model m = random_model(kPhotoArch);
+  ASSERT_EQ(m.arch().channels, 3);
+  const Tensor in = random_image(1, 37, 53, 6, 3);
+  Result<Tensor> fast = denoise(m, in);
+  Result<Tensor> ref = denoise(m, in, RunOptions{/*reference=*/true});
+  ASSERT_TRUE(fast.ok()) << fast.error();
+  ASSERT_TRUE(ref.ok()) << ref.error();
+  ASSERT_TRUE(fast->same_shape(in));
+  ASSERT_TRUE(ref->same_shape(in));
+  float max_diff = 0;
+  for (size_t i = 0; i < fast->size(); ++i) max_diff = std::max(max_diff, std::abs(fast->data[i] - ref->data[i]));
+  EXPECT_LE(max_diff, 1e-4f);
+  const size_t plane = fast->plane();
+  EXPECT_FALSE(std::equal(fast->at(0, 0), fast->at(0, 0) + plane, fast->at(0, 1)));
+  EXPECT_FALSE(std::equal(fast->at(0, 1), fast->at(0, 1) + plane, fast->at(0, 2)));
+}
+
+TEST(Engine, ColorModelRefusesGrayImagesWithAClearError) {
+  Model m = random_model(kPhotoArch);
+  const char* expected = "input must be [N, 3, H, W], got [1, 1, ";
+  Result<Tensor> forward = m.forward(random_image(1, 28, 28, 7));
+  ASSERT_FALSE(forward.ok());
+  EXPECT_NE(forward.error().find(expected), std::string::npos) << forward.error();
+  Result<Tensor> odd = denoise(m, random_image(1, 37, 53, 7));
+  ASSERT_FALSE(odd.ok());
+  EXPECT_NE(odd.error().find(expected), std::string::npos) << odd.error();
+  // And the other way round: RGB into a grayscale model.
+  Result<Tensor> rgb = denoise(random_model(kDefaultArch), random_image(1, 37, 53, 7, 3));
+  ASSERT_FALSE(rgb.ok());
+  EXPECT_NE(rgb.error().find("input must be [N, 1, H, W], got [1, 3, "), std::string::npos) << rgb.error();
 }
 
 TEST(Engine, RefusesModelsThatChangeTheImageSize) {

@@ -253,7 +253,7 @@ TEST(Ops, ModelsMatchReferenceKernels) {
     ASSERT_TRUE(model.ok()) << model.error();
     for (auto [n, h, w] :
          {std::tuple{1, 28, 28}, std::tuple{3, 28, 28}, std::tuple{1, 20, 36}, std::tuple{3, 20, 36}}) {
-      Tensor in(n, 1, h, w);
+      Tensor in(n, arch.channels, h, w);
       Rng rng(h * 100 + w + n);
       for (float& v : in.data) v = rng.uniform();
       Result<Tensor> fast = model->forward(in);
@@ -274,7 +274,7 @@ TEST(Ops, ThreadsGiveTheSameResultAsOneThread) {
     for (const testing::RawTensor& t : testing::random_weights(arch, 43)) weights[t.name] = t.values;
     Result<Model> model = Model::from_weights(arch, weights);
     ASSERT_TRUE(model.ok()) << model.error();
-    Tensor in(5, 1, 20, 28);
+    Tensor in(5, arch.channels, 20, 28);
     Rng rng(9);
     for (float& v : in.data) v = rng.uniform();
     Result<Tensor> one = model->forward(in);
@@ -288,7 +288,8 @@ TEST(Ops, ThreadsGiveTheSameResultAsOneThread) {
     }
     RunOptions options;
     options.threads = 2;
-    EXPECT_FALSE(model->forward(Tensor(2, 3, 20, 28), options).ok()) << "a bad input must still be refused";
+    EXPECT_FALSE(model->forward(Tensor(2, arch.channels + 1, 20, 28), options).ok())
+        << "a bad input must still be refused";
   }
 }
 
@@ -299,7 +300,7 @@ TEST(Ops, ShippedModelsMatchReferenceKernelsClosely) {
     Result<Model> model = Model::from_file(std::string(DAE_SOURCE_DIR) + "/web/models/" + name + ".safetensors");
     if (!model.ok()) continue;
     for (auto [n, h, w] : {std::tuple{1, 28, 28}, std::tuple{2, 44, 60}}) {
-      Tensor in(n, 1, h, w);
+      Tensor in(n, model->arch().channels, h, w);
       Rng rng(h * 7 + w + n);
       for (float& v : in.data) v = rng.uniform();
       Result<Tensor> fast = model->forward(in);

@@ -151,6 +151,33 @@ TEST(ModelLoad, RefusesWeightsThatDisagreeWithTheArchitecture) {
   EXPECT_NE(model_error(base, "{not json").find("not valid JSON"), std::string::npos);
 }
 
+TEST(ModelLoad, RefusesWeightsForAnotherChannelCount) {
+  // The RGB 'photo' graph and the grayscale 'unet32' graph differ only in their first and last convolutions.
+  const Arch photo = builtin_arch(kPhotoArch).value(), gray = builtin_arch("unet32").value();
+  const auto photo_weights = testing::random_weights(photo, 1), gray_weights = testing::random_weights(gray, 1);
+  EXPECT_NE(model_error(gray_weights, arch_to_json(photo))
+                .find("tensor 'e1a.weight' has shape [32, 1, 3, 3], the architecture needs [32, 3, 3, 3]"),
+            std::string::npos);
+  EXPECT_NE(model_error(photo_weights, arch_to_json(gray))
+                .find("tensor 'e1a.weight' has shape [32, 3, 3, 3], the architecture needs [32, 1, 3, 3]"),
+            std::string::npos);
+  // Only the output convolution is grayscale: its weight and bias are both checked.
+  auto gray_output = photo_weights;
+  for (testing::RawTensor& t : gray_output)
+    for (const testing::RawTensor& g : gray_weights)
+      if (t.name == g.name && t.name.rfind("noise.", 0) == 0) t = g;
+  EXPECT_NE(model_error(gray_output, arch_to_json(photo))
+                .find("tensor 'noise.weight' has shape [1, 32, 3, 3], the architecture needs [3, 32, 3, 3]"),
+            std::string::npos);
+  gray_output = photo_weights;
+  for (testing::RawTensor& t : gray_output)
+    if (t.name == "noise.bias") t.shape = {1}, t.values.resize(1);
+  EXPECT_NE(model_error(gray_output, arch_to_json(photo))
+                .find("tensor 'noise.bias' has shape [1], the architecture needs [3]"),
+            std::string::npos);
+  EXPECT_EQ(model_error(photo_weights, arch_to_json(photo)), "");
+}
+
 TEST(ModelLoad, MissingFileNamesThePath) {
   Result<Model> m = Model::from_file("/nonexistent/model.safetensors");
   ASSERT_FALSE(m.ok());
