@@ -16,7 +16,7 @@ APT_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libb
   dpkg-dev xz-utils
 IMGUI_DIR := build/third_party/imgui
 
-.PHONY: demo test test-browser deps native wasm site asan fuzz clean
+.PHONY: demo test test-browser deps native wasm site asan fuzz photoset clean
 
 demo: deps site
 	node web/serve.mjs --root build/site --port $(PORT)
@@ -64,6 +64,13 @@ test-browser: deps site
 # The static site: page, app, shipped models and ONNX Runtime Web's files, ready for any static host.
 site: wasm
 	node web/build-site.mjs --app build/wasm/wasm --out build/site
+
+# The photo set in build/photoset from the Debian packages named in native/photoset/sources.tsv. The packages are
+# only downloaded (apt-get download) and unpacked into build/photoset.cache, never installed.
+photoset: deps
+	cmake --preset native >/dev/null
+	cmake --build build/native -j $(JOBS) --target dae_photoset
+	native/photoset/build-photoset.sh build/photoset build/photoset.cache
 
 # Engine and parser tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
