@@ -1,5 +1,5 @@
-// dae-denoise: denoise an image (or a raw float32 tensor) with a model file, optionally adding noise
-// first and scoring against a clean reference; `eval` scores a model on the Fashion-MNIST test set.
+// dae-denoise: denoise a grayscale or color image (or a raw float32 tensor) with a model file, optionally adding
+// noise first and scoring against a clean reference; `eval` scores a model on the Fashion-MNIST test set.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -8,7 +8,8 @@
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
-#include "image_io.h"
+#include "image.h"
+#include "tensor_io.h"
 
 namespace {
 
@@ -59,21 +60,67 @@ std::vector<int> parse_shape(const std::string& text) {
     }
   }
   if (dims.size() != 4) fail("--shape needs four sizes N,C,H,W, got '" + text + "'");
-  if (uint64_t(dims[0]) * dims[1] * dims[2] * dims[3] > dae::cli::kMaxPixels)
+  if (uint64_t(dims[0]) * dims[1] * dims[2] * dims[3] > dae::image::kMaxPixels)
     fail("--shape " + text + " is larger than the 64 Mpx limit");
   return dims;
 }
 
+// PSNR over every value (all channels), SSIM as the mean over images of the per-channel mean.
 void print_scores(const char* label, const Tensor& a, const Tensor& ref) {
   double ssim = 0.0;
-  for (int n = 0; n < a.n; ++n) ssim += dae::ssim(a.at(n, 0), ref.at(n, 0), a.h, a.w);
+  for (int n = 0; n < a.n; ++n) ssim += dae::ssim_channels(a.at(n, 0), ref.at(n, 0), a.c, a.h, a.w);
   std::printf("%-9s PSNR %6.2f dB  SSIM %.4f\n", label, dae::psnr_db(a.data.data(), ref.data.data(), a.size()),
               ssim / a.n);
+}
+
+const char* channels_name(int channels) {
+  return channels == 1 ? "grayscale" : channels == 3 ? "RGB" : "multi-channel";
+}
+
+// How images with `channels` channels meet the model: empty when they match, otherwise what is done.
+std::string channel_plan(int channels, const dae::Model& model) {
+  const int mc = model.arch().channels;
+  const std::string who = "the " + std::to_string(mc) + "-channel model '" + model.arch().name + "'";
+  if (channels == mc) return "";
+  if (mc == 1) return "color input, " + who + ": each color channel is denoised separately";
+  if (mc == 3 && channels == 1) return "grayscale input, " + who + ": gray replicated to RGB, the result kept as gray";
+  fail(who + " cannot denoise " + std::to_string(channels) + "-channel images (only 1- or 3-channel images)");
+}
+
+// Denoises [N, C, H, W] images with a model of any channel count channel_plan() accepts; the result has C channels.
+Tensor denoise_images(const dae::Model& model, const Tensor& x) {
+  const int mc = model.arch().channels;
+  if (x.c == mc) return check(dae::denoise(model, x));
+  if (mc == 1) {
+    // Planar NCHW is already N·C single-channel images in a row: run them as one batch.
+    Tensor planes = x;
+    planes.n = x.n * x.c, planes.c = 1;
+    Tensor y = check(dae::denoise(model, planes));
+    y.n = x.n, y.c = x.c;
+    return y;
+  }
+  Tensor rgb(x.n, 3, x.h, x.w), gray(x.n, 1, x.h, x.w);
+  for (int n = 0; n < x.n; ++n)
+    for (int c = 0; c < 3; ++c) std::copy_n(x.at(n, 0), x.plane(), rgb.at(n, c));
+  const Tensor y = check(dae::denoise(model, rgb));
+  for (int n = 0; n < x.n; ++n) {
+    const dae::image::Image luma = dae::image::to_channels(dae::image::from_tensor(y, n), 1);
+    std::copy(luma.data.begin(), luma.data.end(), gray.at(n, 0));
+  }
+  return gray;
+}
+
+void save_png(const std::string& path, const Tensor& t, const char* what) {
+  if (t.n != 1 || (t.c != 1 && t.c != 3))
+    fail(std::string(what) + " writes one grayscale or RGB image, not " + std::to_string(t.n) + "x" +
+         std::to_string(t.c) + " channels; use --raw-out");
+  check(dae::image::save_png(path, dae::image::from_tensor(t)));
 }
 
 // Mean PSNR/SSIM of noisy inputs and model outputs over the test images, and the throughput.
 void run_eval(const dae::Model& model, const std::string& images_path, int limit, int batch, const NoiseOptions& o) {
   const Tensor clean = check(dae::cli::read_idx_images(images_path, limit));
+  if (const std::string plan = channel_plan(1, model); !plan.empty()) std::printf("%s\n", plan.c_str());
   Tensor noisy = clean;
   apply_noise(noisy, o);
   double psnr_in = 0, psnr_out = 0, ssim_in = 0, ssim_out = 0, seconds = 0;
@@ -83,7 +130,7 @@ void run_eval(const dae::Model& model, const std::string& images_path, int limit
     Tensor x(count, 1, 28, 28);
     std::copy_n(noisy.at(start, 0), plane * count, x.data.data());
     const auto t0 = std::chrono::steady_clock::now();
-    const Tensor y = check(dae::denoise(model, x));
+    const Tensor y = denoise_images(model, x);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (int i = 0; i < count; ++i) {
       const float* c = clean.at(start + i, 0);
@@ -104,24 +151,33 @@ void run_eval(const dae::Model& model, const std::string& images_path, int limit
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Denoise grayscale images with a denoising-autoencoder model file."};
-  app.footer(R"(Examples:
-  dae-denoise photo.png -o clean.png
+  CLI::App app{"Denoise grayscale or color images with a denoising-autoencoder model file."};
+  app.footer(R"(Color:
+  A color image stays color and a grayscale image stays grayscale, whatever the model:
+  - color image, 3-channel model (photo): denoised in RGB;
+  - color image, 1-channel model (unet32, ...): each of R, G and B is denoised separately;
+  - grayscale image, 3-channel model: gray is replicated to RGB, and the result (its luma) written as gray.
+  The tool prints which of these it did. --noise adds independent noise to every channel of the image as read.
+  --reference is converted to the input's channel count; PSNR is over all values, SSIM the mean over channels.
+
+Examples:
+  dae-denoise photo.jpg -o clean.png --model web/models/photo.safetensors
   dae-denoise clean.png -o out.png --noise gaussian --sigma 0.2 --seed 1 --noisy-out noisy.png --reference clean.png
   dae-denoise --raw-in x.f32 --shape 1,1,64,64 --raw-out y.f32 --model web/models/conv.safetensors
   dae-denoise eval --model web/models/unet32.safetensors --noise gaussian --sigma 0.3 --limit 2000)");
   app.require_subcommand(0, 1);
   std::string model_path = "web/models/unet32.safetensors", input, output, noisy_out, reference, raw_in, raw_out, shape;
   NoiseOptions noise;
-  app.add_option("input", input, "Image to denoise (PNG, JPEG, BMP, PNM, TGA, GIF); colour is converted to gray");
-  app.add_option("-o,--output", output, "PNG to write the denoised image to");
+  app.add_option("input", input, "Image to denoise (PNG, JPEG, BMP, TGA, GIF; alpha is ignored)");
+  app.add_option("-o,--output", output, "PNG to write the denoised image to (gray or RGB, as the input)");
   app.add_option("--model", model_path, "Model file (.safetensors written by the trainer)")->capture_default_str();
   app.add_option("--noise", noise.kind, "Add noise before denoising: gaussian, salt-pepper, speckle, poisson");
   app.add_option("--sigma", noise.amount, "Noise amount (σ, or probability for salt-pepper)")->capture_default_str();
   app.add_option("--seed", noise.seed, "Noise seed")->capture_default_str();
   app.add_option("--noisy-out", noisy_out, "Also write the noisy input as PNG");
   app.add_option("--reference", reference, "Clean image: print PSNR and SSIM of the input and the output against it");
-  app.add_option("--raw-in", raw_in, "Raw float32 NCHW input instead of an image (needs --shape)");
+  app.add_option("--raw-in", raw_in,
+                 "Raw float32 NCHW input instead of an image (needs --shape; C must be the model's)");
   app.add_option("--shape", shape, "N,C,H,W of --raw-in");
   app.add_option("--raw-out", raw_out, "Write the output as raw float32 NCHW");
 
@@ -149,31 +205,38 @@ int main(int argc, char** argv) {
     if (shape.empty()) fail("--raw-in needs --shape N,C,H,W");
     const std::vector<int> d = parse_shape(shape);
     x = check(dae::cli::read_raw(raw_in, d[0], d[1], d[2], d[3]));
+    // Raw tensors are taken as they are: no channel conversion.
+    if (x.c != model.arch().channels)
+      fail("the model takes " + std::to_string(model.arch().channels) + " channel(s), --raw-in has " +
+           std::to_string(x.c));
   } else {
     if (input.empty()) fail("give an input image (or --raw-in); see --help");
-    x = check(dae::cli::read_gray_image(input));
+    x = dae::image::to_tensor(check(dae::image::load(input)));
+    if (const std::string plan = channel_plan(x.c, model); !plan.empty()) std::printf("%s\n", plan.c_str());
   }
-  if (x.c != model.arch().channels)
-    fail("the model takes " + std::to_string(model.arch().channels) + " channel(s), the input has " +
-         std::to_string(x.c));
   apply_noise(x, noise);
-  if (!noisy_out.empty()) check(dae::cli::write_gray_png(noisy_out, x));
+  if (!noisy_out.empty()) save_png(noisy_out, x, "--noisy-out");
   const auto t0 = std::chrono::steady_clock::now();
-  const Tensor y = check(dae::denoise(model, x));
+  const Tensor y = denoise_images(model, x);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("denoised %dx%dx%dx%d with %s in %.1f ms\n", x.n, x.c, x.h, x.w, model.arch().name.c_str(), ms);
+  std::printf("denoised %dx%dx%dx%d (%s) with %s in %.1f ms\n", x.n, x.c, x.h, x.w, channels_name(x.c),
+              model.arch().name.c_str(), ms);
   if (!reference.empty()) {
-    const Tensor clean = check(dae::cli::read_gray_image(reference));
+    dae::image::Image ref = check(dae::image::load(reference));
+    if (ref.channels != x.c && (x.c == 1 || x.c == 3)) {
+      std::printf("--reference is %s, converted to %s like the input\n", channels_name(ref.channels),
+                  channels_name(x.c));
+      ref = dae::image::to_channels(ref, x.c);
+    }
+    const Tensor clean = dae::image::to_tensor(ref);
     if (!clean.same_shape(x))
-      fail("--reference is " + std::to_string(clean.w) + "x" + std::to_string(clean.h) + ", the input " +
-           std::to_string(x.w) + "x" + std::to_string(x.h));
+      fail("--reference is " + std::to_string(clean.w) + "x" + std::to_string(clean.h) + "x" + std::to_string(clean.c) +
+           ", the input " + std::to_string(x.w) + "x" + std::to_string(x.h) + "x" + std::to_string(x.c) +
+           " (width x height x channels)");
     print_scores("input", x, clean);
     print_scores("denoised", y, clean);
   }
-  if (!output.empty()) {
-    if (y.n != 1 || y.c != 1) fail("-o writes one grayscale image; use --raw-out for batches");
-    check(dae::cli::write_gray_png(output, y));
-  }
+  if (!output.empty()) save_png(output, y, "-o");
   if (!raw_out.empty()) check(dae::cli::write_raw(raw_out, y));
   if (output.empty() && raw_out.empty()) std::printf("(no -o or --raw-out given: nothing written)\n");
   return 0;
