@@ -1,9 +1,13 @@
 // The architecture graph: validation, parameter shapes, JSON form and the built-in models.
 #include "dae/arch.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "dae/ops.h"
 
 namespace dae {
 namespace {
@@ -198,29 +202,87 @@ int64_t param_count(const Arch& arch) {
   return total;
 }
 
+Result<std::vector<NodeSize>> node_sizes(const Arch& arch, int h, int w) {
+  std::vector<NodeSize> sizes(arch.nodes.size());
+  const NodeSize input{arch.channels, h, w};
+  for (size_t i = 0; i < arch.nodes.size(); ++i) {
+    const Node& n = arch.nodes[i];
+    const NodeSize& x = n.inputs[0] == kGraphInput ? input : sizes[n.inputs[0]];
+    const ops::ConvParams p{n.cin, n.cout, n.kernel, n.stride, n.pad, n.output_pad, n.act};
+    NodeSize& out = sizes[i];
+    out = {n.cout, x.h, x.w};
+    if (n.op == Op::Conv) out.h = ops::conv_out_size(x.h, p), out.w = ops::conv_out_size(x.w, p);
+    if (n.op == Op::ConvTranspose)
+      out.h = ops::conv_transpose_out_size(x.h, p), out.w = ops::conv_transpose_out_size(x.w, p);
+    if (n.op == Op::MaxPool) out.h = x.h / n.kernel, out.w = x.w / n.kernel;
+    if (n.op == Op::Upsample) out.h = x.h * n.stride, out.w = x.w * n.stride;
+    if (x.h < 1 || x.w < 1 || out.h < 1 || out.w < 1)
+      return Status::Error("the image is too small for " + where(n));
+    if (n.inputs.size() > 1) {
+      const NodeSize& y = n.inputs[1] == kGraphInput ? input : sizes[n.inputs[1]];
+      if (y.h != x.h || y.w != x.w)
+        return Status::Error("the inputs of " + where(n) + " have different sizes (" + std::to_string(x.h) + "x" +
+                             std::to_string(x.w) + " and " + std::to_string(y.h) + "x" + std::to_string(y.w) + ")");
+    }
+  }
+  return sizes;
+}
+
+int padded_side(const Arch& arch, int side) {
+  const int m = std::max(arch.size_multiple, 1);
+  return (side + m - 1) / m * m;
+}
+
+int context_radius(const Arch& arch) {
+  // Per node: input pixels per output pixel (`scale`) and how far beyond an output pixel's own footprint its
+  // inputs reach (`reach`), both in graph-input pixels; bounds that hold on both sides.
+  struct Extent {
+    double scale = 1, reach = 0;
+  };
+  std::vector<Extent> ext(arch.nodes.size());
+  for (size_t i = 0; i < arch.nodes.size(); ++i) {
+    const Node& n = arch.nodes[i];
+    Extent x;
+    for (int in : n.inputs) {
+      const Extent e = in == kGraphInput ? Extent{} : ext[in];
+      x.scale = e.scale;
+      x.reach = std::max(x.reach, e.reach);
+    }
+    Extent& out = ext[i];
+    out = x;
+    switch (n.op) {
+      case Op::Conv:
+        out.scale = x.scale * n.stride;
+        out.reach = x.reach + x.scale * std::max({n.pad, n.kernel - n.pad - n.stride, 0});
+        break;
+      case Op::ConvTranspose:
+        out.scale = x.scale / n.stride;
+        out.reach = x.reach + x.scale * ((n.kernel + n.stride - 1) / n.stride + 1);
+        break;
+      case Op::MaxPool: out.scale = x.scale * n.kernel; break;
+      case Op::Upsample:
+        out.scale = x.scale / n.stride;
+        out.reach = x.reach + x.scale - out.scale;
+        break;
+      default: break;
+    }
+  }
+  const int reach = static_cast<int>(std::ceil(ext.empty() ? 0.0 : ext.back().reach - 1e-9));
+  return padded_side(arch, reach);
+}
+
 double flops(const Arch& arch, int h, int w) {
-  std::vector<std::pair<int, int>> sizes(arch.nodes.size());
+  Result<std::vector<NodeSize>> sizes = node_sizes(arch, h, w);
+  if (!sizes.ok()) return 0.0;
   double total = 0;
   for (size_t i = 0; i < arch.nodes.size(); ++i) {
     const Node& n = arch.nodes[i];
-    auto [ih, iw] = n.inputs[0] == kGraphInput ? std::pair{h, w} : sizes[n.inputs[0]];
-    int oh = ih, ow = iw;
-    if (n.op == Op::Conv) {
-      oh = (ih + 2 * n.pad - n.kernel) / n.stride + 1;
-      ow = (iw + 2 * n.pad - n.kernel) / n.stride + 1;
-      total += 2.0 * oh * ow * n.cout * n.cin * n.kernel * n.kernel;
-    } else if (n.op == Op::ConvTranspose) {
-      oh = (ih - 1) * n.stride - 2 * n.pad + n.kernel + n.output_pad;
-      ow = (iw - 1) * n.stride - 2 * n.pad + n.kernel + n.output_pad;
-      total += 2.0 * ih * iw * n.cout * n.cin * n.kernel * n.kernel;
-    } else if (n.op == Op::MaxPool) {
-      oh = ih / n.kernel;
-      ow = iw / n.kernel;
-    } else if (n.op == Op::Upsample) {
-      oh = ih * n.stride;
-      ow = iw * n.stride;
+    const NodeSize& o = (*sizes)[i];
+    if (n.op == Op::Conv) total += 2.0 * o.h * o.w * n.cout * n.cin * n.kernel * n.kernel;
+    if (n.op == Op::ConvTranspose) {
+      const NodeSize& x = n.inputs[0] == kGraphInput ? NodeSize{arch.channels, h, w} : (*sizes)[n.inputs[0]];
+      total += 2.0 * x.h * x.w * n.cout * n.cin * n.kernel * n.kernel;
     }
-    sizes[i] = {oh, ow};
   }
   return total;
 }

@@ -4,16 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <optional>
 #include <tuple>
-
-#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
-#include <thread>
-#define DAE_HAVE_THREADS 1
-#endif
 
 #include "dae/ops.h"
 #include "dae/safetensors.h"
+#include "plan.h"
 
 namespace dae {
 namespace {
@@ -93,6 +88,7 @@ Result<Model> Model::from_weights(Arch arch, std::map<std::string, std::vector<f
       *dst = std::move(it->second);
     }
   }
+  m.compiled_ = detail::compile(m.arch_, m.weights_, m.biases_);
   return m;
 }
 
@@ -156,80 +152,40 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
   if (in.h % arch_.size_multiple || in.w % arch_.size_multiple)
     return Status::Error("forward: height and width must be multiples of " + std::to_string(arch_.size_multiple));
 
-#if defined(DAE_HAVE_THREADS)
-  // Images are independent: each thread runs its share of the batch single-threaded (the kernels'
-  // scratch buffers are per thread), and the results are joined in order.
-  if (options.threads > 1 && in.n > 1) {
-    const int parts = std::min(options.threads, in.n);
-    const size_t image = static_cast<size_t>(in.c) * in.h * in.w;
-    RunOptions single = options;
-    single.threads = 1;
-    std::vector<std::optional<Result<Tensor>>> results(parts);
-    std::vector<std::thread> workers;
-    for (int t = 0; t < parts; ++t)
-      workers.emplace_back([&, t] {
-        const int begin = in.n * t / parts, end = in.n * (t + 1) / parts;
-        Tensor part(end - begin, in.c, in.h, in.w);
-        std::copy_n(in.data.begin() + begin * image, part.size(), part.data.begin());
-        results[t] = forward(part, single);
-      });
-    for (std::thread& w : workers) w.join();
-    for (const auto& r : results)
-      if (!r->ok()) return r->status();
-    const Tensor& first = **results[0];
-    Tensor joined(in.n, first.c, first.h, first.w);
-    size_t at = 0;
-    for (const auto& r : results) {
-      std::copy(r->value().data.begin(), r->value().data.end(), joined.data.begin() + at);
-      at += r->value().size();
-    }
-    return joined;
+  Result<std::vector<NodeSize>> sizes = node_sizes(arch_, in.h, in.w);
+  if (!sizes.ok()) return Status::Error("forward: " + sizes.error());
+  for (size_t i = 0; i < sizes->size(); ++i) {
+    const NodeSize& s = (*sizes)[i];
+    if (static_cast<uint64_t>(in.n) * s.c * s.h * s.w > kMaxActivationFloats)
+      return Status::Error("forward: the image is too large (node '" + arch_.nodes[i].name +
+                           "' would need more than 1 GiB)");
   }
-#endif
+  if (!options.reference) return detail::run(*compiled_, in, options.threads);
 
+  // The reference kernels on plain tensors, each activation freed after its last use.
   const size_t count = arch_.nodes.size();
-  // Free each activation after its last use so big images need only the live ones.
   std::vector<size_t> last_use(count, 0);
   for (size_t i = 0; i < count; ++i)
     for (int in_index : arch_.nodes[i].inputs)
       if (in_index != kGraphInput) last_use[in_index] = i;
   last_use[count - 1] = count;
-
   std::vector<Tensor> acts(count);
   for (size_t i = 0; i < count; ++i) {
     const Node& n = arch_.nodes[i];
     const Tensor& x = n.inputs[0] == kGraphInput ? in : acts[n.inputs[0]];
     const Tensor* y = n.inputs.size() > 1 ? (n.inputs[1] == kGraphInput ? &in : &acts[n.inputs[1]]) : nullptr;
     const ops::ConvParams p = conv_params(n);
-    int oh = x.h, ow = x.w, oc = n.cout;
-    if (n.op == Op::Conv) oh = ops::conv_out_size(x.h, p), ow = ops::conv_out_size(x.w, p);
-    if (n.op == Op::ConvTranspose) oh = ops::conv_transpose_out_size(x.h, p), ow = ops::conv_transpose_out_size(x.w, p);
-    if (n.op == Op::MaxPool) oh = x.h / n.kernel, ow = x.w / n.kernel;
-    if (n.op == Op::Upsample) oh = x.h * n.stride, ow = x.w * n.stride;
-    if (oh < 1 || ow < 1) return Status::Error("forward: the image is too small for node '" + n.name + "'");
-    if (static_cast<uint64_t>(in.n) * oc * oh * ow > kMaxActivationFloats)
-      return Status::Error("forward: the image is too large (node '" + n.name + "' would need more than 1 GiB)");
-    if (y && (y->h != x.h || y->w != x.w || y->n != x.n))
-      return Status::Error("forward: inputs of node '" + n.name + "' have different sizes");
     Tensor& out = acts[i];
     switch (n.op) {
-      case Op::Conv:
-        (options.reference ? ops::conv2d_reference : ops::conv2d)(x, weights_[i].data(), biases_[i].data(), p, out);
-        break;
-      case Op::ConvTranspose:
-        (options.reference ? ops::conv_transpose2d_reference : ops::conv_transpose2d)(x, weights_[i].data(),
-                                                                                      biases_[i].data(), p, out);
-        break;
-      case Op::MaxPool: (options.reference ? ops::maxpool2d_reference : ops::maxpool2d)(x, n.kernel, out); break;
-      case Op::Upsample:
-        (options.reference ? ops::upsample_nearest_reference : ops::upsample_nearest)(x, n.stride, out);
-        break;
+      case Op::Conv: ops::conv2d_reference(x, weights_[i].data(), biases_[i].data(), p, out); break;
+      case Op::ConvTranspose: ops::conv_transpose2d_reference(x, weights_[i].data(), biases_[i].data(), p, out); break;
+      case Op::MaxPool: ops::maxpool2d_reference(x, n.kernel, out); break;
+      case Op::Upsample: ops::upsample_nearest_reference(x, n.stride, out); break;
       case Op::Concat: ops::concat_channels(x, *y, out); break;
       case Op::Add: ops::add(x, *y, out); break;
       case Op::Sub: ops::sub(x, *y, out); break;
     }
-    if (n.op != Op::Conv && n.op != Op::ConvTranspose)
-      (options.reference ? ops::activate_reference : ops::activate)(out.data.data(), out.size(), n.act);
+    if (n.op != Op::Conv && n.op != Op::ConvTranspose) ops::activate_reference(out.data.data(), out.size(), n.act);
     for (int in_index : n.inputs)
       if (in_index != kGraphInput && last_use[in_index] == i) acts[in_index] = Tensor();
   }
@@ -240,8 +196,7 @@ Result<Tensor> denoise(const Model& model, const Tensor& noisy, const RunOptions
   if (noisy.n < 1 || noisy.h < 1 || noisy.w < 1) return Status::Error("denoise: the image is empty");
   if (noisy.h > kMaxImageSide || noisy.w > kMaxImageSide)
     return Status::Error("denoise: images larger than " + std::to_string(kMaxImageSide) + " pixels a side are refused");
-  const int m = model.arch().size_multiple;
-  const int h = (noisy.h + m - 1) / m * m, w = (noisy.w + m - 1) / m * m;
+  const int h = padded_side(model.arch(), noisy.h), w = padded_side(model.arch(), noisy.w);
   Result<Tensor> out =
       (h == noisy.h && w == noisy.w) ? model.forward(noisy, options) : model.forward(pad_edges(noisy, h, w), options);
   if (!out.ok()) return out;

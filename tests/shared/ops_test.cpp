@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,19 @@ void expect_close(const Tensor& fast, const Tensor& ref, const std::string& what
   }
 }
 
+// The fast operators split their work over threads: two and three threads must give exactly the one-thread
+// result, which is returned for the comparison with the reference.
+Tensor same_for_threads(const std::string& what, const std::function<void(Tensor& out, int threads)>& run) {
+  Tensor one;
+  run(one, 1);
+  for (int threads : {2, 3}) {
+    Tensor many;
+    run(many, threads);
+    expect_close(many, one, what + " with " + std::to_string(threads) + " threads", 0.0f);
+  }
+  return one;
+}
+
 std::string describe(const ops::ConvParams& p, int h, int w) {
   return "cin " + std::to_string(p.cin) + " cout " + std::to_string(p.cout) + " k " + std::to_string(p.kernel) + " s " +
          std::to_string(p.stride) + " pad " + std::to_string(p.pad) + " opad " + std::to_string(p.output_pad) +
@@ -72,8 +86,10 @@ TEST(Ops, Conv2dMatchesReference) {
               const Tensor in = random_tensor(2, cin, h, w, ++seed);
               const std::vector<float> weight = random_values(size_t(cout) * cin * k * k, ++seed, 0.5f);
               const std::vector<float> bias = random_values(cout, ++seed, 0.5f);
-              Tensor fast, ref;
-              ops::conv2d(in, weight.data(), bias.data(), p, fast);
+              const Tensor fast = same_for_threads("conv2d " + describe(p, h, w), [&](Tensor& out, int threads) {
+                ops::conv2d(in, weight.data(), bias.data(), p, out, threads);
+              });
+              Tensor ref;
               ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
               expect_close(fast, ref, "conv2d " + describe(p, h, w), 1e-5f, std::sqrt(float(cin * k * k)));
               ++cases;
@@ -125,8 +141,10 @@ TEST(Ops, Conv2dWinogradMatchesReference) {
           const Tensor in = random_tensor(n, cin, h, w, ++seed);
           const std::vector<float> weight = random_values(size_t(cout) * cin * 9, ++seed, 0.5f);
           const std::vector<float> bias = random_values(cout, ++seed, 0.5f);
-          Tensor fast, ref;
-          ops::conv2d_winograd(in, weight.data(), bias.data(), p, fast);
+          const Tensor fast = same_for_threads("winograd " + describe(p, h, w), [&](Tensor& out, int threads) {
+            ops::conv2d_winograd(in, weight.data(), bias.data(), p, out, threads);
+          });
+          Tensor ref;
           ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
           const float scale = std::sqrt(float(cin * 9));
           expect_close(fast, ref, "winograd n " + std::to_string(n) + " " + describe(p, h, w), kWinogradTolerance,
@@ -160,8 +178,10 @@ TEST(Ops, Conv2dWinogradLargeImageAndWithoutBias) {
   ops::ConvParams p{16, 24, 3, 1, 1, 0, Act::Relu};
   const Tensor in = random_tensor(1, 16, 67, 45, 90);
   const std::vector<float> weight = random_values(24 * 16 * 9, 91, 0.3f);
-  Tensor fast, ref;
-  ops::conv2d_winograd(in, weight.data(), nullptr, p, fast);
+  const Tensor fast = same_for_threads("winograd 67x45", [&](Tensor& out, int threads) {
+    ops::conv2d_winograd(in, weight.data(), nullptr, p, out, threads);
+  });
+  Tensor ref;
   ops::conv2d_reference(in, weight.data(), nullptr, p, ref);
   expect_close(fast, ref, "winograd 67x45 without bias", kWinogradTolerance, 12.0f);
 }
@@ -171,8 +191,10 @@ TEST(Ops, Conv2dGemmMatchesReference) {
   const Tensor in = random_tensor(3, 13, 31, 33, 95);
   const std::vector<float> weight = random_values(17 * 13 * 9, 96, 0.5f);
   const std::vector<float> bias = random_values(17, 97, 0.5f);
-  Tensor fast, ref;
-  ops::conv2d_gemm(in, weight.data(), bias.data(), p, fast);
+  const Tensor fast = same_for_threads("gemm 13->17", [&](Tensor& out, int threads) {
+    ops::conv2d_gemm(in, weight.data(), bias.data(), p, out, threads);
+  });
+  Tensor ref;
   ops::conv2d_reference(in, weight.data(), bias.data(), p, ref);
   expect_close(fast, ref, "gemm 13->17", 1e-5f, std::sqrt(13.0f * 9));
 }
@@ -194,8 +216,11 @@ TEST(Ops, ConvTranspose2dMatchesReference) {
                 const Tensor in = random_tensor(2, cin, h, w, ++seed);
                 const std::vector<float> weight = random_values(size_t(cout) * cin * k * k, ++seed, 0.5f);
                 const std::vector<float> bias = random_values(cout, ++seed, 0.5f);
-                Tensor fast, ref;
-                ops::conv_transpose2d(in, weight.data(), bias.data(), p, fast);
+                const Tensor fast =
+                    same_for_threads("conv_transpose2d " + describe(p, h, w), [&](Tensor& out, int threads) {
+                      ops::conv_transpose2d(in, weight.data(), bias.data(), p, out, threads);
+                    });
+                Tensor ref;
                 ops::conv_transpose2d_reference(in, weight.data(), bias.data(), p, ref);
                 expect_close(fast, ref, "conv_transpose2d " + describe(p, h, w), 1e-5f, std::sqrt(float(cin * k * k)));
                 ++cases;
@@ -210,8 +235,10 @@ TEST(Ops, MaxPoolMatchesReference) {
       for (int k : {1, 2, 3}) {
         if (h < k || w < k) continue;
         const Tensor in = random_tensor(2, c, h, w, ++seed);
-        Tensor fast, ref;
-        ops::maxpool2d(in, k, fast);
+        const Tensor fast = same_for_threads("maxpool", [&](Tensor& out, int threads) {
+          ops::maxpool2d(in, k, out, threads);
+        });
+        Tensor ref;
         ops::maxpool2d_reference(in, k, ref);
         expect_close(fast, ref, "maxpool k " + std::to_string(k) + " " + std::to_string(h) + "x" + std::to_string(w),
                      0.0f);
@@ -224,8 +251,10 @@ TEST(Ops, UpsampleMatchesReference) {
     for (auto [h, w] : kSizes)
       for (int s : {1, 2, 3}) {
         const Tensor in = random_tensor(2, c, h, w, ++seed);
-        Tensor fast, ref;
-        ops::upsample_nearest(in, s, fast);
+        const Tensor fast = same_for_threads("upsample", [&](Tensor& out, int threads) {
+          ops::upsample_nearest(in, s, out, threads);
+        });
+        Tensor ref;
         ops::upsample_nearest_reference(in, s, ref);
         expect_close(fast, ref, "upsample s " + std::to_string(s), 0.0f);
       }
@@ -256,12 +285,17 @@ TEST(Ops, ModelsMatchReferenceKernels) {
       Tensor in(n, arch.channels, h, w);
       Rng rng(h * 100 + w + n);
       for (float& v : in.data) v = rng.uniform();
-      Result<Tensor> fast = model->forward(in);
+      const std::string what = name + " " + std::to_string(n) + "x" + std::to_string(h) + "x" + std::to_string(w);
+      const Tensor fast = same_for_threads(what, [&](Tensor& out, int threads) {
+        RunOptions options;
+        options.threads = threads;
+        Result<Tensor> r = model->forward(in, options);
+        ASSERT_TRUE(r.ok()) << r.error();
+        out = std::move(*r);
+      });
       Result<Tensor> ref = model->forward(in, RunOptions{/*reference=*/true});
-      ASSERT_TRUE(fast.ok()) << fast.error();
       ASSERT_TRUE(ref.ok()) << ref.error();
-      expect_close(*fast, *ref, name + " " + std::to_string(n) + "x" + std::to_string(h) + "x" + std::to_string(w),
-                   1e-4f);
+      expect_close(fast, *ref, what, 1e-4f);
     }
   }
 }

@@ -57,7 +57,21 @@ Status validate(Arch& arch);
 // Every learnable tensor the architecture needs, in graph order.
 std::vector<ParamSpec> param_specs(const Arch& arch);
 int64_t param_count(const Arch& arch);
-// Multiply-adds ×2 for one h×w image.
+// Channels and size of one node's output for one image.
+struct NodeSize {
+  int c = 0, h = 0, w = 0;
+};
+// The output size of every node, in graph order, for one h×w input: the one place where each operator's size
+// rule is applied (the engine's execution plan and flops() use it). Fails, naming the node, when the image is
+// too small for a node or when the two inputs of a node differ in size.
+Result<std::vector<NodeSize>> node_sizes(const Arch& arch, int h, int w);
+// The side an image is edge-padded to before it runs (the next multiple of size_multiple), as denoise() does.
+int padded_side(const Arch& arch, int side);
+// How many input pixels beyond each side of a region can change the outputs inside it, rounded up to a
+// multiple of size_multiple: the halo a tiler adds around each tile (aligned tiles with this halo give the
+// whole-image result in their core).
+int context_radius(const Arch& arch);
+// Multiply-adds ×2 for one h×w image (0 when the image is too small for the graph).
 double flops(const Arch& arch, int h, int w);
 
 std::string arch_to_json(const Arch& arch);

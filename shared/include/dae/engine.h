@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,15 @@ inline constexpr int kMaxImageSide = 16384;
 inline constexpr uint64_t kMaxActivationFloats = uint64_t(1) << 28;
 
 struct RunOptions {
-  bool reference = false;  // use the scalar reference kernels (for tests)
-  int threads = 1;         // native builds: split the batch over this many threads (ignored without threads)
+  bool reference = false;  // use the scalar reference kernels (for tests; always one thread)
+  // Threads to use: one image's layers split by rows, tiles or channels, a batch of small images by groups.
+  // The result is identical for every count. Ignored by builds without threads.
+  int threads = 1;
 };
+
+namespace detail {
+class Compiled;
+}
 
 class Model {
  public:
@@ -42,13 +49,16 @@ class Model {
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   int64_t param_count() const;
 
-  // Runs the graph. in: [N, channels, H, W] with H and W multiples of arch().size_multiple.
+  // Runs the graph. in: [N, channels, H, W] with H and W multiples of arch().size_multiple. Safe to call
+  // from several threads at once.
   Result<Tensor> forward(const Tensor& in, const RunOptions& options = {}) const;
 
  private:
   Arch arch_;
   std::map<std::string, std::string> metadata_;
   std::vector<std::vector<float>> weights_, biases_;  // per node; empty for weightless nodes
+  // The weights prepared for the fast kernels and the execution plans per input size (shared by copies).
+  std::shared_ptr<const detail::Compiled> compiled_;
 };
 
 // Denoises images of any size: pads edges up to the size multiple, runs, crops back and clamps the

@@ -1,5 +1,7 @@
 // The engine's operators on NCHW float tensors. Each has a plain scalar `_reference` version, kept
-// forever as the definition and test oracle, beside the fast version the engine calls.
+// forever as the definition and test oracle, beside the fast version. The fast versions here prepare their
+// weights on every call (tests, benchmarks); the engine prepares them once per model and runs the same
+// kernels. `threads` splits one call's work; results are identical for every thread count.
 #pragma once
 
 #include "dae/arch.h"
@@ -18,28 +20,32 @@ int conv_transpose_out_size(int in, const ConvParams& p);
 
 // in [N, cin, H, W], weight [cout, cin, k, k], bias [cout] -> out [N, cout, OH, OW] (out is resized).
 void conv2d_reference(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
-void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
+void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out,
+            int threads = 1);
 
 // The fast algorithms conv2d chooses between, public so tests and benchmarks can run each one alone.
 // conv2d_gemm: implicit-im2col GEMM for any convolution. conv2d_winograd: Winograd F(2×2, 3×3) where
 // winograd_applies (3×3, stride 1, pad 1), else the GEMM. Its transforms round differently: results
 // differ from the reference by a few times the direct sum's rounding error.
 bool winograd_applies(const ConvParams& p);
-void conv2d_gemm(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
-void conv2d_winograd(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
+void conv2d_gemm(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out,
+                 int threads = 1);
+void conv2d_winograd(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out,
+                     int threads = 1);
 
 // in [N, cin, H, W], weight [cin, cout, k, k], bias [cout] -> out [N, cout, OH, OW].
 void conv_transpose2d_reference(const Tensor& in, const float* weight, const float* bias, const ConvParams& p,
                                 Tensor& out);
-void conv_transpose2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out);
+void conv_transpose2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out,
+                      int threads = 1);
 
 // k×k windows with stride k, floor mode: out [N, C, H/k, W/k].
 void maxpool2d_reference(const Tensor& in, int k, Tensor& out);
-void maxpool2d(const Tensor& in, int k, Tensor& out);
+void maxpool2d(const Tensor& in, int k, Tensor& out, int threads = 1);
 
 // Nearest neighbour: out [N, C, H*s, W*s].
 void upsample_nearest_reference(const Tensor& in, int s, Tensor& out);
-void upsample_nearest(const Tensor& in, int s, Tensor& out);
+void upsample_nearest(const Tensor& in, int s, Tensor& out, int threads = 1);
 
 // Channel concatenation; a and b share N, H, W.
 void concat_channels(const Tensor& a, const Tensor& b, Tensor& out);

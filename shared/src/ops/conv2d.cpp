@@ -2,9 +2,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "conv_fast.h"
 #include "dae/ops.h"
-#include "gemm.h"
+#include "kernels.h"
 
 namespace dae::ops {
 
@@ -40,90 +39,10 @@ void conv2d_reference(const Tensor& in, const float* weight, const float* bias, 
   activate_reference(out.data.data(), out.size(), p.act);
 }
 
-namespace {
-
-using detail::gemm;
-using detail::kNR;
-using detail::PackedA;
-using detail::scratch;
-
-// Stride 1: copy each image once into a zero-bordered buffer. Then output pixel (y, x) computed at
-// flat position y·PW + x needs input row k at a fixed offset koff[k] for every pixel, so the GEMM
-// reads B straight from the buffer; the k−1 columns per row that fall in the border are computed
-// and dropped when the result is cropped into `out`.
-void conv2d_stride1(const Tensor& in, const PackedA& a, const ConvParams& p, Tensor& out) {
-  const int k = p.kernel, ph = in.h + 2 * p.pad, pw = in.w + 2 * p.pad;
-  const size_t pplane = static_cast<size_t>(ph) * pw;
-  const int flat = out.h * pw;
-  // Slack past the last plane: reads run up to round_up(flat, kNR) + koff of the last row.
-  const size_t padded_size = p.cin * pplane + kNR + k;
-  std::vector<float>& padded = scratch(0, padded_size);
-  std::vector<float>& result = scratch(1, static_cast<size_t>(p.cout) * flat);
-  std::vector<int> koff(static_cast<size_t>(p.cin) * k * k);
-  for (int ci = 0; ci < p.cin; ++ci)
-    for (int ky = 0; ky < k; ++ky)
-      for (int kx = 0; kx < k; ++kx) koff[(ci * k + ky) * k + kx] = static_cast<int>(ci * pplane) + ky * pw + kx;
-  std::fill_n(padded.begin(), padded_size, 0.0f);
-  for (int n = 0; n < in.n; ++n) {
-    for (int ci = 0; ci < p.cin; ++ci)
-      for (int y = 0; y < in.h; ++y)
-        std::memcpy(padded.data() + ci * pplane + static_cast<size_t>(y + p.pad) * pw + p.pad,
-                    in.at(n, ci) + static_cast<size_t>(y) * in.w, sizeof(float) * in.w);
-    gemm(a, padded.data(), koff.data(), flat, result.data(), flat, p.act == Act::Relu);
-    for (int co = 0; co < p.cout; ++co)
-      for (int y = 0; y < out.h; ++y)
-        std::memcpy(out.at(n, co) + static_cast<size_t>(y) * out.w,
-                    result.data() + static_cast<size_t>(co) * flat + y * pw, sizeof(float) * out.w);
-  }
-}
-
-// Any stride: im2col of a band of whole output rows into a K × band buffer, then the same GEMM. Each
-// (channel, tap) row of the buffer is a strided copy of input rows with the padding's columns
-// worked out once per tap, so the copy loop itself has no bounds checks.
-void conv2d_im2col(const Tensor& in, const PackedA& a, const ConvParams& p, Tensor& out) {
-  const int k = p.kernel, kk = k * k, kdim = p.cin * kk, s = p.stride;
-  const int band_rows = std::clamp(65536 / kdim / out.w, 1, out.h);
-  const int band = band_rows * out.w;
-  std::vector<float>& col = scratch(0, static_cast<size_t>(kdim) * band + kNR);
-  std::vector<int> koff(kdim);
-  for (int r = 0; r < kdim; ++r) koff[r] = r * band;
-  // Output columns [x_lo[kx], x_hi[kx]) read inside the input row for tap column kx.
-  std::vector<int> x_lo(k), x_hi(k);
-  for (int kx = 0; kx < k; ++kx) {
-    x_lo[kx] = std::min(out.w, std::max(0, (p.pad - kx + s - 1) / s));
-    const int last = in.w - 1 + p.pad - kx;  // largest ox·s with ix < in.w
-    x_hi[kx] = std::max(x_lo[kx], last < 0 ? 0 : std::min(out.w, last / s + 1));
-  }
-  for (int n = 0; n < in.n; ++n)
-    for (int y0 = 0; y0 < out.h; y0 += band_rows) {
-      const int rows = std::min(band_rows, out.h - y0);
-      for (int ci = 0; ci < p.cin; ++ci) {
-        const float* src = in.at(n, ci);
-        for (int ky = 0; ky < k; ++ky)
-          for (int kx = 0; kx < k; ++kx) {
-            float* dst = col.data() + static_cast<size_t>(ci * kk + ky * k + kx) * band;
-            for (int r = 0; r < rows; ++r, dst += out.w) {
-              const int iy = (y0 + r) * s - p.pad + ky;
-              if (iy < 0 || iy >= in.h) {
-                std::fill_n(dst, out.w, 0.0f);
-                continue;
-              }
-              const float* srow = src + static_cast<size_t>(iy) * in.w - p.pad + kx;
-              std::fill_n(dst, x_lo[kx], 0.0f);
-              for (int x = x_lo[kx]; x < x_hi[kx]; ++x) dst[x] = srow[x * s];
-              std::fill(dst + x_hi[kx], dst + out.w, 0.0f);
-            }
-          }
-      }
-      gemm(a, col.data(), koff.data(), rows * out.w, out.at(n, 0) + static_cast<size_t>(y0) * out.w, out.plane(),
-           p.act == Act::Relu);
-    }
-}
-
-}  // namespace
+namespace detail {
 
 // Crossovers measured with dae_bench_kernels (native) and the same layer table under node (WebAssembly).
-bool detail::winograd_suits(const ConvParams& p, int h, int w) {
+bool winograd_suits(const ConvParams& p, int h, int w) {
   if (!winograd_applies(p)) return false;
 #if defined(__wasm_simd128__)
   // SIMD128 has no fused multiply-add, so each saved multiply saves two instructions: Winograd wins
@@ -138,25 +57,186 @@ bool detail::winograd_suits(const ConvParams& p, int h, int w) {
 #endif
 }
 
-void conv2d_gemm(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out) {
-  const int oh = conv_out_size(in.h, p), ow = conv_out_size(in.w, p);
-  if (oh < 1 || ow < 1 || in.n < 1) return conv2d_reference(in, weight, bias, p, out);
-  out = Tensor(in.n, p.cout, oh, ow);
-  const int kdim = p.cin * p.kernel * p.kernel;
-  PackedA a;
-  detail::pack_a(weight, p.cout, kdim, kdim, 1, bias, a);
-  if (p.stride == 1)
-    conv2d_stride1(in, a, p, out);
-  else
-    conv2d_im2col(in, a, p, out);
-  if (p.act == Act::Sigmoid) activate(out.data.data(), out.size(), p.act);
+ConvAlgo choose_conv_algo(const ConvParams& p, int h, int w) {
+  return winograd_suits(p, h, w) ? ConvAlgo::Winograd : ConvAlgo::Gemm;
 }
 
-void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out) {
-  if (detail::winograd_suits(p, in.h, in.w))
-    conv2d_winograd(in, weight, bias, p, out);
+ConvWeights prepare_conv(const float* weight, const float* bias, const ConvParams& p, bool winograd) {
+  ConvWeights c;
+  c.p = p;
+  const int kdim = p.cin * p.kernel * p.kernel;
+  pack_a(weight, p.cout, kdim, kdim, 1, bias, c.gemm);
+  c.bias.assign(p.cout, 0.0f);
+  if (bias) c.bias.assign(bias, bias + p.cout);
+  if (winograd && winograd_applies(p)) c.winograd = prepare_winograd(weight, p);
+  return c;
+}
+
+namespace {
+
+// Floats of C one stride-1 GEMM work item writes: with its rows of B it stays in L2.
+constexpr int kBandFloats = 32 * 1024;
+// Floats of the im2col buffer of one work item.
+constexpr int kColFloats = 64 * 1024;
+
+// Stride 1: each image is copied once into zero-bordered planes. Output pixel (y, x) computed at flat
+// position y·PW + x then needs input row k at a fixed offset koff[k] for every pixel, so the GEMM reads B
+// straight from the planes; the k−1 columns per row that fall in the border are computed and dropped
+// when the result is cropped into `out`.
+void run_stride1(const ConvWeights& c, const ConvSetup& s, const View& in, const View& out, const Exec& ex) {
+  const ConvParams& p = c.p;
+  const int ph = s.h + 2 * p.pad, pw = s.w + 2 * p.pad;
+  const size_t pplane = static_cast<size_t>(ph) * pw;
+  float* padded = ex.shared;
+  std::fill(padded + p.cin * pplane, padded + s.scratch.shared, 0.0f);  // slack the last tiles read
+  const int rows = std::min(s.rows, (s.oh + split_count(s.oh, ex.threads) - 1) / split_count(s.oh, ex.threads));
+  const int items = (s.oh + rows - 1) / rows;
+  for (int n = 0; n < in.n; ++n) {
+    ex.parallel(p.cin, 1, [&](int begin, int end, int) {
+      for (int ci = begin; ci < end; ++ci) {
+        float* plane = padded + ci * pplane;
+        const float* src = in.at(n, ci);
+        for (int y = 0; y < ph; ++y) {
+          float* row = plane + static_cast<size_t>(y) * pw;
+          if (y < p.pad || y >= p.pad + s.h) {
+            std::fill_n(row, pw, 0.0f);
+            continue;
+          }
+          std::fill_n(row, p.pad, 0.0f);
+          std::memcpy(row + p.pad, src + static_cast<size_t>(y - p.pad) * s.w, sizeof(float) * s.w);
+          std::fill(row + p.pad + s.w, row + pw, 0.0f);
+        }
+      }
+    });
+    ex.parallel(items, 1, [&](int begin, int end, int worker) {
+      float* result = ex.worker(worker);
+      for (int item = begin; item < end; ++item) {
+        const int y0 = item * rows, count = std::min(rows, s.oh - y0), cols = count * pw;
+        gemm(c.gemm, padded + static_cast<size_t>(y0) * pw, s.koff.data(), cols, result, cols, p.act == Act::Relu);
+        for (int co = 0; co < p.cout; ++co)
+          for (int y = 0; y < count; ++y)
+            std::memcpy(out.at(n, co) + static_cast<size_t>(y0 + y) * s.ow,
+                        result + static_cast<size_t>(co) * cols + y * pw, sizeof(float) * s.ow);
+      }
+    });
+  }
+}
+
+// Any stride: im2col of a band of whole output rows into a K × band buffer, then the same GEMM. Each
+// (channel, tap) row of the buffer is a strided copy of input rows with the padding's columns
+// worked out once per tap, so the copy loop itself has no bounds checks.
+void run_im2col(const ConvWeights& c, const ConvSetup& s, const View& in, const View& out, const Exec& ex) {
+  const ConvParams& p = c.p;
+  const int k = p.kernel, kk = k * k, st = p.stride, band = s.rows * s.ow;
+  const int rows = std::min(s.rows, (s.oh + split_count(s.oh, ex.threads) - 1) / split_count(s.oh, ex.threads));
+  const int items = (s.oh + rows - 1) / rows;
+  ex.parallel(in.n * items, 1, [&](int begin, int end, int worker) {
+    float* col = ex.worker(worker);
+    for (int item = begin; item < end; ++item) {
+      const int n = item / items, y0 = item % items * rows, count = std::min(rows, s.oh - y0);
+      for (int ci = 0; ci < p.cin; ++ci) {
+        const float* src = in.at(n, ci);
+        for (int ky = 0; ky < k; ++ky)
+          for (int kx = 0; kx < k; ++kx) {
+            // Output columns [x_lo, x_hi) read inside the input row for tap column kx.
+            const int x_lo = std::min(s.ow, std::max(0, (p.pad - kx + st - 1) / st));
+            const int last = s.w - 1 + p.pad - kx;  // largest ox·s with ix < w
+            const int x_hi = std::max(x_lo, last < 0 ? 0 : std::min(s.ow, last / st + 1));
+            float* dst = col + static_cast<size_t>(ci * kk + ky * k + kx) * band;
+            for (int r = 0; r < count; ++r, dst += s.ow) {
+              const int iy = (y0 + r) * st - p.pad + ky;
+              if (iy < 0 || iy >= s.h) {
+                std::fill_n(dst, s.ow, 0.0f);
+                continue;
+              }
+              const float* srow = src + static_cast<size_t>(iy) * s.w - p.pad + kx;
+              std::fill_n(dst, x_lo, 0.0f);
+              for (int x = x_lo; x < x_hi; ++x) dst[x] = srow[x * st];
+              std::fill(dst + x_hi, dst + s.ow, 0.0f);
+            }
+          }
+      }
+      gemm(c.gemm, col, s.koff.data(), count * s.ow, out.at(n, 0) + static_cast<size_t>(y0) * s.ow, out.plane(),
+           p.act == Act::Relu);
+    }
+  });
+}
+
+}  // namespace
+
+ConvSetup setup_conv(const ConvParams& p, ConvAlgo algo, int h, int w) {
+  ConvSetup s;
+  s.algo = algo;
+  s.h = h, s.w = w;
+  s.oh = conv_out_size(h, p), s.ow = conv_out_size(w, p);
+  if (algo == ConvAlgo::Winograd) {
+    setup_winograd(p, s);
+    return s;
+  }
+  const int k = p.kernel;
+  if (p.stride == 1) {
+    const int pw = w + 2 * p.pad;
+    const size_t pplane = static_cast<size_t>(h + 2 * p.pad) * pw;
+    s.koff.resize(static_cast<size_t>(p.cin) * k * k);
+    for (int ci = 0; ci < p.cin; ++ci)
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx) s.koff[(ci * k + ky) * k + kx] = static_cast<int>(ci * pplane) + ky * pw + kx;
+    s.rows = std::clamp(kBandFloats / (p.cout * pw), 1, s.oh);
+    // Slack past the last plane: reads run up to round_up(columns, kNR) + koff of the last row.
+    s.scratch.shared = p.cin * pplane + kNR + k;
+    s.scratch.worker = static_cast<size_t>(p.cout) * s.rows * pw;
+  } else {
+    const int kdim = p.cin * k * k;
+    s.rows = std::clamp(kColFloats / kdim / s.ow, 1, s.oh);
+    const int band = s.rows * s.ow;
+    s.koff.resize(kdim);
+    for (int r = 0; r < kdim; ++r) s.koff[r] = r * band;
+    s.scratch.worker = static_cast<size_t>(kdim) * band + kNR;
+  }
+  return s;
+}
+
+void run_conv(const ConvWeights& c, const ConvSetup& s, const View& in, const View& out, const Exec& ex) {
+  if (s.algo == ConvAlgo::Winograd)
+    run_winograd(c, s, in, out, ex);
+  else if (c.p.stride == 1)
+    run_stride1(c, s, in, out, ex);
   else
-    conv2d_gemm(in, weight, bias, p, out);
+    run_im2col(c, s, in, out, ex);
+  if (c.p.act == Act::Sigmoid) run_activate(out, c.p.act, ex);
+}
+
+}  // namespace detail
+
+namespace {
+
+// The tensor-level entry points: prepare, set up and run in one call.
+void conv2d_with(detail::ConvAlgo algo, const Tensor& in, const float* weight, const float* bias, const ConvParams& p,
+                 Tensor& out, int threads) {
+  const int oh = conv_out_size(in.h, p), ow = conv_out_size(in.w, p);
+  if (oh < 1 || ow < 1 || in.n < 1) return conv2d_reference(in, weight, bias, p, out);
+  const detail::ConvWeights c = detail::prepare_conv(weight, bias, p, algo == detail::ConvAlgo::Winograd);
+  const detail::ConvSetup s = detail::setup_conv(p, algo, in.h, in.w);
+  out = Tensor(in.n, p.cout, oh, ow);
+  detail::with_scratch(s.scratch, threads,
+                       [&](const detail::Exec& ex) { detail::run_conv(c, s, detail::read_view(in), detail::view(out), ex); });
+}
+
+}  // namespace
+
+void conv2d_gemm(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out,
+                 int threads) {
+  conv2d_with(detail::ConvAlgo::Gemm, in, weight, bias, p, out, threads);
+}
+
+void conv2d_winograd(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out,
+                     int threads) {
+  conv2d_with(winograd_applies(p) ? detail::ConvAlgo::Winograd : detail::ConvAlgo::Gemm, in, weight, bias, p, out,
+              threads);
+}
+
+void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out, int threads) {
+  conv2d_with(detail::choose_conv_algo(p, in.h, in.w), in, weight, bias, p, out, threads);
 }
 
 }  // namespace dae::ops

@@ -57,18 +57,20 @@ void pack_a(const float* a, int m, int k, size_t row_stride, size_t col_stride, 
   }
 }
 
-void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c, size_t ldc, bool relu) {
+void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c, size_t ldc, bool relu, int row_begin,
+          int row_end) {
   // Columns per chunk: keep the B rows one chunk touches (about K × chunk floats) within L2 while
   // every block of A passes over them.
   const int chunk = std::max(kNR, (16384 / std::max(a.k, 1)) / kNR * kNR);
-  const int blocks = (a.m + kMR - 1) / kMR;
+  const int end = row_end < 0 ? a.m : std::min(row_end, a.m);
+  const int first = row_begin / kMR, blocks = (end + kMR - 1) / kMR;
   for (int j0 = 0; j0 < n; j0 += chunk) {
     const int j1 = std::min(n, j0 + chunk);
-    for (int b = 0; b < blocks; ++b) {
+    for (int b = first; b < blocks; ++b) {
       const float* ap = a.data.data() + static_cast<size_t>(b) * a.k * kMR;
       const float* bias = a.bias.data() + b * kMR;
-      const int rows = std::min(kMR, a.m - b * kMR);
-      float* cb = c + static_cast<size_t>(b) * kMR * ldc;
+      const int rows = std::min(kMR, end - b * kMR);
+      float* cb = c + static_cast<size_t>(b - first) * kMR * ldc;
       int j = j0;
       for (; j + kNR <= j1; j += kNR) micro_tile<kNV>(ap, base + j, koff, a.k, bias, relu, cb + j, ldc, rows, kNR);
       // Leftover columns: the narrowest tile that covers them.
@@ -81,13 +83,6 @@ void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c,
         micro_tile<1>(ap, base + j, koff, a.k, bias, relu, cb + j, ldc, rows, left);
     }
   }
-}
-
-std::vector<float>& scratch(int slot, size_t size) {
-  thread_local std::vector<float> buffers[4];
-  std::vector<float>& b = buffers[slot];
-  if (b.size() < size) b.resize(size);
-  return b;
 }
 
 }  // namespace dae::ops::detail

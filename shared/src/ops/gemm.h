@@ -28,16 +28,16 @@ struct PackedA {
 // Packs A with A[i][j] = a[i * row_stride + j * col_stride]; bias may be null.
 void pack_a(const float* a, int m, int k, size_t row_stride, size_t col_stride, const float* bias, PackedA& out);
 
-// C[i][j] = bias[i] + Σ_k A[i][k] · base[koff[k] + j] for i < M, j < n; ReLU when `relu`.
+// C[i][j] = bias[i] + Σ_k A[i][k] · base[koff[k] + j] for row_begin <= i < row_end (row_end < 0: M), j < n;
+// ReLU when `relu`. `c` points at row row_begin, a multiple of kMR. Each C value is the same sequence of
+// multiply-adds whatever n, the column and the row range, so splitting a product never changes its result.
 // Reads B up to column round_up(n, kNR) - 1, so callers provide that much readable slack.
-void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c, size_t ldc, bool relu);
+void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c, size_t ldc, bool relu,
+          int row_begin = 0, int row_end = -1);
 
 // Rounds x up to a multiple of m.
 inline int round_up(int x, int m) {
   return (x + m - 1) / m * m;
 }
-
-// A per-thread scratch vector that keeps its capacity between calls (no allocation per layer).
-std::vector<float>& scratch(int slot, size_t size);
 
 }  // namespace dae::ops::detail

@@ -5,16 +5,11 @@
 #include <cstring>
 #include <vector>
 
-#include "conv_fast.h"
-#include "gemm.h"
+#include "kernels.h"
 
 namespace dae::ops {
+namespace detail {
 namespace {
-
-using detail::gemm;
-using detail::kNR;
-using detail::PackedA;
-using detail::scratch;
 
 constexpr int kPos = 16;  // positions of a 4×4 transformed tile
 
@@ -68,9 +63,10 @@ void input_tiles(const float* plane, const SplitPlane& s, int ty, int tx, float*
   }
 }
 
-// Y = Aᵀ M A + bias (then ReLU) for kWidth tiles starting at (ty, tx), cropped to the output plane.
+// Y = Aᵀ M A + bias (then ReLU) for kWidth tiles starting at (ty, tx), cropped to the output plane and to the
+// tiles before tx_end: the tiles after it belong to another work item, which may run at the same time.
 void output_tiles(const float* src, size_t pos_stride, float bias, bool relu, float* plane, int oh, int ow, int ty,
-                  int tx) {
+                  int tx, int tx_end) {
   using namespace simd;
   Vec s[2][4];
   for (int c = 0; c < 4; ++c) {
@@ -80,7 +76,7 @@ void output_tiles(const float* src, size_t pos_stride, float bias, bool relu, fl
     s[1][c] = simd::sub(simd::sub(m1, m2), m3);
   }
   const Vec b = set1(bias);
-  const int x0 = 2 * tx, cols = std::min(2 * kWidth, ow - x0);  // > 0: tx < tw
+  const int x0 = 2 * tx, cols = std::min({2 * kWidth, ow - x0, 2 * (tx_end - tx)});  // > 0: tx < tx_end <= tw
   for (int r = 0; r < 2 && 2 * ty + r < oh; ++r) {
     Vec left = simd::add(simd::add(simd::add(s[r][0], s[r][1]), s[r][2]), b);
     Vec right = simd::add(simd::sub(simd::sub(s[r][1], s[r][2]), s[r][3]), b);
@@ -109,9 +105,9 @@ void for_each_tile_run(int t0, int count, int tw, Fn fn) {
 // U = G g Gᵀ for every (co, ci), packed as 16 matrices [cout × cin]. The transform writes each pair's
 // 16 values together and the packing then reads them with a stride of 16: writing the 16 matrices
 // directly would scatter stores 4 KiB apart (cout · cin floats) into the same L1 sets.
-void transform_weights(const float* weight, const ConvParams& p, std::vector<PackedA>& u) {
+std::vector<PackedA> transform_weights(const float* weight, const ConvParams& p) {
   const size_t pairs = static_cast<size_t>(p.cout) * p.cin;
-  std::vector<float>& all = scratch(3, pairs * kPos);
+  std::vector<float> all(pairs * kPos);
   for (size_t pair = 0; pair < pairs; ++pair) {
     const float* g = weight + pair * 9;
     float t[4][3];  // G g
@@ -129,85 +125,104 @@ void transform_weights(const float* weight, const ConvParams& p, std::vector<Pac
       dst[4 * i + 3] = t[i][2];
     }
   }
-  u.resize(kPos);
+  std::vector<PackedA> u(kPos);
   for (int pos = 0; pos < kPos; ++pos)
-    detail::pack_a(all.data() + pos, p.cout, p.cin, static_cast<size_t>(p.cin) * kPos, kPos, nullptr, u[pos]);
+    pack_a(all.data() + pos, p.cout, p.cin, static_cast<size_t>(p.cin) * kPos, kPos, nullptr, u[pos]);
+  return u;
+}
+
+SplitPlane split_plane(int h, int w) {
+  SplitPlane s;
+  s.th = (h + 1) / 2;
+  s.tw = (w + 1) / 2;
+  s.half = s.tw + 1;
+  s.row = 2 * s.half;
+  return s;
+}
+
+// Copies one input plane into its split plane and zeroes the cells fill_split_plane does not write: the
+// border and the odd-size overhang.
+void fill_channel(const float* src, int h, int w, const SplitPlane& s, float* plane) {
+  std::fill_n(plane, s.row, 0.0f);
+  std::fill(plane + static_cast<size_t>(h + 1) * s.row, plane + s.size(), 0.0f);
+  for (int y = 1; y <= h; ++y) {
+    float* row = plane + static_cast<size_t>(y) * s.row;
+    row[0] = 0.0f;
+    for (int c = w + 1; c <= 2 * s.tw + 1; ++c) row[(c % 2) * s.half + c / 2] = 0.0f;
+  }
+  fill_split_plane(src, h, w, s, plane);
 }
 
 }  // namespace
 
-bool winograd_applies(const ConvParams& p) {
-  return p.kernel == 3 && p.stride == 1 && p.pad == 1 && p.cin > 0 && p.cout > 0;
+std::vector<PackedA> prepare_winograd(const float* weight, const ConvParams& p) {
+  return transform_weights(weight, p);
 }
 
-void conv2d_winograd(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out) {
-  if (!winograd_applies(p) || in.n < 1) return conv2d_gemm(in, weight, bias, p, out);
-  out = Tensor(in.n, p.cout, in.h, in.w);
-  const int cin = p.cin, cout = p.cout;
-  SplitPlane s;
-  s.th = (in.h + 1) / 2;
-  s.tw = (in.w + 1) / 2;
-  s.half = s.tw + 1;
-  s.row = 2 * s.half;
-  const int tiles = s.th * s.tw;
-  int block = kBlockFloats / (kPos * (cin + cout));
-  block = std::min(tiles, std::max(kNR, block / kNR * kNR));
+void setup_winograd(const ConvParams& p, ConvSetup& s) {
+  const SplitPlane sp = split_plane(s.h, s.w);
+  const int tiles = sp.th * sp.tw;
+  const int block = kBlockFloats / (kPos * (p.cin + p.cout));
+  s.block = std::min(tiles, std::max(kNR, block / kNR * kNR));
   // The transforms always handle kWidth tiles, running past the end of a tile row: the extra results
   // land in the next run's slots (rewritten when that run is done) or in kWidth slack columns, and the
   // output transform crops them. ld is the row stride of the transformed inputs and products.
-  const int ld = block + simd::kWidth;
-
-  thread_local std::vector<PackedA> u;
-  transform_weights(weight, p, u);
-  const size_t pplane = s.size();
+  s.ld = s.block + simd::kWidth;
+  s.koff.resize(p.cin);
+  for (int ci = 0; ci < p.cin; ++ci) s.koff[ci] = ci * s.ld;
   // Slack: the overrunning loads of the last plane's last tile row.
-  const size_t padded_size = cin * pplane + s.row + 2 * simd::kWidth;
-  std::vector<float>& padded = scratch(0, padded_size);
-  std::vector<float>& v = scratch(1, static_cast<size_t>(kPos) * cin * ld + kNR);
-  std::vector<float>& m = scratch(2, static_cast<size_t>(kPos) * cout * ld);
-  std::vector<int> koff(cin);
-  for (int ci = 0; ci < cin; ++ci) koff[ci] = ci * ld;
-  const size_t v_pos = static_cast<size_t>(cin) * ld, m_pos = static_cast<size_t>(cout) * ld;
-  const bool relu = p.act == Act::Relu;
+  s.scratch.shared = p.cin * sp.size() + sp.row + 2 * simd::kWidth;
+  s.scratch.worker = static_cast<size_t>(kPos) * (p.cin + p.cout) * s.ld + kNR;
+}
 
-  // Cells fill_split_plane never writes are the border (and the odd-size overhang): zero them once.
-  for (int ci = 0; ci < cin; ++ci) {
-    float* plane = padded.data() + ci * pplane;
-    std::fill_n(plane, s.row, 0.0f);
-    std::fill(plane + static_cast<size_t>(in.h + 1) * s.row, plane + pplane, 0.0f);
-    for (int y = 1; y <= in.h; ++y) {
-      float* row = plane + static_cast<size_t>(y) * s.row;
-      row[0] = 0.0f;
-      for (int c = in.w + 1; c <= 2 * s.tw + 1; ++c) row[(c % 2) * s.half + c / 2] = 0.0f;
-    }
-  }
-  std::fill(padded.begin() + cin * pplane, padded.begin() + padded_size, 0.0f);
+void run_winograd(const ConvWeights& c, const ConvSetup& s, const View& in, const View& out, const Exec& ex) {
+  const int cin = c.p.cin, cout = c.p.cout;
+  const SplitPlane sp = split_plane(s.h, s.w);
+  const int tiles = sp.th * sp.tw;
+  // More threads want more, smaller blocks; the block size never changes a result.
+  const int parts = split_count(tiles / kNR, ex.threads);
+  const int block = std::min(s.block, std::max(kNR, (tiles + parts - 1) / parts / kNR * kNR));
+  const int blocks = (tiles + block - 1) / block;
+  const size_t pplane = sp.size(), v_pos = static_cast<size_t>(cin) * s.ld, m_pos = static_cast<size_t>(cout) * s.ld;
+  float* padded = ex.shared;
+  std::fill(padded + cin * pplane, padded + s.scratch.shared, 0.0f);
+  const bool relu = c.p.act == Act::Relu;
   for (int n = 0; n < in.n; ++n) {
-    for (int ci = 0; ci < cin; ++ci) fill_split_plane(in.at(n, ci), in.h, in.w, s, padded.data() + ci * pplane);
-    for (int t0 = 0; t0 < tiles; t0 += block) {
-      const int count = std::min(block, tiles - t0);
-      for (int ci = 0; ci < cin; ++ci) {
-        const float* plane = padded.data() + ci * pplane;
-        float* dst = v.data() + static_cast<size_t>(ci) * ld;
-        for_each_tile_run(t0, count, s.tw, [&](int ty, int tx, int tx_end, int offset) {
-          for (; tx < tx_end; tx += simd::kWidth, offset += simd::kWidth)
-            input_tiles(plane, s, ty, tx, dst + offset, v_pos);
-        });
+    ex.parallel(cin, 1, [&](int begin, int end, int) {
+      for (int ci = begin; ci < end; ++ci) fill_channel(in.at(n, ci), s.h, s.w, sp, padded + ci * pplane);
+    });
+    ex.parallel(blocks, 1, [&](int begin, int end, int worker) {
+      float* v = ex.worker(worker);
+      float* m = v + kPos * v_pos + kNR;
+      for (int b = begin; b < end; ++b) {
+        const int t0 = b * block, count = std::min(block, tiles - t0);
+        for (int ci = 0; ci < cin; ++ci) {
+          const float* plane = padded + ci * pplane;
+          float* dst = v + static_cast<size_t>(ci) * s.ld;
+          for_each_tile_run(t0, count, sp.tw, [&](int ty, int tx, int tx_end, int offset) {
+            for (; tx < tx_end; tx += simd::kWidth, offset += simd::kWidth)
+              input_tiles(plane, sp, ty, tx, dst + offset, v_pos);
+          });
+        }
+        for (int pos = 0; pos < kPos; ++pos)
+          gemm(c.winograd[pos], v + pos * v_pos, s.koff.data(), count, m + pos * m_pos, s.ld, false);
+        for (int co = 0; co < cout; ++co) {
+          const float* src = m + static_cast<size_t>(co) * s.ld;
+          float* plane = out.at(n, co);
+          for_each_tile_run(t0, count, sp.tw, [&](int ty, int tx, int tx_end, int offset) {
+            for (int t = tx; t < tx_end; t += simd::kWidth, offset += simd::kWidth)
+              output_tiles(src + offset, m_pos, c.bias[co], relu, plane, s.oh, s.ow, ty, t, tx_end);
+          });
+        }
       }
-      for (int pos = 0; pos < kPos; ++pos)
-        gemm(u[pos], v.data() + pos * v_pos, koff.data(), count, m.data() + pos * m_pos, ld, false);
-      for (int co = 0; co < cout; ++co) {
-        const float* src = m.data() + static_cast<size_t>(co) * ld;
-        const float b = bias ? bias[co] : 0.0f;
-        float* plane = out.at(n, co);
-        for_each_tile_run(t0, count, s.tw, [&](int ty, int tx, int tx_end, int offset) {
-          for (; tx < tx_end; tx += simd::kWidth, offset += simd::kWidth)
-            output_tiles(src + offset, m_pos, b, relu, plane, out.h, out.w, ty, tx);
-        });
-      }
-    }
+    });
   }
-  if (p.act == Act::Sigmoid) activate(out.data.data(), out.size(), p.act);
+}
+
+}  // namespace detail
+
+bool winograd_applies(const ConvParams& p) {
+  return p.kernel == 3 && p.stride == 1 && p.pad == 1 && p.cin > 0 && p.cout > 0;
 }
 
 }  // namespace dae::ops
