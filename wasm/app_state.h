@@ -12,25 +12,36 @@
 #include "manifest.h"
 #include "textures.h"
 
-// A grayscale image, row-major, values in [0, 1].
-struct GrayImage {
-  int w = 0, h = 0;
+// An image with values in [0, 1]: c planes (1 gray, 3 RGB) of h rows of w, one after another (the engine's NCHW).
+struct Image {
+  int w = 0, h = 0, c = 1;
   std::vector<float> px;
+  Image() = default;
+  Image(int w_, int h_, int c_, std::vector<float> px_) : w(w_), h(h_), c(c_), px(std::move(px_)) {}
+  Image(int w_, int h_, int c_, float fill) : w(w_), h(h_), c(c_), px(static_cast<size_t>(w_) * h_ * c_, fill) {}
   size_t size() const { return px.size(); }
+  size_t plane() const { return static_cast<size_t>(w) * h; }
   bool empty() const { return px.empty(); }
+  bool same_shape(const Image& o) const { return w == o.w && h == o.h && c == o.c; }
+  float* channel(int k) { return px.data() + k * plane(); }
+  const float* channel(int k) const { return px.data() + k * plane(); }
 };
 
 enum class Backend { Engine = 0, OrtWasm = 1, OrtWebGpu = 2 };
 enum class View { Clean = 0, Noisy = 1, Denoised = 2, Difference = 3 };
 enum class Tool { Pen = 0, Eraser = 1, NoiseBrush = 2 };
 enum class UploadMode { FashionMnist = 0, FullResolution = 1 };
+// What the clean image is, which decides the model picked automatically and the layout of the image panes.
+enum class ImageKind { Small = 0, Photo = 1 };  // 28×28 drawing, samples and uploads as Fashion-MNIST; full resolution
+// The full-resolution view: one large pane, either split between two images or showing one.
+enum class Compare { NoisyDenoised = 0, CleanDenoised = 1, Single = 2 };
 
 // Full-resolution denoising runs tile by tile across frames so the page stays responsive and shows progress.
 struct TileJob {
   bool active = false;
   int next_tile = 0, tiles_x = 0, tiles_y = 0;
   double started_ms = 0;
-  GrayImage out;
+  Image out;
 };
 
 struct Sample {
@@ -43,13 +54,20 @@ struct AppState {
   std::optional<dae::Model> model;
   std::string model_name;     // manifest name of the loaded model
   std::string model_loading;  // name being fetched, empty when idle
+  float model_progress = 0;   // fraction of model_loading's file downloaded
+  int model_request = 0;      // id of the latest model request; a download for an older one is dropped
+  bool model_auto = false;    // whether the latest request was the app's own choice (not the person's)
+  std::string model_reason;   // why the loaded model is in use, shown beside the model list
+  // The model the person chose for each image kind; empty: the app's choice (photo model / manifest default).
+  std::string chosen_model[2];
   Manifest manifest;
 
   // Images: clean is what the person draws or uploads; noisy = noise(clean); denoised = model(noisy).
-  GrayImage clean, noisy, denoised, engine_out, ort_out;
-  GrayImage noise_mask;  // where the noise brush painted (used when noise_everywhere is false)
-  std::vector<GrayImage> undo;
+  Image clean, noisy, denoised, engine_out, ort_out;
+  Image noise_mask;  // one channel: where the noise brush painted (used when noise_everywhere is false)
+  std::vector<std::pair<Image, ImageKind>> undo;
   UploadMode upload_mode = UploadMode::FashionMnist;
+  ImageKind kind = ImageKind::Small;
   std::string image_source = "blank";
 
   // Noise
@@ -86,7 +104,10 @@ struct AppState {
   float split = 0.5f;
   float zoom = 1.0f, pan_x = 0.5f, pan_y = 0.5f;  // pan: image point at the view's centre, in [0, 1]
   int inspect_x = -1, inspect_y = -1;
-  float pane_rects[3][4] = {};  // clean, noisy, result: x, y, w, h in canvas pixels (for tests and help)
+  Compare compare = Compare::NoisyDenoised;  // the full-resolution view's split
+  bool hide_controls = false;                // full-resolution view: the image takes the whole window
+  // clean, noisy, result: x, y, w, h in canvas pixels (for tests and help); the large view uses the third
+  float pane_rects[3][4] = {};
 
   // Samples gallery
   std::vector<Sample> samples;
@@ -108,17 +129,32 @@ struct AppState {
 extern const char* const kClassNames[10];
 
 // pipeline.cpp: everything that changes images or the model; all maths comes from the shared engine.
-bool load_model(AppState& s, const uint8_t* bytes, size_t size, const std::string& name);
-void set_clean_image(AppState& s, GrayImage image, const std::string& source);
+// request: the model_request id the bytes answer, or 0 for a file handed over directly (always loaded).
+bool load_model(AppState& s, const uint8_t* bytes, size_t size, const std::string& name, int request = 0);
+// The person picked `name` from the list: it becomes their choice for the current kind of image. False if unknown.
+bool choose_model(AppState& s, const std::string& name);
+// Loads the model the current kind of image calls for, if it is not the one in use (after an image or manifest change).
+void pick_model_for_image(AppState& s);
+// The download for `request` failed: the model in use stays.
+void model_download_failed(AppState& s, int request, const std::string& text);
+bool uses_large_view(const AppState& s);
+void set_clean_image(AppState& s, Image image, const std::string& source, ImageKind kind);
 void clear_image(AppState& s, int w, int h);
+void load_sample(AppState& s, int index);
 void push_undo(AppState& s);
 void pop_undo(AppState& s);
 void paint_stroke(AppState& s, float x0, float y0, float x1, float y1, float pressure);
 void reroll_noise(AppState& s);
 void update_pipeline(AppState& s, double now_ms);
-void accept_ort_output(AppState& s, const float* px, int w, int h, double ms, int generation);
+// ONNX Runtime's output for the [n, c, h, w] input that model_input made.
+void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation);
+// The model's input for the w×h region at (x0, y0): the image's channels as they are when the model has as many;
+// each channel as its own batch item for a one-channel model (so colour is kept); a grayscale image replicated
+// for an RGB model.
+dae::Result<dae::Tensor> model_input(const Image& image, int x0, int y0, int w, int h, int model_channels);
+// The model's output back as an image of `image_channels` (a replicated grayscale input becomes the output's luma).
+Image image_from_output(const dae::Tensor& out, int image_channels);
 void set_message(AppState& s, const std::string& text, bool is_error);
-bool is_full_resolution(const AppState& s);
 
 // Panels (one function each).
 void panel_controls(AppState& s);
@@ -129,8 +165,8 @@ void panel_status(AppState& s);
 void handle_shortcuts(AppState& s);
 
 // bindings.cpp: requests to the page's JavaScript.
-void host_request_model(const std::string& name, const std::string& file);
+void host_request_model(const std::string& name, const std::string& file, int request);
 void host_request_ort(AppState& s);
 void host_open_file();
-void host_save_png(const GrayImage& image, const std::string& name);
+void host_save_png(const Image& image, const std::string& name);
 void host_notify_denoised(const AppState& s);

@@ -28,20 +28,21 @@ void pointer_frame_done() {
 
 // Requests to the page. window.daeHost is defined by web/app.js before the app starts.
 // clang-format off (these bodies are JavaScript)
-EM_JS(void, js_request_model, (const char* name, const char* file),
-      { window.daeHost.requestModel(UTF8ToString(name), UTF8ToString(file)); });
-EM_JS(void, js_request_ort, (const float* px, int w, int h, int generation, int webgpu, const char* onnx), {
-  window.daeHost.runOrt(HEAPF32.slice(px >> 2, (px >> 2) + w * h), w, h, generation, Boolean(webgpu),
-                        UTF8ToString(onnx));
+EM_JS(void, js_request_model, (const char* name, const char* file, int request),
+      { window.daeHost.requestModel(UTF8ToString(name), UTF8ToString(file), request); });
+EM_JS(void, js_request_ort, (const float* px, int n, int c, int h, int w, int generation, int webgpu, const char* f), {
+  const shape = [ n, c, h, w ];
+  window.daeHost.runOrt(HEAPF32.slice(px >> 2, (px >> 2) + n * c * h * w), shape, generation, Boolean(webgpu),
+                        UTF8ToString(f));
 });
 EM_JS(void, js_open_file, (), { window.daeHost.openFile(); });
-EM_JS(void, js_save_png, (const float* px, int w, int h, const char* name),
-      { window.daeHost.savePng(HEAPF32.slice(px >> 2, (px >> 2) + w * h), w, h, UTF8ToString(name)); });
+EM_JS(void, js_save_png, (const float* px, int w, int h, int c, const char* name),
+      { window.daeHost.savePng(HEAPF32.slice(px >> 2, (px >> 2) + w * h * c), w, h, c, UTF8ToString(name)); });
 EM_JS(void, js_denoised, (int count), { window.daeHost.denoised(count); });
 // clang-format on
 
-void host_request_model(const std::string& name, const std::string& file) {
-  js_request_model(name.c_str(), file.c_str());
+void host_request_model(const std::string& name, const std::string& file, int request) {
+  js_request_model(name.c_str(), file.c_str(), request);
 }
 
 void host_request_ort(AppState& s) {
@@ -50,17 +51,23 @@ void host_request_ort(AppState& s) {
     s.ort_status = "this model has no ONNX file";
     return;
   }
-  if (s.ort_pending || s.noisy.empty()) return;
+  if (s.ort_pending || s.noisy.empty() || !s.model) return;
+  // The same channel arrangement the engine gets, so both backends see the same tensor.
+  dae::Result<dae::Tensor> in = model_input(s.noisy, 0, 0, s.noisy.w, s.noisy.h, s.model->arch().channels);
+  if (!in.ok()) {
+    s.ort_status = in.error();
+    return;
+  }
   s.ort_pending = true;
-  js_request_ort(s.noisy.px.data(), s.noisy.w, s.noisy.h, s.ort_generation, s.backend == Backend::OrtWebGpu,
+  js_request_ort(in->data.data(), in->n, in->c, in->h, in->w, s.ort_generation, s.backend == Backend::OrtWebGpu,
                  info->onnx.c_str());
 }
 
 void host_open_file() {
   js_open_file();
 }
-void host_save_png(const GrayImage& image, const std::string& name) {
-  if (!image.empty()) js_save_png(image.px.data(), image.w, image.h, name.c_str());
+void host_save_png(const Image& image, const std::string& name) {
+  if (!image.empty()) js_save_png(image.px.data(), image.w, image.h, image.c, name.c_str());
 }
 void host_notify_denoised(const AppState& s) {
   js_denoised(s.denoise_count);
@@ -70,21 +77,41 @@ static std::string g_json;  // keeps dae_state_json's result alive until the nex
 
 extern "C" {
 
-EMSCRIPTEN_KEEPALIVE int dae_load_model(const uint8_t* bytes, int size, const char* name) {
-  return load_model(*g_state, bytes, static_cast<size_t>(size), name) ? 1 : 0;
+// request: the id host_request_model sent, or 0 for a file handed over directly. 1 loaded, 0 refused (message set),
+// 2 dropped because a later request replaced it.
+EMSCRIPTEN_KEEPALIVE int dae_load_model(const uint8_t* bytes, int size, const char* name, int request) {
+  if (request != 0 && request != g_state->model_request) return 2;
+  return load_model(*g_state, bytes, static_cast<size_t>(size), name, request) ? 1 : 0;
 }
 
-EMSCRIPTEN_KEEPALIVE void dae_model_loading(const char* name) {
-  g_state->model_loading = name;
+EMSCRIPTEN_KEEPALIVE void dae_model_progress(int request, float fraction) {
+  if (request == g_state->model_request) g_state->model_progress = fraction;
 }
 
+EMSCRIPTEN_KEEPALIVE void dae_model_failed(int request, const char* text) {
+  model_download_failed(*g_state, request, text);
+}
+
+// The person (or a script) picks a listed model: 0 not in the list, 1 requested (its download follows),
+// 2 already in use.
+EMSCRIPTEN_KEEPALIVE int dae_choose_model(const char* name) {
+  AppState& s = *g_state;
+  if (!choose_model(s, name)) {
+    set_message(s, std::string("No model named '") + name + "' in models.json", true);
+    return 0;
+  }
+  return s.model_loading.empty() ? 2 : 1;
+}
+
+// The page hands over models/models.json as fetched; this is the only place it is checked. 1 accepted, 0 refused.
 EMSCRIPTEN_KEEPALIVE int dae_set_manifest(const char* json) {
   dae::Result<Manifest> m = parse_manifest(json);
   if (!m.ok()) {
-    set_message(*g_state, m.error(), true);
+    set_message(*g_state, "Could not read the model list: " + m.error(), true);
     return 0;
   }
   g_state->manifest = std::move(*m);
+  pick_model_for_image(*g_state);
   return 1;
 }
 
@@ -110,17 +137,21 @@ EMSCRIPTEN_KEEPALIVE void dae_set_samples(const uint8_t* bytes, int size, int co
 }
 
 EMSCRIPTEN_KEEPALIVE void dae_load_sample(int index) {
-  AppState& s = *g_state;
-  if (index < 0 || index >= static_cast<int>(s.samples.size())) return;
-  s.sample_index = index;
-  set_clean_image(s, {28, 28, s.samples[index].px},
-                  std::string("sample ") + std::to_string(index) + " (" + kClassNames[s.samples[index].label] + ")");
+  load_sample(*g_state, index);
 }
 
-EMSCRIPTEN_KEEPALIVE void dae_set_image(const float* px, int w, int h, int full_resolution, const char* source) {
+// px: c planes (1 gray or 3 RGB) of w×h values in [0, 1]. 0 if the shape is not one the app takes.
+EMSCRIPTEN_KEEPALIVE int dae_set_image(const float* px, int w, int h, int c, int full_resolution, const char* source) {
   AppState& s = *g_state;
+  if (w < 1 || h < 1 || w > dae::kMaxImageSide || h > dae::kMaxImageSide || (c != 1 && c != 3)) {
+    set_message(s, "An image must have 1 or 3 channels and sides in [1, " + std::to_string(dae::kMaxImageSide) + "]",
+                true);
+    return 0;
+  }
   s.upload_mode = full_resolution ? UploadMode::FullResolution : UploadMode::FashionMnist;
-  set_clean_image(s, {w, h, std::vector<float>(px, px + static_cast<size_t>(w) * h)}, source);
+  set_clean_image(s, Image(w, h, c, std::vector<float>(px, px + static_cast<size_t>(w) * h * c)), source,
+                  full_resolution ? ImageKind::Photo : ImageKind::Small);
+  return 1;
 }
 
 EMSCRIPTEN_KEEPALIVE void dae_set_message(const char* text, int is_error) {
@@ -148,8 +179,8 @@ EMSCRIPTEN_KEEPALIVE void dae_ort_status(int available, int webgpu, const char* 
   g_state->ort_status = text;
 }
 
-EMSCRIPTEN_KEEPALIVE void dae_ort_result(const float* px, int w, int h, double ms, int generation) {
-  accept_ort_output(*g_state, px, w, h, ms, generation);
+EMSCRIPTEN_KEEPALIVE void dae_ort_result(const float* px, int n, int c, int h, int w, double ms, int generation) {
+  accept_ort_output(*g_state, px, n, c, h, w, ms, generation);
 }
 
 EMSCRIPTEN_KEEPALIVE void dae_ort_failed(const char* text) {
@@ -178,21 +209,27 @@ EMSCRIPTEN_KEEPALIVE void dae_pointer_end() {
   g_pointer.active = false;
 }
 
-// 0 clean, 1 noisy, 2 denoised (shown backend), 3 engine output, 4 ONNX Runtime output.
+// 0 clean, 1 noisy, 2 denoised (shown backend), 3 engine output, 4 ONNX Runtime output; nullptr when out of range.
+static const Image* image_by_index(int which) {
+  const Image* images[] = {&g_state->clean, &g_state->noisy, &g_state->denoised, &g_state->engine_out,
+                           &g_state->ort_out};
+  return which >= 0 && which < 5 ? images[which] : nullptr;
+}
 EMSCRIPTEN_KEEPALIVE const float* dae_image_data(int which) {
-  const GrayImage* images[] = {&g_state->clean, &g_state->noisy, &g_state->denoised, &g_state->engine_out,
-                               &g_state->ort_out};
-  return which >= 0 && which < 5 && !images[which]->empty() ? images[which]->px.data() : nullptr;
+  const Image* im = image_by_index(which);
+  return im && !im->empty() ? im->px.data() : nullptr;
 }
 EMSCRIPTEN_KEEPALIVE int dae_image_width(int which) {
-  const GrayImage* images[] = {&g_state->clean, &g_state->noisy, &g_state->denoised, &g_state->engine_out,
-                               &g_state->ort_out};
-  return which >= 0 && which < 5 ? images[which]->w : 0;
+  const Image* im = image_by_index(which);
+  return im ? im->w : 0;
 }
 EMSCRIPTEN_KEEPALIVE int dae_image_height(int which) {
-  const GrayImage* images[] = {&g_state->clean, &g_state->noisy, &g_state->denoised, &g_state->engine_out,
-                               &g_state->ort_out};
-  return which >= 0 && which < 5 ? images[which]->h : 0;
+  const Image* im = image_by_index(which);
+  return im ? im->h : 0;
+}
+EMSCRIPTEN_KEEPALIVE int dae_image_channels(int which) {
+  const Image* im = image_by_index(which);
+  return im ? im->c : 0;
 }
 
 // A snapshot of what the app shows, for tests and the page: metrics, timings, settings, messages.
@@ -201,8 +238,18 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
   nlohmann::json j = {
       {"model", s.model ? s.model_name : ""},
       {"params", s.model ? s.model->param_count() : 0},
+      {"modelChannels", s.model ? s.model->arch().channels : 0},
+      {"modelReason", s.model_reason},
+      {"modelLoading", s.model_loading},
+      {"modelProgress", s.model_progress},
       {"width", s.clean.w},
       {"height", s.clean.h},
+      {"channels", s.clean.c},
+      {"kind", s.kind == ImageKind::Photo ? "photo" : "small"},
+      {"layout", uses_large_view(s) ? "large" : "three"},
+      {"compare", static_cast<int>(s.compare)},
+      {"splitAt", s.split},
+      {"hideControls", s.hide_controls},
       {"source", s.image_source},
       {"noise", dae::noise_name(s.noise.kind)},
       {"amount", s.noise.amount},
@@ -220,7 +267,7 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"maxAbsDiff", s.max_abs_diff},
       {"backend", static_cast<int>(s.backend)},
       {"denoiseCount", s.denoise_count},
-      {"busy", s.job.active || s.need_denoise || s.need_noise},
+      {"busy", s.job.active || s.need_denoise || s.need_noise || !s.model_loading.empty()},
       {"progress", s.job.active && s.job.tiles_x * s.job.tiles_y > 0
                        ? static_cast<double>(s.job.next_tile) / (s.job.tiles_x * s.job.tiles_y)
                        : 1.0},

@@ -102,7 +102,8 @@ static void layout(AppState& s) {
     // Phone width: images on top, controls scroll below them.
     // Just tall enough for three panes across and the metric lines under them.
     const float aspect = s.clean.empty() ? 1.0f : static_cast<float>(s.clean.h) / s.clean.w;
-    const float panes_h = (io.DisplaySize.x - 4 * ImGui::GetStyle().ItemSpacing.x) / 3.0f * aspect;
+    const float across = uses_large_view(s) ? 1.0f : 3.0f;
+    const float panes_h = (io.DisplaySize.x - 4 * ImGui::GetStyle().ItemSpacing.x) / across * aspect;
     const float images_h = std::min(io.DisplaySize.y * 0.6f, panes_h + 6 * ImGui::GetTextLineHeightWithSpacing());
     ImGui::BeginChild("images", ImVec2(0, images_h));
     panel_images(s);
@@ -111,10 +112,13 @@ static void layout(AppState& s) {
     panel_controls(s);
     ImGui::EndChild();
   } else {
-    ImGui::BeginChild("controls", ImVec2(340.0f * s.dpr, -status_h), true);
-    panel_controls(s);
-    ImGui::EndChild();
-    ImGui::SameLine();
+    // A full-resolution image can have the whole window; the controls come back with F or the button over it.
+    if (!(s.hide_controls && uses_large_view(s))) {
+      ImGui::BeginChild("controls", ImVec2(340.0f * s.dpr, -status_h), true);
+      panel_controls(s);
+      ImGui::EndChild();
+      ImGui::SameLine();
+    }
     ImGui::BeginChild("images", ImVec2(0, -status_h));
     panel_images(s);
     ImGui::EndChild();

@@ -14,6 +14,12 @@ const ModelInfo* Manifest::find(std::string_view name) const {
   return nullptr;
 }
 
+const ModelInfo* Manifest::photo() const {
+  for (const ModelInfo& m : models)
+    if (m.channels == 3) return &m;
+  return nullptr;
+}
+
 static std::string format_value(const json& v) {
   char buf[64];
   if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
@@ -49,19 +55,28 @@ static void find_curves(const json& v, const std::string& key,
 }
 
 dae::Result<Manifest> parse_manifest(std::string_view text) {
+  static const std::string kFile = "models/models.json";
   json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return dae::Status::Error("models.json is not a JSON object");
-  if (!doc.contains("models") || !doc["models"].is_array())
-    return dae::Status::Error("models.json has no \"models\" list");
+  if (doc.is_discarded()) return dae::Status::Error(kFile + " is not valid JSON");
+  if (!doc.is_object() || !doc.contains("models") || !doc["models"].is_array() || doc["models"].empty())
+    return dae::Status::Error(kFile + " needs a non-empty \"models\" list of {name, file} entries");
   Manifest m;
   if (doc.contains("default") && doc["default"].is_string()) m.default_name = doc["default"].get<std::string>();
   for (const json& e : doc["models"]) {
+    const std::string where = kFile + ": model " + std::to_string(m.models.size() + 1);
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("file") ||
         !e["file"].is_string())
-      return dae::Status::Error("models.json: every model needs string \"name\" and \"file\"");
+      return dae::Status::Error(where + " needs a string \"name\" and \"file\"");
     ModelInfo info;
     info.name = e["name"].get<std::string>();
     info.file = e["file"].get<std::string>();
+    if (info.name.empty() || m.find(info.name))
+      return dae::Status::Error(where + ": the name '" + info.name + "' is empty or used twice");
+    if (e.contains("channels")) {
+      if (!e["channels"].is_number_integer() || (e["channels"] != 1 && e["channels"] != 3))
+        return dae::Status::Error(where + " ('" + info.name + "'): \"channels\" must be 1 or 3");
+      info.channels = e["channels"].get<int>();
+    }
     if (e.contains("onnx") && e["onnx"].is_string()) info.onnx = e["onnx"].get<std::string>();
     if (e.contains("train_command") && e["train_command"].is_string())
       info.train_command = e["train_command"].get<std::string>();
@@ -71,8 +86,8 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
     if (e.contains("bytes") && e["bytes"].is_number()) info.bytes = e["bytes"].get<int64_t>();
     if (e.contains("quality")) flatten(e["quality"], "", info.quality);
     // Other plain facts the trainer records (epochs, loss, training noise...) are shown as they are.
-    static const char* const kShownElsewhere[] = {"name",        "file",   "onnx",  "train_command",
-                                                  "description", "params", "bytes", "quality"};
+    static const char* const kShownElsewhere[] = {"name",   "file",  "onnx",    "train_command", "description",
+                                                  "params", "bytes", "quality", "channels"};
     for (auto it = e.begin(); it != e.end(); ++it) {
       if (it.value().is_object() || it.value().is_array()) continue;
       if (std::find(std::begin(kShownElsewhere), std::end(kShownElsewhere), it.key()) != std::end(kShownElsewhere))
@@ -82,7 +97,6 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
     find_curves(e, "", info.curves);
     m.models.push_back(std::move(info));
   }
-  if (m.models.empty()) return dae::Status::Error("models.json lists no models");
   if (m.default_name.empty() || !m.find(m.default_name)) m.default_name = m.models.front().name;
   return m;
 }

@@ -1,4 +1,5 @@
-// The site's model list (models/models.json, written by the trainer): names, files and model-card facts.
+// The site's model list (models/models.json, written by the trainer): names, files, channels and model-card facts.
+// This is the one place the manifest is checked; the page's JavaScript asks the app instead of parsing it again.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 struct ModelInfo {
   std::string name, file, onnx, train_command, description;
   int64_t params = 0, bytes = 0;
+  int channels = 1;  // 1 for grayscale models, 3 for RGB ("channels" in the manifest; absent means 1)
   std::vector<std::pair<std::string, std::string>> quality;        // flattened "key" -> formatted value
   std::vector<std::pair<std::string, std::string>> facts;          // any other scalar field, formatted
   std::vector<std::pair<std::string, std::vector<float>>> curves;  // every numeric array whose key mentions "loss"
@@ -21,7 +23,10 @@ struct Manifest {
   std::string default_name;
   std::vector<ModelInfo> models;
   const ModelInfo* find(std::string_view name) const;
+  // The first RGB model listed: the app's choice for full-resolution uploads (nullptr if there is none).
+  const ModelInfo* photo() const;
 };
 
-// Unknown fields are ignored so the trainer can add to the file without breaking the page.
+// Unknown fields are kept as model-card facts so the trainer can add to the file without breaking the page. Errors
+// name the file and the entry, in words a person reading the page's status bar can act on.
 dae::Result<Manifest> parse_manifest(std::string_view json);

@@ -1,6 +1,7 @@
 // The controls column: image tools and upload, noise, samples gallery, model and backend, views.
 #include <algorithm>
 #include <cstdio>
+#include <string>
 
 #include "app_state.h"
 #include "imgui.h"
@@ -11,6 +12,8 @@ static ImTextureID tex_id(unsigned t) {
 
 static void section_image(AppState& s) {
   if (!ImGui::CollapsingHeader("Image", ImGuiTreeNodeFlags_DefaultOpen)) return;
+  // The large view of a full-resolution image compares rather than draws: its drag moves the split.
+  ImGui::BeginDisabled(uses_large_view(s));
   int tool = static_cast<int>(s.tool);
   ImGui::RadioButton("Pen (P)", &tool, 0);
   ImGui::SameLine();
@@ -19,6 +22,7 @@ static void section_image(AppState& s) {
   ImGui::RadioButton("Noise brush (N)", &tool, 2);
   s.tool = static_cast<Tool>(tool);
   ImGui::SliderFloat("Brush ([ ])", &s.brush_radius, 0.5f, 6.0f, "%.1f px");
+  ImGui::EndDisabled();
   if (ImGui::Button("Clear (C)")) clear_image(s, 28, 28);
   ImGui::SameLine();
   ImGui::BeginDisabled(s.undo.empty());
@@ -35,7 +39,8 @@ static void section_image(AppState& s) {
   ImGui::RadioButton("Full resolution", &mode, 1);
   s.upload_mode = static_cast<UploadMode>(mode);
   ImGui::TextDisabled("Full resolution keeps up to 1024 px a side.");
-  ImGui::TextWrapped("Showing: %s (%dx%d)", s.image_source.c_str(), s.clean.w, s.clean.h);
+  ImGui::TextWrapped("Showing: %s (%dx%d, %s)", s.image_source.c_str(), s.clean.w, s.clean.h,
+                     s.clean.c == 3 ? "RGB" : "gray");
 }
 
 static void section_noise(AppState& s) {
@@ -76,8 +81,7 @@ static void section_samples(AppState& s) {
     ImGui::PushID(i);
     ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(0, 0));
     if (ImGui::ImageButton(tex_id(s.textures.samples), ImVec2(cell, cell), ImVec2(u0, v0), ImVec2(u0 + du, v0 + dv)))
-      set_clean_image(s, {28, 28, s.samples[i].px},
-                      std::string("sample ") + std::to_string(i) + " (" + kClassNames[s.samples[i].label] + ")");
+      load_sample(s, i);
     ImGui::PopStyleVar();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kClassNames[s.samples[i].label]);
     ImGui::PopID();
@@ -90,12 +94,31 @@ static void section_model(AppState& s) {
   if (!ImGui::CollapsingHeader("Model and backend", ImGuiTreeNodeFlags_DefaultOpen)) return;
   const std::string preview = s.model_loading.empty() ? s.model_name : s.model_loading + " (loading)";
   if (ImGui::BeginCombo("Model", preview.c_str())) {
-    for (const ModelInfo& m : s.manifest.models)
-      if (ImGui::Selectable(m.name.c_str(), m.name == s.model_name)) host_request_model(m.name, m.file);
+    for (const ModelInfo& m : s.manifest.models) {
+      const std::string label = m.name + (m.channels == 3 ? "  (RGB, for photos)" : "");
+      if (ImGui::Selectable(label.c_str(), m.name == s.model_name)) choose_model(s, m.name);
+    }
     ImGui::EndCombo();
   }
   ImGui::SameLine();
   if (ImGui::SmallButton("Card")) s.show_model_card = !s.show_model_card;
+  if (!s.model_loading.empty()) {
+    char label[96];
+    std::snprintf(label, sizeof label, "downloading '%s' %.0f%%", s.model_loading.c_str(), s.model_progress * 100);
+    ImGui::ProgressBar(s.model_progress, ImVec2(-1, 0), label);
+  } else if (!s.model_reason.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+    ImGui::TextWrapped("%s", s.model_reason.c_str());
+    ImGui::PopStyleColor();
+  }
+  // How the image's channels meet the model's (see model_input in pipeline.cpp).
+  const int model_channels = s.model ? s.model->arch().channels : 0;
+  if (model_channels == 1 && s.clean.c == 3)
+    ImGui::TextWrapped("Grayscale model on a color image: each channel is denoised separately.");
+  else if (model_channels == 3 && s.clean.c == 1)
+    ImGui::TextWrapped("RGB model on a grayscale image: it gets three equal channels; the result is their luma.");
+  if (s.kind == ImageKind::Photo && !s.manifest.models.empty() && !s.manifest.photo())
+    ImGui::TextDisabled("models.json lists no RGB model for photos.");
   int backend = static_cast<int>(s.backend);
   ImGui::RadioButton("Engine (WASM SIMD)", &backend, 0);
   ImGui::RadioButton("ONNX Runtime Web (WASM)", &backend, 1);
@@ -123,7 +146,18 @@ static void section_model(AppState& s) {
 static void section_view(AppState& s) {
   if (!ImGui::CollapsingHeader("View", ImGuiTreeNodeFlags_DefaultOpen)) return;
   int view = static_cast<int>(s.view);
-  ImGui::TextUnformatted("Third pane:");
+  if (uses_large_view(s)) {
+    int compare = static_cast<int>(s.compare);
+    ImGui::TextUnformatted("Compare (V cycles):");
+    ImGui::RadioButton("Noisy | denoised", &compare, 0);
+    ImGui::SameLine();
+    ImGui::RadioButton("Clean | denoised", &compare, 1);
+    ImGui::RadioButton("One image:", &compare, 2);
+    s.compare = static_cast<Compare>(compare);
+    ImGui::BeginDisabled(s.compare != Compare::Single);
+  } else {
+    ImGui::TextUnformatted("Third pane:");
+  }
   ImGui::RadioButton("Clean (1)", &view, 0);
   ImGui::SameLine();
   ImGui::RadioButton("Noisy (2)", &view, 1);
@@ -131,8 +165,14 @@ static void section_view(AppState& s) {
   ImGui::SameLine();
   ImGui::RadioButton("Difference (4)", &view, 3);
   s.view = static_cast<View>(view);
-  ImGui::Checkbox("Split noisy | denoised (V)", &s.compare_split);
-  if (s.compare_split) ImGui::SliderFloat("Split", &s.split, 0.0f, 1.0f, "%.2f");
+  if (uses_large_view(s)) {
+    ImGui::EndDisabled();
+    if (s.compare != Compare::Single) ImGui::SliderFloat("Split", &s.split, 0.0f, 1.0f, "%.2f");
+    ImGui::Checkbox("Hide these controls (F)", &s.hide_controls);
+  } else {
+    ImGui::Checkbox("Split noisy | denoised (V)", &s.compare_split);
+    if (s.compare_split) ImGui::SliderFloat("Split", &s.split, 0.0f, 1.0f, "%.2f");
+  }
   ImGui::SliderFloat("Zoom", &s.zoom, 1.0f, 32.0f, "%.1fx", ImGuiSliderFlags_Logarithmic);
   ImGui::SameLine();
   if (ImGui::SmallButton("Reset (0)")) {

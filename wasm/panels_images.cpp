@@ -1,7 +1,9 @@
-// The image panes: clean (the draw pad), noisy and the result view, sharing zoom, pan and the pixel inspector.
+// The image panes, sharing zoom, pan and the pixel inspector: for 28×28 images three panes (clean, the draw pad;
+// noisy; the result view); for full-resolution images one large pane split between two images at a draggable line.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "app_state.h"
 #include "bindings.h"
@@ -22,8 +24,44 @@ static void visible_uv(AppState& s, ImVec2& uv0, ImVec2& uv1) {
 
 enum class Pane { Clean, Noisy, Result };
 
+// The denoised image (and the difference) belong to the current image; until then the panes show a placeholder.
+static bool result_ready(const AppState& s) {
+  return !s.denoised.empty() && s.denoised.same_shape(s.clean);
+}
+
+// What the result side shows while there is no result yet: the noisy image dimmed, and why.
+static void draw_pending(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVec2 uv0, ImVec2 uv1) {
+  dl->AddImage(tex_id(s.textures.noisy), p0, p1, uv0, uv1, IM_COL32(110, 110, 110, 255));
+  char text[96];
+  if (!s.model_loading.empty())
+    std::snprintf(text, sizeof text, "loading model '%s' %.0f%%", s.model_loading.c_str(), s.model_progress * 100);
+  else if (s.job.active)
+    std::snprintf(text, sizeof text, "denoising: tile %d of %d", s.job.next_tile, s.job.tiles_x * s.job.tiles_y);
+  else
+    std::snprintf(text, sizeof text, "denoising...");
+  const ImVec2 size = ImGui::CalcTextSize(text);
+  const ImVec2 at((p0.x + p1.x - size.x) / 2, (p0.y + p1.y - size.y) / 2);
+  const float pad = 4 * s.dpr;
+  dl->PushClipRect(p0, p1, true);
+  dl->AddRectFilled(ImVec2(at.x - pad, at.y - pad), ImVec2(at.x + size.x + pad, at.y + size.y + pad),
+                    IM_COL32(0, 0, 0, 190), 3 * s.dpr);
+  dl->AddText(at, IM_COL32(255, 255, 255, 255), text);
+  dl->PopClipRect();
+}
+
+// A caption on a dark tab at a corner of the pane, so it reads over any image.
+static void caption(AppState& s, ImDrawList* dl, ImVec2 at, const char* text, bool right_aligned) {
+  const ImVec2 size = ImGui::CalcTextSize(text);
+  const float pad = 4 * s.dpr;
+  const ImVec2 q0(right_aligned ? at.x - size.x - 2 * pad : at.x, at.y);
+  dl->AddRectFilled(q0, ImVec2(q0.x + size.x + 2 * pad, q0.y + size.y + 2 * pad), IM_COL32(0, 0, 0, 170), 3 * s.dpr);
+  dl->AddText(ImVec2(q0.x + pad, q0.y + pad), IM_COL32(255, 255, 255, 255), text);
+}
+
 static void draw_result(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVec2 uv0, ImVec2 uv1) {
-  if (s.view == View::Difference) {
+  if (!result_ready(s) && s.view != View::Clean && s.view != View::Noisy) {
+    draw_pending(s, dl, p0, p1, uv0, uv1);
+  } else if (s.view == View::Difference) {
     dl->AddImage(tex_id(s.textures.difference), p0, p1, uv0, uv1);
   } else if (s.compare_split) {
     // Noisy left of the split line, denoised right of it, the same pixels under both.
@@ -37,6 +75,34 @@ static void draw_result(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVec
                        : s.view == View::Noisy ? s.textures.noisy
                                                : s.textures.denoised;
     dl->AddImage(tex_id(t), p0, p1, uv0, uv1);
+  }
+}
+
+// Mouse position over a pane in image pixels (fractional), and zoom about it with the wheel.
+static void hover_and_zoom(AppState& s, ImVec2 p0, ImVec2 size, ImVec2 uv0, ImVec2 uv1, float& ix, float& iy) {
+  const ImGuiIO& io = ImGui::GetIO();
+  const float fx = (io.MousePos.x - p0.x) / size.x, fy = (io.MousePos.y - p0.y) / size.y;
+  ix = (uv0.x + fx * (uv1.x - uv0.x)) * s.clean.w;
+  iy = (uv0.y + fy * (uv1.y - uv0.y)) * s.clean.h;
+  if (!ImGui::IsItemHovered()) return;
+  s.inspect_x = std::clamp(static_cast<int>(ix), 0, s.clean.w - 1);
+  s.inspect_y = std::clamp(static_cast<int>(iy), 0, s.clean.h - 1);
+  if (io.MouseWheel != 0) {
+    // Zoom about the pixel under the cursor so it stays put.
+    const float u = uv0.x + fx * (uv1.x - uv0.x), v = uv0.y + fy * (uv1.y - uv0.y);
+    s.zoom = std::clamp(s.zoom * std::pow(1.25f, io.MouseWheel), 1.0f, 32.0f);
+    s.pan_x = u - (fx - 0.5f) / s.zoom;
+    s.pan_y = v - (fy - 0.5f) / s.zoom;
+  }
+}
+
+static void pan_by_drag(AppState& s, ImVec2 size, bool left_too) {
+  const ImGuiIO& io = ImGui::GetIO();
+  if (ImGui::IsItemActive() &&
+      (ImGui::IsMouseDragging(ImGuiMouseButton_Right, 0) || ImGui::IsMouseDragging(ImGuiMouseButton_Middle, 0) ||
+       (left_too && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0)))) {
+    s.pan_x -= io.MouseDelta.x / size.x / s.zoom;
+    s.pan_y -= io.MouseDelta.y / size.y / s.zoom;
   }
 }
 
@@ -60,28 +126,10 @@ static void image_pane(AppState& s, Pane pane, const char* id, ImVec2 size) {
     draw_result(s, dl, p0, p1, uv0, uv1);
   const bool hovered = ImGui::IsItemHovered();
   dl->AddRect(p0, p1, hovered ? IM_COL32(255, 200, 0, 255) : IM_COL32(90, 90, 100, 255));
-
-  // Mouse position in image pixels (fractional).
-  const float fx = (io.MousePos.x - p0.x) / size.x, fy = (io.MousePos.y - p0.y) / size.y;
-  const float ix = (uv0.x + fx * (uv1.x - uv0.x)) * s.clean.w;
-  const float iy = (uv0.y + fy * (uv1.y - uv0.y)) * s.clean.h;
-
-  if (hovered) {
-    s.inspect_x = std::clamp(static_cast<int>(ix), 0, s.clean.w - 1);
-    s.inspect_y = std::clamp(static_cast<int>(iy), 0, s.clean.h - 1);
-    if (io.MouseWheel != 0) {
-      // Zoom about the pixel under the cursor so it stays put.
-      const float u = uv0.x + fx * (uv1.x - uv0.x), v = uv0.y + fy * (uv1.y - uv0.y);
-      s.zoom = std::clamp(s.zoom * std::pow(1.25f, io.MouseWheel), 1.0f, 32.0f);
-      s.pan_x = u - (fx - 0.5f) / s.zoom;
-      s.pan_y = v - (fy - 0.5f) / s.zoom;
-    }
-  }
-  if (ImGui::IsItemActive() &&
-      (ImGui::IsMouseDragging(ImGuiMouseButton_Right, 0) || ImGui::IsMouseDragging(ImGuiMouseButton_Middle, 0))) {
-    s.pan_x -= io.MouseDelta.x / size.x / s.zoom;
-    s.pan_y -= io.MouseDelta.y / size.y / s.zoom;
-  }
+  float ix, iy;
+  hover_and_zoom(s, p0, size, uv0, uv1, ix, iy);
+  const float fx = (io.MousePos.x - p0.x) / size.x;
+  pan_by_drag(s, size, false);
   // Left drag paints on whichever pane it starts in; every pane shows the same pixels.
   if (ImGui::IsItemActive() && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
     if (s.compare_split && pane == Pane::Result && io.KeyShift) {
@@ -108,8 +156,152 @@ static void metric_line(const char* what, double psnr, double ssim) {
   ImGui::Text("%s  PSNR %.2f dB  SSIM %.3f", what, psnr, ssim);
 }
 
+// The value of every channel of `im` at pixel i, as "0.123" or "(0.1, 0.2, 0.3)".
+static std::string pixel_text(const Image& im, size_t i) {
+  char buf[48];
+  if (im.c == 3)
+    std::snprintf(buf, sizeof buf, "(%.3f, %.3f, %.3f)", im.px[i], im.px[im.plane() + i], im.px[2 * im.plane() + i]);
+  else
+    std::snprintf(buf, sizeof buf, "%.3f", im.px[i]);
+  return buf;
+}
+
+// Metrics, progress and the pixel inspector under the images.
+static void image_footer(AppState& s, const char* hint) {
+  metric_line("Noisy    vs clean:", s.psnr_noisy, s.ssim_noisy);
+  metric_line("Denoised vs clean:", s.psnr_denoised, s.ssim_denoised);
+  if (s.job.active) {
+    const int total = s.job.tiles_x * s.job.tiles_y;
+    char label[64];
+    std::snprintf(label, sizeof label, "denoising %dx%d: tile %d of %d", s.clean.w, s.clean.h, s.job.next_tile, total);
+    ImGui::ProgressBar(static_cast<float>(s.job.next_tile) / total, ImVec2(-1, 0), label);
+  } else if (!s.model_loading.empty()) {
+    char label[96];
+    std::snprintf(label, sizeof label, "downloading model '%s'", s.model_loading.c_str());
+    ImGui::ProgressBar(s.model_progress, ImVec2(-1, 0), label);
+  }
+  if (s.inspect_x >= 0 && result_ready(s) && s.noisy.same_shape(s.clean)) {
+    const size_t i = static_cast<size_t>(s.inspect_y) * s.clean.w + s.inspect_x;
+    ImGui::TextWrapped("Pixel (%d, %d)%s: clean %s  noisy %s  denoised %s", s.inspect_x, s.inspect_y,
+                       s.clean.c == 3 ? " RGB" : "", pixel_text(s.clean, i).c_str(), pixel_text(s.noisy, i).c_str(),
+                       pixel_text(s.denoised, i).c_str());
+  } else {
+    ImGui::TextDisabled("%s", hint);
+  }
+}
+
+static unsigned single_texture(const AppState& s) {
+  switch (s.view) {
+    case View::Clean: return s.textures.clean;
+    case View::Noisy: return s.textures.noisy;
+    case View::Denoised: return s.textures.denoised;
+    case View::Difference: return s.textures.difference;
+  }
+  return s.textures.denoised;
+}
+
+static const char* view_name(View v) {
+  switch (v) {
+    case View::Clean: return "Clean";
+    case View::Noisy: return "Noisy";
+    case View::Denoised: return "Denoised";
+    case View::Difference: return "Difference |denoised - clean|";
+  }
+  return "";
+}
+
+// Full-resolution images: one pane as large as the window allows. Split: the left image left of the line, the
+// denoised image right of it, the same pixels under both, so the line can be dragged across any detail.
+static void large_view(AppState& s) {
+  const ImGuiIO& io = ImGui::GetIO();
+  const float text_h = ImGui::GetTextLineHeightWithSpacing();
+  const bool split = s.compare != Compare::Single;
+  const char* left_name = s.compare == Compare::CleanDenoised ? "Clean" : "Noisy";
+  if (!s.narrow) {
+    if (ImGui::SmallButton(s.hide_controls ? "Show controls (F)" : "Hide controls (F)"))
+      s.hide_controls = !s.hide_controls;
+    ImGui::SameLine();
+  }
+  if (split)
+    ImGui::Text("%s | denoised: drag to move the split, wheel zooms, right-drag pans", left_name);
+  else
+    ImGui::Text("%s: wheel zooms, drag pans", view_name(s.view));
+
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float aspect = static_cast<float>(s.clean.h) / s.clean.w;
+  float pane_w = avail.x, pane_h = pane_w * aspect;
+  const float max_h = avail.y - 4 * text_h;  // metric lines, progress and inspector below
+  if (pane_h > max_h) {
+    pane_h = std::max(32.0f, max_h);
+    pane_w = pane_h / aspect;
+  }
+  const ImVec2 size(std::floor(pane_w), std::floor(pane_h));
+  ImGui::SetCursorPosX(ImGui::GetCursorPosX() + std::floor((avail.x - size.x) / 2));
+  ImVec2 uv0, uv1;
+  visible_uv(s, uv0, uv1);
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  const ImVec2 p1(p0.x + size.x, p0.y + size.y);
+  for (float(&r)[4] : s.pane_rects) r[0] = r[1] = r[2] = r[3] = 0;
+  float* rect = s.pane_rects[static_cast<int>(Pane::Result)];
+  rect[0] = p0.x, rect[1] = p0.y, rect[2] = size.x, rect[3] = size.y;
+  ImGui::InvisibleButton(
+      "##large", size,
+      ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight | ImGuiButtonFlags_MouseButtonMiddle);
+  float ix, iy;
+  hover_and_zoom(s, p0, size, uv0, uv1, ix, iy);
+  if (split && ImGui::IsItemActive() && ImGui::IsMouseDown(ImGuiMouseButton_Left))
+    s.split = std::clamp((io.MousePos.x - p0.x) / size.x, 0.0f, 1.0f);
+  pan_by_drag(s, size, !split);
+
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float pad = 6 * s.dpr;
+  if (!split) {
+    if (!result_ready(s) && (s.view == View::Denoised || s.view == View::Difference))
+      draw_pending(s, dl, p0, p1, uv0, uv1);
+    else
+      dl->AddImage(tex_id(single_texture(s)), p0, p1, uv0, uv1);
+    caption(s, dl, ImVec2(p0.x + pad, p0.y + pad),
+            s.view == View::Difference && s.clean.c == 3 ? "|denoised - clean| x4, per channel" : view_name(s.view),
+            false);
+  } else {
+    const float xs = std::floor(p0.x + size.x * s.split);
+    const float us = uv0.x + (uv1.x - uv0.x) * s.split;
+    dl->AddImage(tex_id(s.compare == Compare::CleanDenoised ? s.textures.clean : s.textures.noisy), p0,
+                 ImVec2(xs, p1.y), uv0, ImVec2(us, uv1.y));
+    if (result_ready(s)) {
+      dl->AddImage(tex_id(s.textures.denoised), ImVec2(xs, p0.y), p1, ImVec2(us, uv0.y), uv1);
+    } else {
+      draw_pending(s, dl, ImVec2(xs, p0.y), p1, ImVec2(us, uv0.y), uv1);
+    }
+    // The line and a round handle in its middle, so it is clear the split can be dragged.
+    const ImU32 line = IM_COL32(255, 200, 0, 255);
+    const float ym = (p0.y + p1.y) / 2, r = 9 * s.dpr;
+    dl->AddLine(ImVec2(xs, p0.y), ImVec2(xs, p1.y), line, 2.0f * s.dpr);
+    dl->AddCircleFilled(ImVec2(xs, ym), r, IM_COL32(0, 0, 0, 200));
+    dl->AddCircle(ImVec2(xs, ym), r, line, 0, 2.0f * s.dpr);
+    dl->AddTriangleFilled(ImVec2(xs - r * 0.7f, ym), ImVec2(xs - r * 0.2f, ym - r * 0.45f),
+                          ImVec2(xs - r * 0.2f, ym + r * 0.45f), line);
+    dl->AddTriangleFilled(ImVec2(xs + r * 0.7f, ym), ImVec2(xs + r * 0.2f, ym + r * 0.45f),
+                          ImVec2(xs + r * 0.2f, ym - r * 0.45f), line);
+    caption(s, dl, ImVec2(p0.x + pad, p0.y + pad), left_name, false);
+    caption(s, dl, ImVec2(p1.x - pad, p0.y + pad), "Denoised", true);
+  }
+  dl->AddRect(p0, p1, ImGui::IsItemHovered() ? IM_COL32(255, 200, 0, 255) : IM_COL32(90, 90, 100, 255));
+  if (!ImGui::IsItemHovered() && !ImGui::IsItemActive()) s.inspect_x = s.inspect_y = -1;
+  if (s.zoom > 1.0f) {
+    char z[32];
+    std::snprintf(z, sizeof z, "zoom %.1fx (0: reset)", s.zoom);
+    caption(s, dl, ImVec2(p1.x - pad, p1.y - pad - ImGui::GetTextLineHeight() - 2 * 4 * s.dpr), z, true);
+  }
+  image_footer(s, "Hover the image to inspect pixels.");
+}
+
 void panel_images(AppState& s) {
   if (s.clean.empty()) return;
+  if (uses_large_view(s)) {
+    large_view(s);
+    return;
+  }
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float text_h = ImGui::GetTextLineHeightWithSpacing();
@@ -135,20 +327,5 @@ void panel_images(AppState& s) {
     if (i < 2) ImGui::SameLine();
   }
   if (!ImGui::IsAnyItemHovered()) s.inspect_x = s.inspect_y = -1;
-
-  metric_line("Noisy    vs clean:", s.psnr_noisy, s.ssim_noisy);
-  metric_line("Denoised vs clean:", s.psnr_denoised, s.ssim_denoised);
-  if (s.job.active) {
-    const int total = s.job.tiles_x * s.job.tiles_y;
-    char label[64];
-    std::snprintf(label, sizeof label, "denoising %dx%d: tile %d of %d", s.clean.w, s.clean.h, s.job.next_tile, total);
-    ImGui::ProgressBar(static_cast<float>(s.job.next_tile) / total, ImVec2(-1, 0), label);
-  }
-  if (s.inspect_x >= 0 && !s.denoised.empty() && s.denoised.size() == s.clean.size()) {
-    const size_t i = static_cast<size_t>(s.inspect_y) * s.clean.w + s.inspect_x;
-    ImGui::TextWrapped("Pixel (%d, %d): clean %.3f  noisy %.3f  denoised %.3f", s.inspect_x, s.inspect_y, s.clean.px[i],
-                       s.noisy.px[i], s.denoised.px[i]);
-  } else {
-    ImGui::TextDisabled("Hover a pane to inspect pixels; wheel zooms, right-drag pans.");
-  }
+  image_footer(s, "Hover a pane to inspect pixels; wheel zooms, right-drag pans.");
 }

@@ -80,8 +80,9 @@ static const char* const kShortcuts[][2] = {
     {"R", "re-roll the noise"},
     {"O", "open an image (or drop / paste one)"},
     {"S", "save the denoised image as PNG"},
-    {"1 2 3 4", "third pane: clean / noisy / denoised / difference"},
-    {"V", "split view noisy | denoised (Shift+drag moves the split)"},
+    {"1 2 3 4", "third pane (photos: the one image shown): clean / noisy / denoised / difference"},
+    {"V", "split view noisy | denoised (Shift+drag moves the split); photos: noisy | denoised, clean | denoised, one"},
+    {"F", "photos: hide the controls so the image takes the window"},
     {"+ / - / 0", "zoom in / out / reset; wheel zooms, right-drag pans"},
     {"B", "next backend"},
     {"M", "model card"},
@@ -96,9 +97,10 @@ void panel_help(AppState& s) {
     return;
   }
   ImGui::TextWrapped(
-      "A denoising autoencoder trained on Fashion-MNIST. Draw on the clean image (or upload one, or pick a sample): "
-      "the app adds the chosen noise and the model removes it, live. PSNR and SSIM compare each image with the "
-      "clean one; higher is better.");
+      "Denoising autoencoders: grayscale models trained on Fashion-MNIST for drawing and samples, an RGB model "
+      "trained on photographs for full-resolution uploads. Draw on the clean image (or upload one, or pick a "
+      "sample): the app adds the chosen noise and the model removes it, live. PSNR and SSIM compare each image "
+      "with the clean one; higher is better. Photos get one large view: drag its split line to compare.");
   if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
     for (const auto& row : kShortcuts) text_row(row[0], row[1]);
     ImGui::EndTable();
@@ -131,8 +133,17 @@ void handle_shortcuts(AppState& s) {
   if (pressed(GLFW_KEY_O)) host_open_file();
   if (pressed(GLFW_KEY_S) && !(mods & GLFW_MOD_CONTROL)) host_save_png(s.denoised, "denoised.png");
   for (int k = 0; k < 4; ++k)
-    if (pressed(GLFW_KEY_1 + k)) s.view = static_cast<View>(k);
-  if (pressed(GLFW_KEY_V)) s.compare_split = !s.compare_split;
+    if (pressed(GLFW_KEY_1 + k)) {
+      s.view = static_cast<View>(k);
+      if (uses_large_view(s)) s.compare = Compare::Single;
+    }
+  if (pressed(GLFW_KEY_V)) {
+    if (uses_large_view(s))
+      s.compare = static_cast<Compare>((static_cast<int>(s.compare) + 1) % 3);
+    else
+      s.compare_split = !s.compare_split;
+  }
+  if (pressed(GLFW_KEY_F)) s.hide_controls = !s.hide_controls;
   if (pressed(GLFW_KEY_EQUAL) || pressed(GLFW_KEY_KP_ADD)) s.zoom = std::min(32.0f, s.zoom * 1.25f);
   if (pressed(GLFW_KEY_MINUS) || pressed(GLFW_KEY_KP_SUBTRACT)) s.zoom = std::max(1.0f, s.zoom / 1.25f);
   if (pressed(GLFW_KEY_0)) {

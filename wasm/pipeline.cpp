@@ -1,4 +1,5 @@
-// The app's data flow: model loading, drawing, noise, denoising (whole or tile by tile), metrics and textures.
+// The app's data flow: drawing, noise, denoising (whole or tile by tile, any image and model channels), metrics and
+// textures.
 // Every number shown comes from the shared engine, noise and metrics code.
 #include <emscripten.h>
 
@@ -17,66 +18,73 @@ static constexpr int kTile = 128;            // core tile side
 static constexpr int kTileHalo = 24;         // context around each tile, wider than the models' receptive field
 static constexpr double kTileBudgetMs = 40;  // work per frame before yielding to the browser
 static constexpr size_t kUndoDepth = 32;
+static constexpr size_t kUndoFloats = size_t(12) << 20;  // 48 MiB: four 1024×1024 color photos
 
 void set_message(AppState& s, const std::string& text, bool is_error) {
   s.message = text;
   s.message_is_error = is_error;
 }
 
-bool is_full_resolution(const AppState& s) {
-  return s.clean.w != 28 || s.clean.h != 28;
+bool uses_large_view(const AppState& s) {
+  return s.kind == ImageKind::Photo;
 }
 
-bool load_model(AppState& s, const uint8_t* bytes, size_t size, const std::string& name) {
-  dae::Result<dae::Model> m = dae::Model::from_safetensors(bytes, size);
-  if (!m.ok()) {
-    // Keep whatever model was working: a bad file must never leave the page without a denoiser.
-    set_message(s, "Could not load model '" + name + "': " + m.error() + (s.model ? " (kept the previous model)" : ""),
-                true);
-    return false;
-  }
-  s.model = std::move(*m);
-  s.model_name = name;
-  s.ort_out = {};
-  s.max_abs_diff = -1;
-  s.need_denoise = true;
-  s.job.active = false;
-  set_message(s, "Loaded model '" + name + "' (" + std::to_string(s.model->param_count()) + " parameters)", false);
-  return true;
-}
-
+// Drawing pushes many small images, uploads a few large ones: both the count and the memory are bounded.
 void push_undo(AppState& s) {
-  if (s.undo.size() >= kUndoDepth) s.undo.erase(s.undo.begin());
-  s.undo.push_back(s.clean);
+  s.undo.emplace_back(s.clean, s.kind);
+  size_t floats = 0;
+  for (const auto& entry : s.undo) floats += entry.first.size();
+  while (s.undo.size() > 1 && (s.undo.size() > kUndoDepth || floats > kUndoFloats)) {
+    floats -= s.undo.front().first.size();
+    s.undo.erase(s.undo.begin());
+  }
+}
+
+// A new image (or an undone one) starts a fresh noise mask, view and denoising, and may call for another model.
+static void image_changed(AppState& s, bool reset_view) {
+  if (s.noise_mask.w != s.clean.w || s.noise_mask.h != s.clean.h) s.noise_mask = Image(s.clean.w, s.clean.h, 1, 0.0f);
+  if (reset_view) {
+    s.zoom = 1.0f;
+    s.pan_x = s.pan_y = 0.5f;
+  }
+  s.job.active = false;
+  s.need_noise = true;
+  pick_model_for_image(s);
 }
 
 void pop_undo(AppState& s) {
   if (s.undo.empty()) return;
-  s.clean = std::move(s.undo.back());
+  const bool resized = !s.undo.back().first.same_shape(s.clean);
+  s.clean = std::move(s.undo.back().first);
+  s.kind = s.undo.back().second;
   s.undo.pop_back();
-  if (s.noise_mask.w != s.clean.w || s.noise_mask.h != s.clean.h)
-    s.noise_mask = {s.clean.w, s.clean.h, std::vector<float>(s.clean.size(), 0.0f)};
-  s.need_noise = true;
+  image_changed(s, resized);
 }
 
-void set_clean_image(AppState& s, GrayImage image, const std::string& source) {
+void set_clean_image(AppState& s, Image image, const std::string& source, ImageKind kind) {
   if (!s.clean.empty()) push_undo(s);
   s.clean = std::move(image);
-  s.noise_mask = {s.clean.w, s.clean.h, std::vector<float>(s.clean.size(), 0.0f)};
+  s.kind = kind;
+  s.noise_mask = Image(s.clean.w, s.clean.h, 1, 0.0f);
   s.image_source = source;
-  s.zoom = 1.0f;
-  s.pan_x = s.pan_y = 0.5f;
-  s.job.active = false;
-  s.need_noise = true;
+  image_changed(s, true);
+}
+
+void load_sample(AppState& s, int index) {
+  if (index < 0 || index >= static_cast<int>(s.samples.size())) return;
+  s.sample_index = index;
+  set_clean_image(s, Image(28, 28, 1, s.samples[index].px),
+                  std::string("sample ") + std::to_string(index) + " (" + kClassNames[s.samples[index].label] + ")",
+                  ImageKind::Small);
 }
 
 void clear_image(AppState& s, int w, int h) {
-  set_clean_image(s, {w, h, std::vector<float>(static_cast<size_t>(w) * h, 0.0f)}, "blank");
+  set_clean_image(s, Image(w, h, 1, 0.0f), "blank", ImageKind::Small);
 }
 
 // One soft round dab: full strength inside the radius, fading over the last pixel so strokes are antialiased.
 static void dab(AppState& s, float cx, float cy, float radius, float strength) {
-  GrayImage& target = s.tool == Tool::NoiseBrush ? s.noise_mask : s.clean;
+  Image& target = s.tool == Tool::NoiseBrush ? s.noise_mask : s.clean;
   const int x0 = std::max(0, static_cast<int>(std::floor(cx - radius - 1)));
   const int x1 = std::min(target.w - 1, static_cast<int>(std::ceil(cx + radius + 1)));
   const int y0 = std::max(0, static_cast<int>(std::floor(cy - radius - 1)));
@@ -86,8 +94,11 @@ static void dab(AppState& s, float cx, float cy, float radius, float strength) {
       const float d = std::hypot(x + 0.5f - cx, y + 0.5f - cy);
       const float cover = std::clamp(radius + 0.5f - d, 0.0f, 1.0f) * strength;
       if (cover <= 0) continue;
-      float& v = target.px[static_cast<size_t>(y) * target.w + x];
-      v = s.tool == Tool::Eraser ? std::min(v, 1.0f - cover) : std::max(v, cover);
+      // The pen paints white and the eraser black in every channel.
+      for (int k = 0; k < target.c; ++k) {
+        float& v = target.channel(k)[static_cast<size_t>(y) * target.w + x];
+        v = s.tool == Tool::Eraser ? std::min(v, 1.0f - cover) : std::max(v, cover);
+      }
     }
 }
 
@@ -111,48 +122,88 @@ void reroll_noise(AppState& s) {
   s.need_noise = true;
 }
 
+// Every channel gets its own noise from the shared noise code; the noise brush's mask applies to all of them.
 static void add_noise(AppState& s) {
-  s.noisy = {s.clean.w, s.clean.h, std::vector<float>(s.clean.size())};
+  s.noisy = Image(s.clean.w, s.clean.h, s.clean.c, 0.0f);
   dae::Rng rng(s.seed);
-  if (s.noise_everywhere)
+  if (s.noise_everywhere) {
     dae::add_noise(s.clean.px.data(), s.noisy.px.data(), s.clean.size(), s.noise, rng);
-  else
-    dae::add_noise_masked(s.clean.px.data(), s.noise_mask.px.data(), s.noisy.px.data(), s.clean.size(), s.noise, rng);
+  } else {
+    for (int k = 0; k < s.clean.c; ++k)
+      dae::add_noise_masked(s.clean.channel(k), s.noise_mask.px.data(), s.noisy.channel(k), s.clean.plane(), s.noise,
+                            rng);
+  }
   ++s.ort_generation;
 }
 
 // Whichever backend is chosen provides the shown result; the engine's stays as the reference for the difference.
 static void refresh_outputs(AppState& s) {
-  const bool use_ort =
-      s.backend != Backend::Engine && s.ort_out.w == s.noisy.w && s.ort_out.h == s.noisy.h && !s.ort_out.empty();
+  const bool use_ort = s.backend != Backend::Engine && !s.ort_out.empty() && s.ort_out.same_shape(s.noisy);
   s.denoised = use_ort ? s.ort_out : s.engine_out;
-  if (s.denoised.empty() || s.denoised.size() != s.clean.size()) return;
+  if (s.denoised.empty() || !s.denoised.same_shape(s.clean)) return;
+  // PSNR over every value of every channel; SSIM per channel, averaged.
   const size_t n = s.clean.size();
   s.psnr_noisy = dae::psnr_db(s.noisy.px.data(), s.clean.px.data(), n);
   s.psnr_denoised = dae::psnr_db(s.denoised.px.data(), s.clean.px.data(), n);
-  s.ssim_noisy = dae::ssim(s.noisy.px.data(), s.clean.px.data(), s.clean.h, s.clean.w);
-  s.ssim_denoised = dae::ssim(s.denoised.px.data(), s.clean.px.data(), s.clean.h, s.clean.w);
-  if (!s.ort_out.empty() && s.ort_out.size() == s.engine_out.size()) {
+  s.ssim_noisy = dae::ssim_channels(s.noisy.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);
+  s.ssim_denoised = dae::ssim_channels(s.denoised.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);
+  if (!s.ort_out.empty() && s.ort_out.same_shape(s.engine_out)) {
     float m = 0;
     for (size_t i = 0; i < n; ++i) m = std::max(m, std::abs(s.ort_out.px[i] - s.engine_out.px[i]));
     s.max_abs_diff = m;
   }
-  upload_gray(s.textures, &s.textures.denoised, s.denoised.px.data(), s.denoised.w, s.denoised.h);
-  upload_difference(s.textures, &s.textures.difference, s.denoised.px.data(), s.clean.px.data(), s.clean.w, s.clean.h);
+  upload_image(s.textures, &s.textures.denoised, s.denoised.px.data(), s.denoised.w, s.denoised.h, s.denoised.c);
+  upload_difference(s.textures, &s.textures.difference, s.denoised.px.data(), s.clean.px.data(), s.clean.w, s.clean.h,
+                    s.clean.c);
   ++s.denoise_count;
   host_notify_denoised(s);
 }
 
-static bool denoise_region(AppState& s, int x0, int y0, int w, int h, dae::Tensor& out) {
-  dae::Tensor in(1, 1, h, w);
-  for (int y = 0; y < h; ++y)
-    std::copy_n(&s.noisy.px[static_cast<size_t>(y0 + y) * s.noisy.w + x0], w, in.at(0, 0) + static_cast<size_t>(y) * w);
-  dae::Result<dae::Tensor> r = dae::denoise(*s.model, in);
+dae::Result<dae::Tensor> model_input(const Image& image, int x0, int y0, int w, int h, int model_channels) {
+  const int c = image.c;
+  dae::Tensor in;
+  if (model_channels == c)
+    in = dae::Tensor(1, c, h, w);
+  else if (model_channels == 1)
+    in = dae::Tensor(c, 1, h, w);  // the same planes, read as a batch of one-channel images
+  else if (c == 1)
+    in = dae::Tensor(1, model_channels, h, w);
+  else
+    return dae::Status::Error("a " + std::to_string(model_channels) + "-channel model cannot denoise a " +
+                              std::to_string(c) + "-channel image");
+  for (int k = 0; k < in.n * in.c; ++k) {
+    const float* src = image.channel(c == 1 ? 0 : k);
+    float* dst = in.data.data() + static_cast<size_t>(k) * in.plane();
+    for (int y = 0; y < h; ++y)
+      std::copy_n(src + static_cast<size_t>(y0 + y) * image.w + x0, w, dst + static_cast<size_t>(y) * w);
+  }
+  return in;
+}
+
+Image image_from_output(const dae::Tensor& out, int image_channels) {
+  Image im(out.w, out.h, image_channels, 0.0f);
+  const int planes = out.n * out.c;
+  if (planes == image_channels) {
+    std::copy(out.data.begin(), out.data.end(), im.px.begin());
+  } else {
+    // A grayscale image went through an RGB model as three equal channels: its gray result is the output's Rec. 601
+    // luma, as dae-denoise writes it.
+    const float* r = out.data.data();
+    const float* g = r + out.plane();
+    const float* b = g + out.plane();
+    for (size_t i = 0; i < im.plane(); ++i) im.px[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+  }
+  return im;
+}
+
+static bool denoise_region(AppState& s, int x0, int y0, int w, int h, Image& out) {
+  dae::Result<dae::Tensor> in = model_input(s.noisy, x0, y0, w, h, s.model->arch().channels);
+  dae::Result<dae::Tensor> r = in.ok() ? dae::denoise(*s.model, *in) : dae::Result<dae::Tensor>(in.status());
   if (!r.ok()) {
     set_message(s, "Denoising failed: " + r.error(), true);
     return false;
   }
-  out = std::move(*r);
+  out = image_from_output(*r, s.noisy.c);
   return true;
 }
 
@@ -166,14 +217,15 @@ static void step_tile_job(AppState& s, double now_ms) {
     const int cx1 = std::min(s.noisy.w, cx0 + kTile), cy1 = std::min(s.noisy.h, cy0 + kTile);
     const int x0 = std::max(0, cx0 - kTileHalo), y0 = std::max(0, cy0 - kTileHalo);
     const int x1 = std::min(s.noisy.w, cx1 + kTileHalo), y1 = std::min(s.noisy.h, cy1 + kTileHalo);
-    dae::Tensor out;
+    Image out;
     if (!denoise_region(s, x0, y0, x1 - x0, y1 - y0, out)) {
       j.active = false;
       return;
     }
-    for (int y = cy0; y < cy1; ++y)
-      std::copy_n(out.at(0, 0) + static_cast<size_t>(y - y0) * out.w + (cx0 - x0), cx1 - cx0,
-                  &j.out.px[static_cast<size_t>(y) * j.out.w + cx0]);
+    for (int k = 0; k < out.c; ++k)
+      for (int y = cy0; y < cy1; ++y)
+        std::copy_n(out.channel(k) + static_cast<size_t>(y - y0) * out.w + (cx0 - x0), cx1 - cx0,
+                    j.out.channel(k) + static_cast<size_t>(y) * j.out.w + cx0);
     ++j.next_tile;
   }
   if (j.next_tile == j.tiles_x * j.tiles_y) {
@@ -188,21 +240,22 @@ void update_pipeline(AppState& s, double now_ms) {
   if (s.clean.empty()) return;
   if (s.need_noise) {
     add_noise(s);
-    upload_gray(s.textures, &s.textures.clean, s.clean.px.data(), s.clean.w, s.clean.h);
-    upload_gray(s.textures, &s.textures.noisy, s.noisy.px.data(), s.noisy.w, s.noisy.h);
+    upload_image(s.textures, &s.textures.clean, s.clean.px.data(), s.clean.w, s.clean.h, s.clean.c);
+    upload_image(s.textures, &s.textures.noisy, s.noisy.px.data(), s.noisy.w, s.noisy.h, s.noisy.c);
     s.need_noise = false;
     s.need_denoise = true;
   }
-  if (s.need_denoise && s.model) {
+  // While the model this image calls for downloads, the old one would only do work that is thrown away.
+  if (s.need_denoise && s.model && s.model_loading.empty()) {
     s.need_denoise = false;
     if (s.backend != Backend::Engine) host_request_ort(s);
-    if (static_cast<int>(s.noisy.size()) <= kWholeImagePixels) {
+    if (static_cast<int>(s.noisy.plane()) <= kWholeImagePixels) {
       s.job.active = false;
       const double t0 = emscripten_get_now();
-      dae::Tensor out;
+      Image out;
       if (denoise_region(s, 0, 0, s.noisy.w, s.noisy.h, out)) {
         s.engine_ms = emscripten_get_now() - t0;
-        s.engine_out = {out.w, out.h, std::move(out.data)};
+        s.engine_out = std::move(out);
         refresh_outputs(s);
       }
     } else {
@@ -211,21 +264,23 @@ void update_pipeline(AppState& s, double now_ms) {
       s.job.tiles_x = (s.noisy.w + kTile - 1) / kTile;
       s.job.tiles_y = (s.noisy.h + kTile - 1) / kTile;
       s.job.started_ms = now_ms;
-      s.job.out = {s.noisy.w, s.noisy.h, std::vector<float>(s.noisy.size(), 0.0f)};
+      s.job.out = Image(s.noisy.w, s.noisy.h, s.noisy.c, 0.0f);
     }
   }
   if (s.job.active) step_tile_job(s, now_ms);
 }
 
-void accept_ort_output(AppState& s, const float* px, int w, int h, double ms, int generation) {
+void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation) {
   s.ort_pending = false;
   if (generation != s.ort_generation || w != s.noisy.w || h != s.noisy.h) {
     // The image changed while ONNX Runtime was busy: ask again for the current one.
     if (s.backend != Backend::Engine) host_request_ort(s);
     return;
   }
+  dae::Tensor out(n, c, h, w);
+  std::copy_n(px, out.size(), out.data.begin());
+  for (float& v : out.data) v = std::clamp(v, 0.0f, 1.0f);
   s.ort_ms = ms;
-  s.ort_out = {w, h, std::vector<float>(px, px + static_cast<size_t>(w) * h)};
-  for (float& v : s.ort_out.px) v = std::clamp(v, 0.0f, 1.0f);
+  s.ort_out = image_from_output(out, s.noisy.c);
   if (!s.job.active) refresh_outputs(s);
 }

@@ -6,29 +6,35 @@
  *   dae.ready               true once a model has denoised an image (poll it, or await dae.whenReady())
  *   dae.whenReady()         Promise resolved when ready
  *   dae.timings             ms after navigation start: runtime (WebAssembly instantiated, main() running),
- *                           firstFrame (second app frame drawn: interactive), modelFetched, modelLoaded, ready
- *                           (first denoised result on screen)
- *   dae.getImages()         {width, height, clean, noisy, denoised, engine, ort}: copies as Float32Array in [0, 1],
- *                           row-major; `denoised` is what the chosen backend produced, `engine` the engine's result,
- *                           `ort` ONNX Runtime's (null until it ran)
- *   dae.state()             what the app shows: {model, params, width, height, source, noise, amount, seed,
- *                           psnrNoisy, psnrDenoised, ssimNoisy, ssimDenoised, engineMs, ortMs, maxAbsDiff,
- *                           backend, denoiseCount, busy, progress, message, messageIsError, ...}
+ *                           firstFrame (second app frame drawn: interactive), modelFetched, modelLoaded (the first
+ *                           model), ready (first denoised result on screen)
+ *   dae.getImages()         {width, height, channels, clean, noisy, denoised, engine, ort}: copies as Float32Array in
+ *                           [0, 1], PLANAR: `channels` planes (1 gray, 3 RGB) of height rows of width values, so
+ *                           channel k of pixel (x, y) is at k*width*height + y*width + x; `denoised` is what the chosen
+ *                           backend produced, `engine` the engine's result, `ort` ONNX Runtime's (null until it ran)
+ *   dae.state()             what the app shows: {model, params, modelChannels, modelReason, modelLoading,
+ *                           modelProgress, width, height, channels, kind ('small' | 'photo'), layout ('three' |
+ *                           'large'), compare (0 noisy|denoised, 1 clean|denoised, 2 one image), splitAt, source,
+ *                           noise, amount, seed, psnrNoisy, psnrDenoised, ssimNoisy, ssimDenoised, engineMs, ortMs,
+ *                           maxAbsDiff, backend, denoiseCount, busy, progress, message, messageIsError, panes, ...}
  *   dae.setSigma(x)         noise strength (σ for gaussian/speckle/poisson, probability for salt-pepper)
  *   dae.setNoise({kind, amount, seed})   kind: 'gaussian' | 'salt-pepper' | 'speckle' | 'poisson'
  *   dae.setNoiseEverywhere(on)   false: noise only where the noise brush painted
- *   dae.setImage(px, w, h, {fullResolution})   a grayscale Float32Array in [0, 1] becomes the clean image
+ *   dae.setImage(px, w, h, {fullResolution, channels})   a planar Float32Array in [0, 1] (channels 1 or 3, default
+ *                           1) becomes the clean image; fullResolution: treated as an upload at full resolution (the
+ *                           photo model and the large view)
  *   dae.loadSample(i)       one of the 100 bundled Fashion-MNIST test images (10 per class, in class order)
  *   dae.uploadFile(blob, {mode})   as the file button does; mode 'fashion-mnist' or 'full' (default: the
  *                           app's upload-mode setting); resolves {ok, message}; dae.lastUpload is the latest one
- *   dae.loadModel(name)     a model listed in models/models.json; resolves {ok, message}
+ *   dae.loadModel(name)     a model listed in models/models.json, as if picked from the list (it stays the choice for
+ *                           the current kind of image); resolves {ok, message} once loaded
  *   dae.loadModelBytes(arrayBuffer, name)   a model file from memory; {ok, message}; a bad file keeps the old model
  *   dae.setBackend(name)    'engine' | 'ort-wasm' | 'ort-webgpu'; resolves when that backend has produced a result
  *   dae.backend             the chosen backend's name
  *   dae.latency             {engine, ort}: the last run's time in ms
  *   dae.whenDenoised()      Promise resolved after the next denoised result
  *   dae.whenIdle()          Promise resolved when no denoising is pending (full-resolution images run in tiles)
- *   dae.manifest            Promise of the parsed models/models.json
+ *   dae.manifest            Promise of the parsed models/models.json, once the app has checked and accepted it
  *   dae.lastSavedPng        the Blob of the last "Save PNG"
  *   dae.wasmMemoryBytes     the WebAssembly heap's current size (it grows on demand and never shrinks)
  */
@@ -106,67 +112,87 @@
   function image(which) {
     const ptr = Module._dae_image_data(which);
     if (!ptr) return null;
-    const n = Module._dae_image_width(which) * Module._dae_image_height(which);
+    const n = Module._dae_image_width(which) * Module._dae_image_height(which) * Module._dae_image_channels(which);
     return Module.HEAPF32.slice(ptr >> 2, (ptr >> 2) + n);
   }
 
   // ---- site files ----
   const manifestUrl = new URL('models/models.json', document.baseURI);
   const modelUrl = (file) => new URL(file.replace(/^models\//, ''), manifestUrl).href;
-  async function fetchBytes(url) {
+  async function fetchBytes(url, onProgress) {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    const total = Number(response.headers.get('Content-Length')) || 0;
+    if (!onProgress || !total || !response.body) return new Uint8Array(await response.arrayBuffer());
+    const parts = [];
+    let got = 0;
+    for (const reader = response.body.getReader(); ;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      got += value.byteLength;
+      onProgress(Math.min(1, got / total));
+    }
+    const bytes = new Uint8Array(got);
+    let at = 0;
+    for (const p of parts) { bytes.set(p, at); at += p.byteLength; }
+    return bytes;
   }
+  // Only fetched here: the app checks it (wasm/manifest.cpp) and asks for the models it wants. The default model
+  // is preloaded by index.html (see build-site.mjs), so its download still overlaps the WebAssembly's compilation.
   const manifestText = fetch(manifestUrl).then((r) => {
     if (!r.ok) throw new Error(`models/models.json: HTTP ${r.status}`);
     return r.text();
   });
-  const manifest = manifestText.then((t) => {
-    let m;
-    try {
-      m = JSON.parse(t);
-    } catch (e) {
-      throw new Error(`models/models.json is not valid JSON (${e.message})`);
-    }
-    const named = (e) => e && typeof e.name === 'string' && typeof e.file === 'string';
-    if (!m || !Array.isArray(m.models) || !m.models.length || !m.models.every(named))
-      throw new Error('models/models.json needs a non-empty "models" list of {name, file} entries');
-    return m;
-  });
-  // The default model downloads while the WebAssembly compiles.
-  const firstModel = manifest.then(async (m) => {
-    const entry = m.models.find((e) => e.name === m.default) ?? m.models[0];
-    return { name: entry.name, bytes: await fetchBytes(modelUrl(entry.file)) };
-  });
+  let acceptManifest, refuseManifest;
+  const manifest = new Promise((ok, fail) => { acceptManifest = ok; refuseManifest = fail; });
   const samples = fetchBytes(new URL('samples/fashion-mnist-test-100.bin', document.baseURI));
   // A failure of these is shown once the app is up (daeHost.started); until then it is expected, not unhandled.
-  for (const p of [manifestText, manifest, firstModel, samples]) p.catch(() => {});
+  for (const p of [manifestText, manifest, samples]) p.catch(() => {});
 
-  function loadModelBytes(bytes, name) {
+  function loadModelBytes(bytes, name, request = 0) {
     if (!runtimeUp) return { ok: false, message: 'the app is still starting' };
-    const ok = withString(name, (n) => withBytes(bytes, (p) => Module._dae_load_model(p, bytes.byteLength, n))) === 1;
-    return { ok, message: state().message };
+    const r = withString(name, (n) => withBytes(bytes, (p) => Module._dae_load_model(p, bytes.byteLength, n, request)));
+    if (r === 2) return { ok: false, message: `model '${name}' was replaced by a later choice` };
+    return { ok: r === 1, message: state().message };
+  }
+
+  // Downloads the app asks for (daeHost.requestModel), by request id; the latest one is what loadModel waits on.
+  let lastRequest = null;
+  function download(name, file, request) {
+    const promise = (async () => {
+      try {
+        const bytes = await fetchBytes(modelUrl(file), (f) => Module._dae_model_progress(request, f));
+        if (dae.timings.modelFetched === null) dae.timings.modelFetched = performance.now();
+        const r = loadModelBytes(bytes, name, request);
+        if (dae.timings.modelLoaded === null && r.ok) dae.timings.modelLoaded = performance.now();
+        return r;
+      } catch (e) {
+        const text = `Could not download model '${name}': ${e.message}`;
+        withString(text, (p) => Module._dae_model_failed(request, p));
+        console.warn(text);
+        return { ok: false, message: text };
+      }
+    })();
+    lastRequest = { request, promise };
+    return promise;
   }
 
   async function loadModel(name) {
-    const m = await manifest;
-    const entry = m.models.find((e) => e.name === name);
-    if (!entry) return { ok: false, message: `no model named '${name}' in models.json` };
-    withString(name, (p) => Module._dae_model_loading(p));
-    try {
-      return loadModelBytes(await fetchBytes(modelUrl(entry.file)), name);
-    } catch (e) {
-      message(`Could not download model '${name}': ${e.message}`, true);
-      return { ok: false, message: e.message };
-    } finally {
-      withString('', (p) => Module._dae_model_loading(p));
-    }
+    await manifest;
+    lastRequest = null;
+    const r = withString(name, (p) => Module._dae_choose_model(p));
+    if (r === 0) return { ok: false, message: state().message };
+    if (r === 2 || !lastRequest) return { ok: true, message: state().message };
+    return lastRequest.promise;
   }
 
-  function setImage(px, w, h, { fullResolution = false, source = 'script' } = {}) {
-    if (!(px instanceof Float32Array) || px.length !== w * h) throw new Error('setImage: need a Float32Array of w*h values');
-    floatsToHeap(px, (p) => withString(source, (s) => Module._dae_set_image(p, w, h, fullResolution ? 1 : 0, s)));
+  function setImage(px, w, h, { fullResolution = false, channels = 1, source = 'script' } = {}) {
+    if (!(px instanceof Float32Array) || px.length !== w * h * channels)
+      throw new Error('setImage: need a Float32Array of w*h*channels values');
+    const ok = floatsToHeap(px, (p) => withString(source, (s) =>
+      Module._dae_set_image(p, w, h, channels, fullResolution ? 1 : 0, s)));
+    if (!ok) throw new Error(state().message);
   }
 
   let lastUpload = Promise.resolve();
@@ -176,8 +202,19 @@
     message(`Decoding ${blob.name || 'image'}…`, false);
     try {
       const r = await window.daeImageInput.decode(blob, full);
-      setImage(r.px, r.w, r.h, { fullResolution: full, source: `${r.name} (${full ? 'full resolution' : 'as Fashion-MNIST'})` });
-      const text = `Loaded ${r.name} as ${r.w}x${r.h}` + (r.notes.length ? `: ${r.notes.join('; ')}` : '');
+      const what = `${r.name} (${full ? 'full resolution' : 'as Fashion-MNIST'}${r.c === 3 ? ', color' : ''})`;
+      lastRequest = null;
+      setImage(r.px, r.w, r.h, { fullResolution: full, channels: r.c, source: what });
+      // The app may have asked for another model for this kind of image: say which one denoises it once it is in.
+      if (lastRequest) {
+        message(`Loading model '${state().modelLoading}' for ${r.name}…`, false);
+        const loaded = await lastRequest.promise;
+        if (!loaded.ok) return { ok: true, message: loaded.message };
+      }
+      const s = state();
+      let text = `Loaded ${r.name} as ${r.w}x${r.h}${r.c === 3 ? ' color' : full ? ' grayscale' : ''}` +
+        (r.notes.length ? `: ${r.notes.join('; ')}` : '');
+      if (s.model) text += `; model '${s.model}' (${s.modelReason || 'in use'})`;
       message(text, false);
       return { ok: true, message: text };
     } catch (e) {
@@ -196,14 +233,14 @@
       runtimeUp = true;
       dae.timings.runtime = performance.now();
       fitCanvas();  // glfwCreateWindow just set its own canvas size
-      manifest.then(() => manifestText).then((t) => withString(t, (p) => Module._dae_set_manifest(p)))
-        .catch((e) => message(`Could not read the model list: ${e.message}`, true));
-      firstModel.then(({ name, bytes }) => {
-        dae.timings.modelFetched = performance.now();
-        loadModelBytes(bytes, name);
-        dae.timings.modelLoaded = performance.now();
-      })
-        .catch((e) => message(`Could not download the model: ${e.message}`, true));
+      manifestText.then((t) => {
+        // The app checks the list, says what is wrong with it, and asks for the model it wants.
+        if (withString(t, (p) => Module._dae_set_manifest(p)) !== 1) throw new Error(state().message);
+        acceptManifest(JSON.parse(t));
+      }).catch((e) => {
+        refuseManifest(e);
+        if (!state().messageIsError) message(`Could not read the model list: ${e.message}`, true);
+      });
       samples.then((b) => withBytes(b, (p) => Module._dae_set_samples(p, b.byteLength, b.byteLength / 785)))
         .catch((e) => message(`Could not load the samples: ${e.message}`, true));
     },
@@ -214,14 +251,15 @@
       window.daeOrt.webgpuAvailable().then((gpu) => withString('not loaded yet (loads when chosen)',
         (p) => Module._dae_ort_status(1, gpu ? 1 : 0, p)));
     },
-    requestModel(name) {
-      loadModel(name);
+    requestModel(name, file, request) {
+      download(name, file, request);
     },
-    runOrt(px, w, h, generation, webgpu, onnx) {
+    // shape: [n, c, h, w] of the model input the app prepared (the same tensor the engine gets).
+    runOrt(px, shape, generation, webgpu, onnx) {
       const provider = webgpu ? 'webgpu' : 'wasm';
       const s = state();
-      window.daeOrt.run(provider, modelUrl(onnx), px, w, h, s.sizeMultiple || 1).then(({ px: out, ms }) => {
-        floatsToHeap(out, (p) => Module._dae_ort_result(p, w, h, ms, generation));
+      window.daeOrt.run(provider, modelUrl(onnx), px, shape, s.sizeMultiple || 1).then(({ px: out, ms }) => {
+        floatsToHeap(out, (p) => Module._dae_ort_result(p, ...shape, ms, generation));
         withString(`${provider}, last run ${ms.toFixed(2)} ms`, (p) => Module._dae_ort_status(1, s.webgpu ? 1 : 0, p));
         ortWaiters.forEach((f) => f({ ok: true, ms }));
         ortWaiters = [];
@@ -240,17 +278,19 @@
       fileInput.value = '';
       fileInput.click();
     },
-    savePng(px, w, h, name) {
+    // px: c planes (1 gray, 3 RGB) of w×h values in [0, 1].
+    savePng(px, w, h, c, name) {
       const rgba = new Uint8ClampedArray(w * h * 4);
-      for (let i = 0; i < w * h; i++) {
-        rgba[i * 4] = rgba[i * 4 + 1] = rgba[i * 4 + 2] = Math.round(px[i] * 255);
+      const plane = w * h;
+      for (let i = 0; i < plane; i++) {
+        for (let k = 0; k < 3; k++) rgba[i * 4 + k] = Math.round(px[(c === 3 ? k * plane : 0) + i] * 255);
         rgba[i * 4 + 3] = 255;
       }
-      const c = document.createElement('canvas');
-      c.width = w;
-      c.height = h;
-      c.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
-      c.toBlob((blob) => {
+      const out = document.createElement('canvas');
+      out.width = w;
+      out.height = h;
+      out.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
+      out.toBlob((blob) => {
         dae.lastSavedPng = blob;
         const a = document.createElement('a');
         a.href = URL.createObjectURL(blob);
@@ -341,7 +381,7 @@
     getImages() {
       if (!runtimeUp) return null;
       return {
-        width: Module._dae_image_width(0), height: Module._dae_image_height(0),
+        width: Module._dae_image_width(0), height: Module._dae_image_height(0), channels: Module._dae_image_channels(0),
         clean: image(0), noisy: image(1), denoised: image(2), engine: image(3), ort: image(4),
       };
     },
@@ -357,7 +397,7 @@
     uploadFile: (blob, options) => uploadFile(blob, options),
     get lastUpload() { return lastUpload; },
     loadModel,
-    loadModelBytes: (buffer, name = 'custom') => loadModelBytes(new Uint8Array(buffer), name),
+    loadModelBytes: (buffer, name = 'custom') => loadModelBytes(new Uint8Array(buffer), name, 0),
     get backend() { return backendNames[state()?.backend ?? 0]; },
     setBackend(name) {
       const b = backendNames.indexOf(name);

@@ -58,9 +58,17 @@ if (existsSync(join(web, 'bench'))) copyTree(join(web, 'bench'), join(args.out, 
 // The service worker caches the app shell and the default model at install, so the site works offline.
 const manifest = JSON.parse(readFileSync(join(args.models, 'models.json'), 'utf8'));
 const entry = manifest.models.find((m) => m.name === manifest.default) ?? manifest.models[0];
-const precache = ['./', ...PAGE_FILES, ...APP_FILES, 'models/models.json',
-  'models/' + entry.file.replace(/^models\//, ''), 'samples/fashion-mnist-test-100.bin'];
+const defaultModel = 'models/' + entry.file.replace(/^models\//, '');
+const precache = ['./', ...PAGE_FILES, ...APP_FILES, 'models/models.json', defaultModel,
+  'samples/fashion-mnist-test-100.bin'];
 for (const f of precache.slice(1)) need(join(args.out, f), 'listed for the offline cache but not in the site');
+// The page asks the app which model to load, and the app only runs once its WebAssembly is compiled: preloading the
+// default model from the HTML keeps its download overlapping that compilation.
+const preloadLine = '<link rel="preload" href="dae_app.wasm" as="fetch" type="application/wasm" crossorigin>';
+const html = readFileSync(join(args.out, 'index.html'), 'utf8');
+if (!html.includes(preloadLine)) throw new Error('index.html: the WebAssembly preload line was not found');
+writeFileSync(join(args.out, 'index.html'), html.replace(preloadLine, `${preloadLine}
+  <link rel="preload" href="${defaultModel}" as="fetch" crossorigin>`));
 writeFileSync(join(args.out, 'precache.json'), JSON.stringify(precache, null, 1) + '\n');
 // Naming the cache after the shell's contents changes sw.js whenever the site changes, so browsers install the new
 // worker and drop the old cache instead of serving a stale app forever.

@@ -1,5 +1,6 @@
-// Turns any image the browser can decode (file button, drag-and-drop, paste) into a grayscale Float32Array for
-// the app: either fitted into 28×28 the way Fashion-MNIST was made, or at full resolution up to a size limit.
+// Turns any image the browser can decode (file button, drag-and-drop, paste) into a Float32Array for the app: either
+// fitted into 28×28 grayscale the way Fashion-MNIST was made, or at full resolution up to a size limit, in color
+// (three planes R, G, B) unless every pixel is gray (then one plane).
 'use strict';
 
 window.daeImageInput = (() => {
@@ -49,7 +50,22 @@ window.daeImageInput = (() => {
     const bg = transparent !== 'auto' ? transparent : opaque > 0 && sum / opaque > 0.5 ? 0 : 1;
     // getImageData is not premultiplied: blend each pixel over the background by its alpha.
     for (let i = 0; i < w * h; i++) { const a = rgba[i * 4 + 3] / 255; lum[i] = a * lum[i] + (1 - a) * bg; }
-    return { lum, bg };
+    return { lum, bg, rgba };
+  }
+
+  // Planar RGB (R plane, G plane, B plane) blended over the gray `bg` like the luminance, or null when every pixel
+  // has R = G = B: a grayscale image stays one channel.
+  function colorPlanes(rgba, count, bg) {
+    let gray = true;
+    for (let i = 0; i < count && gray; i++)
+      gray = rgba[i * 4 + 3] === 0 || (rgba[i * 4] === rgba[i * 4 + 1] && rgba[i * 4] === rgba[i * 4 + 2]);
+    if (gray) return null;
+    const px = new Float32Array(3 * count);
+    for (let i = 0; i < count; i++) {
+      const a = rgba[i * 4 + 3] / 255;
+      for (let k = 0; k < 3; k++) px[k * count + i] = a * (rgba[i * 4 + k] / 255) + (1 - a) * bg;
+    }
+    return px;
   }
 
   // Fashion-MNIST: trim to the object, fit the longer side to 28 keeping the aspect ratio, centre, and show
@@ -74,15 +90,16 @@ window.daeImageInput = (() => {
     // object takes the image's border colour, so the object sits on its own background before the inversion.
     const { lum: px } = render(bitmap, sx, sy, sw, sh, 28, 28, (28 - dw) / 2, (28 - dh) / 2, dw, dh, background, bg);
     if (invert) for (let i = 0; i < px.length; i++) px[i] = 1 - px[i];
-    return { px, w: 28, h: 28, notes: invert ? ['inverted: light background'] : [] };
+    return { px, w: 28, h: 28, c: 1, notes: invert ? ['inverted: light background'] : [] };
   }
 
   function fullResolution(bitmap) {
     const scale = Math.min(1, kMaxSide / Math.max(bitmap.width, bitmap.height));
     const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
-    const { lum: px } = render(bitmap, 0, 0, bitmap.width, bitmap.height, w, h);
+    const { lum, bg, rgba } = render(bitmap, 0, 0, bitmap.width, bitmap.height, w, h);
+    const rgb = colorPlanes(rgba, w * h, bg);
     const notes = scale < 1 ? [`scaled down from ${bitmap.width}x${bitmap.height} to ${w}x${h} (limit ${kMaxSide} px)`] : [];
-    return { px, w, h, notes };
+    return rgb ? { px: rgb, w, h, c: 3, notes } : { px: lum, w, h, c: 1, notes };
   }
 
   // Width and height from the file's header for PNG, GIF, BMP, JPEG and WebP, or null (unknown format, or no size
@@ -116,7 +133,7 @@ window.daeImageInput = (() => {
     return null;
   }
 
-  // Resolves with {px, w, h, notes, name}; rejects with an Error whose message can be shown to a person.
+  // Resolves with {px, w, h, c, notes, name} (c planes of w×h); rejects with an Error whose message can be shown to a person.
   async function decode(blob, fullRes) {
     const name = blob.name || 'pasted image';
     if (blob.size === 0) throw new Error(`${name} is empty (0 bytes)`);

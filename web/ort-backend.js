@@ -51,35 +51,41 @@ window.daeOrt = (() => {
     return sessions[key];
   }
 
-  // Edge-replicates the image up to a multiple of `m` (as the engine does), runs it and crops the result back.
-  async function runOnce(provider, file, px, w, h, m) {
+  // Edge-replicates every plane of the [n, c, h, w] input up to a multiple of `m` (as the engine does), runs it and
+  // crops the result back. Grayscale and RGB models alike: the app prepared the channels (see model_input).
+  async function runOnce(provider, file, px, [n, c, h, w], m) {
     const s = await session(provider, file);
     const ort = await runtime(provider);
     const pw = Math.ceil(w / m) * m, ph = Math.ceil(h / m) * m;
+    const planes = n * c;
     let input = px;
     if (pw !== w || ph !== h) {
-      input = new Float32Array(pw * ph);
-      for (let y = 0; y < ph; y++)
-        for (let x = 0; x < pw; x++) input[y * pw + x] = px[Math.min(y, h - 1) * w + Math.min(x, w - 1)];
+      input = new Float32Array(planes * pw * ph);
+      for (let k = 0; k < planes; k++)
+        for (let y = 0; y < ph; y++)
+          for (let x = 0; x < pw; x++)
+            input[(k * ph + y) * pw + x] = px[(k * h + Math.min(y, h - 1)) * w + Math.min(x, w - 1)];
     }
-    const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', input, [1, 1, ph, pw]) };
+    const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', input, [n, c, ph, pw]) };
     const t0 = performance.now();
     const result = await s.run(feeds);
     const ms = performance.now() - t0;
     const out = result[s.outputNames[0]];
     const data = out.getData ? await out.getData() : out.data;
-    if (data.length !== pw * ph) throw new Error(`the ONNX model returned ${data.length} values for a ${pw}x${ph} image`);
+    if (data.length !== planes * pw * ph)
+      throw new Error(`the ONNX model returned ${data.length} values for ${planes} planes of ${pw}x${ph}`);
     let cropped = data;
     if (pw !== w || ph !== h) {
-      cropped = new Float32Array(w * h);
-      for (let y = 0; y < h; y++) cropped.set(data.subarray(y * pw, y * pw + w), y * w);
+      cropped = new Float32Array(planes * w * h);
+      for (let k = 0; k < planes; k++)
+        for (let y = 0; y < h; y++) cropped.set(data.subarray((k * ph + y) * pw, (k * ph + y) * pw + w), (k * h + y) * w);
     }
     return { px: cropped, ms };
   }
 
   // Runs are queued: ONNX Runtime sessions must not run concurrently.
-  function run(provider, file, px, w, h, m) {
-    const job = queue.then(() => runOnce(provider, file, px, w, h, m));
+  function run(provider, file, px, shape, m) {
+    const job = queue.then(() => runOnce(provider, file, px, shape, m));
     queue = job.catch(() => {});
     return job;
   }

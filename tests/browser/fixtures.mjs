@@ -107,3 +107,43 @@ export function cmykJpeg(blocks = [[255, 255, 255, 255], [255, 255, 255, 0], [25
 export function blackPng(w, h) {
   return pngFile(w, h, { bitDepth: 1, colorType: 0 }, Buffer.alloc(h * (1 + Math.ceil(w / 8))), 9);
 }
+
+// A safetensors file from F32 tensors {name: {shape, values}} and string metadata.
+function safetensors(metadata, tensors) {
+  const header = { __metadata__: metadata };
+  const parts = [];
+  let at = 0;
+  for (const [name, { shape, values }] of Object.entries(tensors)) {
+    const data = Buffer.alloc(values.length * 4);
+    values.forEach((v, i) => data.writeFloatLE(v, i * 4));
+    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + data.length] };
+    parts.push(data);
+    at += data.length;
+  }
+  const text = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(text.length));
+  return Buffer.concat([len, text, ...parts]);
+}
+
+// A tiny RGB model: a 5×5 binomial blur of each channel on its own (a 3→3 convolution linking each output channel
+// only to its own input). It removes much of the noise on smooth images, keeps their colour, and is instant.
+export function rgbBlurModel() {
+  const arch = { name: 'rgb-blur', channels: 3, size_multiple: 1,
+    nodes: [{ name: 'c', op: 'conv', inputs: ['input'], cin: 3, cout: 3, kernel: 5, stride: 1, pad: 2 }] };
+  const taps = [1, 4, 6, 4, 1].map((v) => v / 16);
+  const weight = [];
+  for (let o = 0; o < 3; o++)
+    for (let i = 0; i < 3; i++)
+      for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) weight.push(o === i ? taps[y] * taps[x] : 0);
+  return safetensors({ 'dae.arch': JSON.stringify(arch) },
+    { 'c.weight': { shape: [3, 3, 5, 5], values: weight }, 'c.bias': { shape: [3], values: [0, 0, 0] } });
+}
+
+// A smooth color picture: a red-to-blue ramp across, green rising down, a yellow disc and a cyan square. Its channels
+// differ from each other almost everywhere, so a result that lost the color shows at once.
+export const colorPhoto = (w = 160, h = 120) => png(w, h, (x, y) => {
+  if ((x - w * 0.3) ** 2 + (y - h * 0.5) ** 2 < (h * 0.22) ** 2) return [235, 215, 40, 255];
+  if (x > w * 0.6 && x < w * 0.85 && y > h * 0.2 && y < h * 0.55) return [30, 200, 210, 255];
+  return [Math.round(220 * (1 - x / w)) + 20, Math.round(200 * y / h) + 20, Math.round(220 * x / w) + 20, 255];
+});

@@ -22,7 +22,7 @@ export async function images(page) {
   const r = await page.evaluate(() => {
     const im = window.dae.getImages();
     const arr = (x) => (x ? Array.from(x) : null);
-    return { width: im.width, height: im.height, clean: arr(im.clean), noisy: arr(im.noisy), denoised: arr(im.denoised),
+    return { width: im.width, height: im.height, channels: im.channels, clean: arr(im.clean), noisy: arr(im.noisy), denoised: arr(im.denoised),
       engine: arr(im.engine), ort: arr(im.ort) };
   });
   return r;

@@ -14,7 +14,9 @@ const badManifests = [
   { body: '{"default": "unet32", "models": [', expect: /models\/models\.json is not valid JSON/ },
   { body: 'null', expect: /needs a non-empty "models" list/ },
   { body: '{"models": []}', expect: /needs a non-empty "models" list/ },
-  { body: '{"models": [{"name": 7, "file": "x.safetensors"}]}', expect: /needs a non-empty "models" list/ },
+  { body: '{"models": [{"name": 7, "file": "x.safetensors"}]}', expect: /model 1 needs a string "name" and "file"/ },
+  { body: '{"models": [{"name": "a", "file": "a.safetensors"}, {"name": "b", "file": "b.safetensors", "channels": 2}]}',
+    expect: /model 2 \('b'\): "channels" must be 1 or 3/ },
 ];
 
 export const tests = [

@@ -98,6 +98,10 @@ export const tests = [
             gz += gzipSync(data, { level: 9 }).length;
           }
           assert.ok(![...urls].some((p) => p.includes('/ort/')), 'ONNX Runtime is not part of the initial load');
+          // Models for other kinds of image (the RGB photo model) load when first needed, never at start.
+          const manifest = JSON.parse(readFileSync(join(siteRoot, 'models', 'models.json'), 'utf8'));
+          for (const m of manifest.models.filter((m) => m.name !== manifest.default))
+            assert.ok(![...urls].some((p) => p.endsWith('/' + m.file)), `model '${m.name}' is not part of the initial load`);
           const index = statSync(join(siteRoot, 'index.html')).size;
           transfer = { files: files.length + 1, rawBytes: raw + index, gzipBytes: gz + gzipSync(readFileSync(join(siteRoot, 'index.html'))).length };
         }

@@ -1,0 +1,202 @@
+// Color photos: a full-resolution color upload comes back in color through the photo model, which the app picks (and
+// names) by itself; the person's model choice; grayscale models on color images and the other way round; the saved
+// PNG; the large split view for photos.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assert, drag, images, openApp, psnr, state } from './lib.mjs';
+import { colorPhoto, png, rgbBlurModel } from './fixtures.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shipped = JSON.parse(readFileSync(join(here, '..', '..', 'web', 'models', 'models.json'), 'utf8'));
+const shippedPhoto = shipped.models.find((m) => m.channels === 3);
+
+// Opens the app with a photo model named 'photo' in its list: the shipped one, or until one is shipped a small RGB
+// blur model served in its place.
+async function openPhotoApp(t, { viewport } = {}) {
+  // The service worker's own fetches would bypass the routes below.
+  const page = await t.newPage({ serviceWorkers: 'block', ...(viewport ? { viewport } : {}) });
+  const requests = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  if (!shippedPhoto) {
+    await page.route('**/models/models.json', async (route) => {
+      const m = await (await route.fetch()).json();
+      m.models.push({ name: 'photo', file: 'photo-test.safetensors', channels: 3, description: 'test RGB blur' });
+      return route.fulfill({ contentType: 'application/json', body: JSON.stringify(m) });
+    });
+    await page.route('**/models/photo-test.safetensors', (route) =>
+      route.fulfill({ contentType: 'application/octet-stream', body: rgbBlurModel() }));
+  }
+  await openApp(t, { page });
+  const file = shippedPhoto ? shippedPhoto.file : 'photo-test.safetensors';
+  return { page, photoRequests: () => requests.filter((p) => p.endsWith('/' + file)) };
+}
+
+async function upload(page, bytes, name = 'photo.png', mode = 'full') {
+  return page.evaluate(async ([data, name, mode]) => {
+    const r = await window.dae.uploadFile(new File([new Uint8Array(data)], name, { type: 'image/png' }), { mode });
+    await window.dae.whenIdle();
+    return r;
+  }, [[...bytes], name, mode]);
+}
+
+// Mean |R - G| and |G - B| of `px` (planar RGB) over the pixels where the clean image's channels differ by > 0.2.
+function channelSpread(px, clean, n) {
+  let sum = 0, count = 0;
+  for (let i = 0; i < n; i++)
+    for (const [a, b] of [[0, 1], [1, 2]])
+      if (Math.abs(clean[a * n + i] - clean[b * n + i]) > 0.2) {
+        sum += Math.abs(px[a * n + i] - px[b * n + i]);
+        count++;
+      }
+  return sum / count;
+}
+
+// The app's PSNR must be this test's, computed independently, over every value of every channel.
+function checkColorResult(im, s, label) {
+  const n = im.width * im.height;
+  assert.equal(im.channels, 3, `${label}: three channels`);
+  for (const k of ['clean', 'noisy', 'denoised']) assert.equal(im[k].length, 3 * n, `${label}: ${k} holds RGB`);
+  const pn = psnr(im.noisy, im.clean), pd = psnr(im.denoised, im.clean);
+  assert.ok(pd > pn + 1, `${label}: denoised ${pd.toFixed(2)} dB should beat noisy ${pn.toFixed(2)} dB`);
+  assert.ok(Math.abs(s.psnrDenoised - pd) < 1e-3, `${label}: the app shows the PSNR over RGB`);
+  const spread = channelSpread(im.denoised, im.clean, n), cleanSpread = channelSpread(im.clean, im.clean, n);
+  assert.ok(spread > 0.7 * cleanSpread, `${label}: the channels still differ (${spread.toFixed(3)} vs clean ` +
+    `${cleanSpread.toFixed(3)})`);
+  return { pn, pd, spread, cleanSpread };
+}
+
+export const tests = [
+  {
+    name: 'a color upload comes back in color: photo model picked automatically (loaded on demand) and named',
+    async run(t) {
+      const { page, photoRequests } = await openPhotoApp(t);
+      assert.equal(photoRequests().length, 0, 'the photo model is not part of the first load');
+      await page.evaluate(() => window.dae.setNoise({ kind: 'gaussian', amount: 0.1, seed: 3 }));
+      const r = await upload(page, colorPhoto());
+      assert.ok(r.ok, r.message);
+      assert.match(r.message, /as 160x120 color; model 'photo' \(chosen automatically for full-resolution images\)/);
+      assert.equal(photoRequests().length, 1, 'the photo model was fetched once, when needed');
+      const s = await state(page);
+      assert.equal(s.model, 'photo');
+      assert.equal(s.modelChannels, 3);
+      assert.equal(s.modelProgress, 1);
+      assert.equal(s.layout, 'large');
+      const im = await images(page);
+      const q = checkColorResult(im, s, 'photo model');
+      t.log(`photo model, sigma 0.1: noisy ${q.pn.toFixed(2)} dB, denoised ${q.pd.toFixed(2)} dB, ` +
+        `channel spread ${q.spread.toFixed(3)} (clean ${q.cleanSpread.toFixed(3)}); SSIM ${s.ssimDenoised.toFixed(3)}`);
+      await t.screenshot(page, 'large');
+
+      // The saved PNG is the denoised image, in color.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('KeyS')]);
+      const path = join(t.out, 'saved-color.png');
+      await download.saveAs(path);
+      const saved = readFileSync(path);
+      assert.equal(saved.readUInt32BE(16), 160);
+      assert.ok([2, 6].includes(saved[25]), `PNG colour type ${saved[25]} is RGB or RGBA`);
+      const worst = await page.evaluate(async () => {
+        const { width: w, height: h, denoised } = window.dae.getImages();
+        const bitmap = await createImageBitmap(window.dae.lastSavedPng);
+        const ctx = new OffscreenCanvas(w, h).getContext('2d');
+        ctx.drawImage(bitmap, 0, 0);
+        const rgba = ctx.getImageData(0, 0, w, h).data;
+        let d = 0;
+        for (let i = 0; i < w * h; i++)
+          for (let k = 0; k < 3; k++) d = Math.max(d, Math.abs(rgba[i * 4 + k] - Math.round(denoised[k * w * h + i] * 255)));
+        return d;
+      });
+      assert.ok(worst <= 1, `the saved PNG holds the denoised RGB values (worst byte difference ${worst})`);
+
+      // Samples go back to the Fashion-MNIST default, and the page says so.
+      await page.evaluate(async () => { window.dae.loadSample(7); await window.dae.whenIdle(); });
+      const back = await state(page);
+      assert.equal(back.model, shipped.default);
+      assert.equal(back.layout, 'three');
+      assert.match(back.message, new RegExp(`Using model '${shipped.default}' .*for drawing and samples, chosen automatically`));
+      assert.equal(photoRequests().length, 1);
+    },
+  },
+  {
+    name: 'a grayscale model on a color image keeps the color; the chosen model sticks for that kind of image',
+    async run(t) {
+      const { page } = await openPhotoApp(t);
+      await page.evaluate(() => window.dae.setNoise({ kind: 'gaussian', amount: 0.2, seed: 5 }));
+      assert.ok((await upload(page, colorPhoto())).ok);
+      const r = await page.evaluate(async () => { const r = await window.dae.loadModel('unet'); await window.dae.whenIdle(); return r; });
+      assert.ok(r.ok, r.message);
+      const s = await state(page);
+      assert.equal(s.model, 'unet');
+      assert.equal(s.modelReason, 'your choice for full-resolution images');
+      const q = checkColorResult(await images(page), s, 'unet per channel');
+      t.log(`unet per channel, sigma 0.2: noisy ${q.pn.toFixed(2)} dB, denoised ${q.pd.toFixed(2)} dB`);
+      await t.screenshot(page, 'gray-model');
+      // Another photo keeps the person's pick; samples still get the default; photos get the pick again.
+      assert.ok((await upload(page, colorPhoto(120, 90), 'second.png')).ok);
+      assert.equal((await state(page)).model, 'unet');
+      await page.evaluate(async () => { window.dae.loadSample(2); await window.dae.whenIdle(); });
+      assert.equal((await state(page)).model, shipped.default);
+      assert.ok((await upload(page, colorPhoto(), 'third.png')).ok);
+      assert.equal((await state(page)).model, 'unet');
+    },
+  },
+  {
+    name: 'the RGB model on the 28x28 canvas and on a grayscale photo: channels replicated, result gray',
+    async run(t) {
+      const { page } = await openPhotoApp(t);
+      await page.evaluate(() => window.dae.setNoise({ kind: 'gaussian', amount: 0.2, seed: 9 }));
+      await page.evaluate(() => window.dae.loadSample(1));
+      const r = await page.evaluate(async () => { const r = await window.dae.loadModel('photo'); await window.dae.whenIdle(); return r; });
+      assert.ok(r.ok, r.message);
+      let s = await state(page);
+      assert.equal(s.modelChannels, 3);
+      assert.equal(s.channels, 1);
+      let im = await images(page);
+      assert.equal(im.denoised.length, 28 * 28, 'the 28x28 result stays one channel');
+      assert.ok(psnr(im.denoised, im.clean) > psnr(im.noisy, im.clean));
+      // A grayscale photo with the photo model: one channel in, one out.
+      const checks = png(96, 64, (x, y) => (((x >> 4) + (y >> 4)) % 2 ? [200, 200, 200, 255] : [50, 50, 50, 255]));
+      const u = await upload(page, checks, 'gray.png');
+      assert.match(u.message, /as 96x64 grayscale; model 'photo'/);
+      s = await state(page);
+      im = await images(page);
+      assert.equal(s.channels, 1);
+      assert.equal(im.denoised.length, 96 * 64);
+      assert.ok(psnr(im.denoised, im.clean) > psnr(im.noisy, im.clean));
+      await t.screenshot(page, 'gray-photo');
+    },
+  },
+  {
+    name: 'large view for photos: the split drags, zoom and pan are shared, F gives the image the window',
+    async run(t) {
+      const { page } = await openPhotoApp(t);
+      // Wider than the window's shape, so the pane's width is what limits it.
+      assert.ok((await upload(page, colorPhoto(300, 120))).ok);
+      let s = await state(page);
+      assert.equal(s.layout, 'large');
+      const [, , w0] = s.panes[2];
+      assert.ok(w0 > 0.6 * 1280, `the photo pane is ${w0} px wide`);
+      assert.equal(s.panes[0][2], 0, 'no separate clean pane');
+      await drag(page, 2, [[0.5, 0.5], [0.35, 0.4], [0.2, 0.6]]);
+      s = await state(page);
+      assert.ok(Math.abs(s.splitAt - 0.2) < 0.02, `split at ${s.splitAt}`);
+      await page.keyboard.press('KeyF');
+      s = await state(page);
+      assert.equal(s.hideControls, true);
+      assert.ok(s.panes[2][2] > w0, 'without the controls the pane grows');
+      const [x, y, w, h] = s.panes[2];
+      await page.mouse.move(x + w * 0.7, y + h * 0.5);
+      await page.mouse.wheel(0, -400);
+      await page.waitForFunction(() => window.dae.state().zoom > 1.5);
+      await drag(page, 2, [[0.5, 0.5], [0.7, 0.6]], { button: 'right' });
+      s = await state(page);
+      assert.ok(Math.abs(s.splitAt - 0.2) < 0.02, 'panning leaves the split where it was');
+      await page.keyboard.press('KeyV');
+      assert.equal((await state(page)).compare, 1, 'V: clean | denoised');
+      await t.screenshot(page, 'zoomed');
+      await page.keyboard.press('Digit4');
+      assert.equal((await state(page)).compare, 2, 'a number key shows one image');
+      await t.screenshot(page, 'difference');
+    },
+  },
+];

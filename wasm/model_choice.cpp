@@ -1,0 +1,109 @@
+// Which model denoises the image: the photo model for full-resolution uploads, the manifest's default for drawing
+// and samples, or whatever the person picked for that kind of image; requests, downloads and loading.
+#include <string>
+
+#include "app_state.h"
+
+static const char* kind_words(ImageKind kind) {
+  return kind == ImageKind::Photo ? "full-resolution images" : "drawing and samples";
+}
+
+// The model the current kind of image calls for: the person's pick for it, else the app's own choice.
+static std::string wanted_model(const AppState& s) {
+  const std::string& chosen = s.chosen_model[static_cast<int>(s.kind)];
+  if (!chosen.empty()) return chosen;
+  if (s.kind == ImageKind::Photo && s.manifest.photo()) return s.manifest.photo()->name;
+  return s.manifest.default_name;
+}
+
+static void request_model(AppState& s, const ModelInfo& info, bool automatic) {
+  ++s.model_request;
+  s.model_loading = info.name;
+  s.model_progress = 0;
+  s.model_auto = automatic;
+  if (automatic) set_message(s, "Loading model '" + info.name + "' for " + kind_words(s.kind) + "...", false);
+  host_request_model(info.name, info.file, s.model_request);
+}
+
+// Forgets a download in flight: its bytes will arrive with an outdated request id and be dropped.
+static void cancel_request(AppState& s) {
+  if (s.model_loading.empty()) return;
+  ++s.model_request;
+  s.model_loading.clear();
+}
+
+void pick_model_for_image(AppState& s) {
+  if (s.manifest.models.empty()) return;  // the list has not arrived yet; it calls this when it does
+  const std::string want = wanted_model(s);
+  const bool chosen = !s.chosen_model[static_cast<int>(s.kind)].empty();
+  if (s.model && want == s.model_name) {
+    cancel_request(s);
+    s.model_reason = std::string(chosen ? "your choice for " : "chosen automatically for ") + kind_words(s.kind);
+    return;
+  }
+  if (want == s.model_loading) return;
+  // A model handed over as a file is not in the list: keep using it rather than switching behind the person's back.
+  const ModelInfo* info = s.manifest.find(want);
+  if (info) request_model(s, *info, !chosen);
+}
+
+bool choose_model(AppState& s, const std::string& name) {
+  const ModelInfo* info = s.manifest.find(name);
+  if (!info) return false;
+  s.chosen_model[static_cast<int>(s.kind)] = name;
+  if (s.model && s.model_name == name) {
+    cancel_request(s);
+    s.model_reason = std::string("your choice for ") + kind_words(s.kind);
+  } else if (s.model_loading == name) {
+    s.model_auto = false;
+  } else {
+    request_model(s, *info, false);
+  }
+  return true;
+}
+
+bool load_model(AppState& s, const uint8_t* bytes, size_t size, const std::string& name, int request) {
+  if (request != 0 && request != s.model_request) return false;  // superseded by a later choice
+  const bool automatic = request != 0 && s.model_auto;
+  s.model_loading.clear();
+  dae::Result<dae::Model> m = dae::Model::from_safetensors(bytes, size);
+  if (!m.ok()) {
+    // Keep whatever model was working: a bad file must never leave the page without a denoiser.
+    set_message(s, "Could not load model '" + name + "': " + m.error() + (s.model ? " (kept the previous model)" : ""),
+                true);
+    s.need_denoise = true;
+    return false;
+  }
+  if (request == 0) {
+    // A file handed over directly is the person's choice for this kind of image.
+    cancel_request(s);
+    s.chosen_model[static_cast<int>(s.kind)] = name;
+  }
+  s.model = std::move(*m);
+  s.model_name = name;
+  s.ort_out = {};
+  s.max_abs_diff = -1;
+  s.need_denoise = true;
+  s.job.active = false;
+  const int channels = s.model->arch().channels;
+  const std::string facts =
+      std::string(channels == 3 ? "RGB" : "grayscale") + ", " + std::to_string(s.model->param_count()) + " parameters";
+  if (automatic) {
+    s.model_reason = std::string("chosen automatically for ") + kind_words(s.kind);
+    set_message(s,
+                "Using model '" + name + "' (" + facts + ") for " + kind_words(s.kind) +
+                    ", chosen automatically; pick another under Model",
+                false);
+  } else {
+    s.model_reason = std::string(request == 0 ? "loaded from a file, " : "") + "your choice for " + kind_words(s.kind);
+    set_message(s, "Loaded model '" + name + "' (" + facts + ")", false);
+  }
+  return true;
+}
+
+void model_download_failed(AppState& s, int request, const std::string& text) {
+  if (request != s.model_request) return;
+  s.model_loading.clear();
+  s.need_denoise = true;  // carry on with the model in use
+  set_message(s, text + (s.model ? " (kept model '" + s.model_name + "')" : ""), true);
+}
