@@ -79,47 +79,43 @@ constexpr int kBandFloats = 32 * 1024;
 // Floats of the im2col buffer of one work item.
 constexpr int kColFloats = 64 * 1024;
 
-// Stride 1: each image is copied once into zero-bordered planes. Output pixel (y, x) computed at flat
-// position y·PW + x then needs input row k at a fixed offset koff[k] for every pixel, so the GEMM reads B
-// straight from the planes; the k−1 columns per row that fall in the border are computed and dropped
-// when the result is cropped into `out`.
+// Stride 1: each work item copies the input rows its band of output rows reads into zero-bordered planes.
+// Output pixel (y, x) computed at flat position y·PW + x then needs input row k at a fixed offset koff[k] for
+// every pixel, so the GEMM reads B straight from the planes; the k−1 columns per row that fall in the border
+// are computed and dropped when the result is cropped into `out`.
 void run_stride1(const ConvWeights& c, const ConvSetup& s, const View& in, const View& out, const Exec& ex) {
   const ConvParams& p = c.p;
-  const int ph = s.h + 2 * p.pad, pw = s.w + 2 * p.pad;
-  const size_t pplane = static_cast<size_t>(ph) * pw;
-  float* padded = ex.shared;
-  std::fill(padded + p.cin * pplane, padded + s.scratch.shared, 0.0f);  // slack the last tiles read
-  const int rows = std::min(s.rows, (s.oh + split_count(s.oh, ex.threads) - 1) / split_count(s.oh, ex.threads));
-  const int items = (s.oh + rows - 1) / rows;
-  for (int n = 0; n < in.n; ++n) {
-    ex.parallel(p.cin, 1, [&](int begin, int end, int) {
-      for (int ci = begin; ci < end; ++ci) {
-        float* plane = padded + ci * pplane;
+  const int k = p.kernel, pw = s.w + 2 * p.pad;
+  const size_t pplane = static_cast<size_t>(s.rows + k - 1) * pw;
+  const int parts = split_count(s.oh, ex.threads);
+  const int rows = std::min(s.rows, (s.oh + parts - 1) / parts), bands = (s.oh + rows - 1) / rows;
+  ex.parallel(in.n * bands, 1, [&](int begin, int end, int worker) {
+    float* padded = ex.worker(worker);
+    float* result = padded + p.cin * pplane + kNR + k;
+    std::fill(padded + p.cin * pplane, result, 0.0f);  // slack the last tiles read
+    for (int item = begin; item < end; ++item) {
+      const int n = item / bands, y0 = item % bands * rows, count = std::min(rows, s.oh - y0), cols = count * pw;
+      for (int ci = 0; ci < p.cin; ++ci) {
         const float* src = in.at(n, ci);
-        for (int y = 0; y < ph; ++y) {
-          float* row = plane + static_cast<size_t>(y) * pw;
-          if (y < p.pad || y >= p.pad + s.h) {
+        for (int r = 0; r < count + k - 1; ++r) {
+          float* row = padded + ci * pplane + static_cast<size_t>(r) * pw;
+          const int y = y0 + r - p.pad;
+          if (y < 0 || y >= s.h) {
             std::fill_n(row, pw, 0.0f);
             continue;
           }
           std::fill_n(row, p.pad, 0.0f);
-          std::memcpy(row + p.pad, src + static_cast<size_t>(y - p.pad) * s.w, sizeof(float) * s.w);
+          std::memcpy(row + p.pad, src + static_cast<size_t>(y) * s.w, sizeof(float) * s.w);
           std::fill(row + p.pad + s.w, row + pw, 0.0f);
         }
       }
-    });
-    ex.parallel(items, 1, [&](int begin, int end, int worker) {
-      float* result = ex.worker(worker);
-      for (int item = begin; item < end; ++item) {
-        const int y0 = item * rows, count = std::min(rows, s.oh - y0), cols = count * pw;
-        gemm(c.gemm, padded + static_cast<size_t>(y0) * pw, s.koff.data(), cols, result, cols, p.act == Act::Relu);
-        for (int co = 0; co < p.cout; ++co)
-          for (int y = 0; y < count; ++y)
-            std::memcpy(out.at(n, co) + static_cast<size_t>(y0 + y) * s.ow,
-                        result + static_cast<size_t>(co) * cols + y * pw, sizeof(float) * s.ow);
-      }
-    });
-  }
+      gemm(c.gemm, padded, s.koff.data(), cols, result, cols, p.act == Act::Relu);
+      for (int co = 0; co < p.cout; ++co)
+        for (int y = 0; y < count; ++y)
+          std::memcpy(out.at(n, co) + static_cast<size_t>(y0 + y) * s.ow, result + static_cast<size_t>(co) * cols + y * pw,
+                      sizeof(float) * s.ow);
+    }
+  });
 }
 
 // Any stride: im2col of a band of whole output rows into a K × band buffer, then the same GEMM. Each
@@ -176,15 +172,15 @@ ConvSetup setup_conv(const ConvParams& p, ConvAlgo algo, int h, int w) {
   const int k = p.kernel;
   if (p.stride == 1) {
     const int pw = w + 2 * p.pad;
-    const size_t pplane = static_cast<size_t>(h + 2 * p.pad) * pw;
+    s.rows = std::clamp(kBandFloats / (p.cout * pw), 1, s.oh);
+    const size_t pplane = static_cast<size_t>(s.rows + k - 1) * pw;
     s.koff.resize(static_cast<size_t>(p.cin) * k * k);
     for (int ci = 0; ci < p.cin; ++ci)
       for (int ky = 0; ky < k; ++ky)
         for (int kx = 0; kx < k; ++kx) s.koff[(ci * k + ky) * k + kx] = static_cast<int>(ci * pplane) + ky * pw + kx;
-    s.rows = std::clamp(kBandFloats / (p.cout * pw), 1, s.oh);
-    // Slack past the last plane: reads run up to round_up(columns, kNR) + koff of the last row.
-    s.scratch.shared = p.cin * pplane + kNR + k;
-    s.scratch.worker = static_cast<size_t>(p.cout) * s.rows * pw;
+    // The band's planes, slack past the last one (reads run up to round_up(columns, kNR) + koff of the last
+    // row) and the product before cropping.
+    s.scratch.worker = p.cin * pplane + kNR + k + static_cast<size_t>(p.cout) * s.rows * pw;
   } else {
     const int kdim = p.cin * k * k;
     s.rows = std::clamp(kColFloats / kdim / s.ow, 1, s.oh);

@@ -71,7 +71,8 @@ ConvWeights prepare_conv(const float* weight, const float* bias, const ConvParam
 struct ConvSetup {
   ConvAlgo algo = ConvAlgo::Gemm;
   int h = 0, w = 0, oh = 0, ow = 0;
-  int rows = 0;            // GEMM: output rows per work item, at most
+  int rows = 0;            // output rows (GEMM) or tile rows (Winograd) per work item, at most
+  int cols = 0;            // Winograd: tiles per row of a work item, at most
   int block = 0, ld = 0;   // Winograd: tiles per work item, at most, and the row stride of transformed tiles
   std::vector<int> koff;   // the GEMM's B row offsets
   ScratchSize scratch;

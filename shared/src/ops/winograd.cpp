@@ -17,29 +17,57 @@ constexpr int kPos = 16;  // positions of a 4×4 transformed tile
 // tile): small enough that the GEMMs find their B rows and C rows in L2.
 constexpr int kBlockFloats = 48 * 1024;
 
-// The zero-bordered input plane is stored with its even padded columns first and its odd ones after
-// (`half` of each per row), so the four columns of tile tx are E[tx], O[tx], E[tx+1], O[tx+1]: plain
-// loads for consecutive tiles, no strided gathers.
+// Channels ahead whose input rows are prefetched while a patch is filled.
+constexpr int kAhead = 2;
+
+// A patch of the zero-bordered input plane, stored with its even padded columns first and its odd ones after
+// (`half` of each per row), so the four columns of tile tx are E[tx], O[tx], E[tx+1], O[tx+1]: plain loads
+// for consecutive tiles, no strided gathers. A patch holds the 2·th + 2 rows and 2·tw + 2 columns that th × tw
+// tiles read.
 struct SplitPlane {
   int th = 0, tw = 0, half = 0, row = 0;
   size_t size() const { return static_cast<size_t>(2 * th + 2) * row; }
 };
 
-void fill_split_plane(const float* src, int h, int w, const SplitPlane& s, float* plane) {
+SplitPlane split_patch(int tile_rows, int tile_cols) {
+  return {tile_rows, tile_cols, tile_cols + 1, 2 * (tile_cols + 1)};
+}
+
+// Fills the patch of the tiles starting at (ty0, tx0): patch row r and column c hold padded row 2·ty0 + r and
+// column 2·tx0 + c, which is input row 2·ty0 + r − 1 and column 2·tx0 + c − 1, or zero outside the input.
+void fill_patch(const float* src, int h, int w, int ty0, int tx0, const SplitPlane& s, float* patch,
+                const float* ahead) {
   using namespace simd;
-  for (int y = 0; y < h; ++y) {
+  const int x0 = 2 * tx0;
+  for (int r = 0; r < 2 * s.th + 2; ++r) {
+    float* even = patch + static_cast<size_t>(r) * s.row;  // patch column 2k: input column x0 + 2k − 1
+    float* odd = even + s.half;                            // patch column 2k + 1: input column x0 + 2k
+    const int y = 2 * ty0 + r - 1;
+    if (y < 0 || y >= h) {
+      std::fill_n(even, s.row, 0.0f);
+      continue;
+    }
     const float* in = src + static_cast<size_t>(y) * w;
-    float* even = plane + static_cast<size_t>(y + 1) * s.row;  // padded column 2k
-    float* odd = even + s.half;                                // padded column 2k + 1
-    // Input column x is padded column x + 1: input column 2k goes to odd[k], 2k + 1 to even[k + 1].
+    if (ahead) {
+      // The same rows of a later channel: planes lie far apart, too many streams for the hardware prefetcher.
+      const float* next = ahead + static_cast<size_t>(y) * w + std::max(x0 - 1, 0);
+      const int len = std::min(2 * s.tw + 2, w - std::max(x0 - 1, 0));
+      for (int i = 0; i < len; i += 16) __builtin_prefetch(next + i);
+      __builtin_prefetch(next + len - 1);
+    }
+    even[0] = x0 > 0 ? in[x0 - 1] : 0.0f;
     int k = 0;
-    for (; 2 * (k + kWidth) <= w; k += kWidth) {
+    for (; k + kWidth < s.half && x0 + 2 * (k + kWidth) <= w; k += kWidth) {
       Vec in_even, in_odd;
-      deinterleave(load(in + 2 * k), load(in + 2 * k + kWidth), in_even, in_odd);
+      deinterleave(load(in + x0 + 2 * k), load(in + x0 + 2 * k + kWidth), in_even, in_odd);
       store(odd + k, in_even);
       store(even + 1 + k, in_odd);
     }
-    for (int x = 2 * k; x < w; ++x) (x % 2 ? even[(x + 1) / 2] : odd[x / 2]) = in[x];
+    for (; k < s.half; ++k) {
+      const int x = x0 + 2 * k;
+      odd[k] = x < w ? in[x] : 0.0f;
+      if (k + 1 < s.half) even[k + 1] = x + 1 < w ? in[x + 1] : 0.0f;
+    }
   }
 }
 
@@ -92,16 +120,6 @@ void output_tiles(const float* src, size_t pos_stride, float bias, bool relu, fl
   }
 }
 
-// Calls fn(ty, tx_begin, tx_end, offset) for the runs of tiles of [t0, t0 + count) within one tile row.
-template <class Fn>
-void for_each_tile_run(int t0, int count, int tw, Fn fn) {
-  for (int t = t0; t < t0 + count;) {
-    const int ty = t / tw, tx = t % tw, len = std::min(tw - tx, t0 + count - t);
-    fn(ty, tx, tx + len, t - t0);
-    t += len;
-  }
-}
-
 // U = G g Gᵀ for every (co, ci), packed as 16 matrices [cout × cin]. The transform writes each pair's
 // 16 values together and the packing then reads them with a stride of 16: writing the 16 matrices
 // directly would scatter stores 4 KiB apart (cout · cin floats) into the same L1 sets.
@@ -131,28 +149,6 @@ std::vector<PackedA> transform_weights(const float* weight, const ConvParams& p)
   return u;
 }
 
-SplitPlane split_plane(int h, int w) {
-  SplitPlane s;
-  s.th = (h + 1) / 2;
-  s.tw = (w + 1) / 2;
-  s.half = s.tw + 1;
-  s.row = 2 * s.half;
-  return s;
-}
-
-// Copies one input plane into its split plane and zeroes the cells fill_split_plane does not write: the
-// border and the odd-size overhang.
-void fill_channel(const float* src, int h, int w, const SplitPlane& s, float* plane) {
-  std::fill_n(plane, s.row, 0.0f);
-  std::fill(plane + static_cast<size_t>(h + 1) * s.row, plane + s.size(), 0.0f);
-  for (int y = 1; y <= h; ++y) {
-    float* row = plane + static_cast<size_t>(y) * s.row;
-    row[0] = 0.0f;
-    for (int c = w + 1; c <= 2 * s.tw + 1; ++c) row[(c % 2) * s.half + c / 2] = 0.0f;
-  }
-  fill_split_plane(src, h, w, s, plane);
-}
-
 }  // namespace
 
 std::vector<PackedA> prepare_winograd(const float* weight, const ConvParams& p) {
@@ -160,63 +156,71 @@ std::vector<PackedA> prepare_winograd(const float* weight, const ConvParams& p) 
 }
 
 void setup_winograd(const ConvParams& p, ConvSetup& s) {
-  const SplitPlane sp = split_plane(s.h, s.w);
-  const int tiles = sp.th * sp.tw;
-  const int block = kBlockFloats / (kPos * (p.cin + p.cout));
-  s.block = std::min(tiles, std::max(kNR, block / kNR * kNR));
-  // The transforms always handle kWidth tiles, running past the end of a tile row: the extra results
-  // land in the next run's slots (rewritten when that run is done) or in kWidth slack columns, and the
-  // output transform crops them. ld is the row stride of the transformed inputs and products.
+  const int th = (s.h + 1) / 2, tw = (s.w + 1) / 2;
+  // A work item is a block of whole tile rows, or a segment of one tile row on wide images.
+  const int most = std::max(kNR, kBlockFloats / (kPos * (p.cin + p.cout)) / kNR * kNR);
+  if (tw <= most) {
+    s.cols = tw;
+    s.rows = std::clamp(most / tw, 1, th);
+  } else {
+    const int segments = (tw + most - 1) / most;
+    s.cols = round_up((tw + segments - 1) / segments, simd::kWidth);
+    s.rows = 1;
+  }
+  s.block = s.rows * s.cols;
+  // The transforms always handle kWidth tiles, running past the end of a tile row: the extra results land
+  // in the next row's slots (rewritten when that row is done) or in kWidth slack columns, and the output
+  // transform crops them. ld is the row stride of the transformed inputs and products.
   s.ld = s.block + simd::kWidth;
   s.koff.resize(p.cin);
   for (int ci = 0; ci < p.cin; ++ci) s.koff[ci] = ci * s.ld;
-  // Slack: the overrunning loads of the last plane's last tile row.
-  s.scratch.shared = p.cin * sp.size() + sp.row + 2 * simd::kWidth;
-  s.scratch.worker = static_cast<size_t>(kPos) * (p.cin + p.cout) * s.ld + kNR;
+  const SplitPlane patch = split_patch(s.rows, s.cols);
+  // Slack after the patches: the overrunning loads of the last patch's last row.
+  s.scratch.worker = p.cin * patch.size() + patch.row + 2 * simd::kWidth +
+                     static_cast<size_t>(kPos) * p.cin * s.ld + kNR + static_cast<size_t>(kPos) * p.cout * s.ld;
 }
 
 void run_winograd(const ConvWeights& c, const ConvSetup& s, const View& in, const View& out, const Exec& ex) {
-  const int cin = c.p.cin, cout = c.p.cout;
-  const SplitPlane sp = split_plane(s.h, s.w);
-  const int tiles = sp.th * sp.tw;
-  // More threads want more, smaller blocks; the block size never changes a result.
-  const int parts = split_count(tiles / kNR, ex.threads);
-  const int block = std::min(s.block, std::max(kNR, (tiles + parts - 1) / parts / kNR * kNR));
-  const int blocks = (tiles + block - 1) / block;
-  const size_t pplane = sp.size(), v_pos = static_cast<size_t>(cin) * s.ld, m_pos = static_cast<size_t>(cout) * s.ld;
-  float* padded = ex.shared;
-  std::fill(padded + cin * pplane, padded + s.scratch.shared, 0.0f);
+  const int cin = c.p.cin, cout = c.p.cout, th = (s.h + 1) / 2, tw = (s.w + 1) / 2;
+  // More threads want more, smaller items; the item size never changes a result.
+  int rows = s.rows, cols = s.cols;
+  auto items = [&] { return in.n * ((th + rows - 1) / rows) * ((tw + cols - 1) / cols); };
+  const int wanted = split_count(in.n * th * tw / kNR, ex.threads);
+  while (items() < wanted && rows > 1) rows = (rows + 1) / 2;
+  while (items() < wanted && cols > 2 * kNR) cols = round_up((cols + 1) / 2, simd::kWidth);
+  const int row_items = (th + rows - 1) / rows, col_items = (tw + cols - 1) / cols;
+  const SplitPlane geometry = split_patch(rows, cols);
+  const size_t pplane = geometry.size(), v_pos = static_cast<size_t>(cin) * s.ld, m_pos = static_cast<size_t>(cout) * s.ld;
+  const size_t patch_floats = cin * pplane + geometry.row + 2 * simd::kWidth;
   const bool relu = c.p.act == Act::Relu;
-  for (int n = 0; n < in.n; ++n) {
-    ex.parallel(cin, 1, [&](int begin, int end, int) {
-      for (int ci = begin; ci < end; ++ci) fill_channel(in.at(n, ci), s.h, s.w, sp, padded + ci * pplane);
-    });
-    ex.parallel(blocks, 1, [&](int begin, int end, int worker) {
-      float* v = ex.worker(worker);
-      float* m = v + kPos * v_pos + kNR;
-      for (int b = begin; b < end; ++b) {
-        const int t0 = b * block, count = std::min(block, tiles - t0);
-        for (int ci = 0; ci < cin; ++ci) {
-          const float* plane = padded + ci * pplane;
-          float* dst = v + static_cast<size_t>(ci) * s.ld;
-          for_each_tile_run(t0, count, sp.tw, [&](int ty, int tx, int tx_end, int offset) {
-            for (; tx < tx_end; tx += simd::kWidth, offset += simd::kWidth)
-              input_tiles(plane, sp, ty, tx, dst + offset, v_pos);
-          });
-        }
-        for (int pos = 0; pos < kPos; ++pos)
-          gemm(c.winograd[pos], v + pos * v_pos, s.koff.data(), count, m + pos * m_pos, s.ld, false);
-        for (int co = 0; co < cout; ++co) {
-          const float* src = m + static_cast<size_t>(co) * s.ld;
-          float* plane = out.at(n, co);
-          for_each_tile_run(t0, count, sp.tw, [&](int ty, int tx, int tx_end, int offset) {
-            for (int t = tx; t < tx_end; t += simd::kWidth, offset += simd::kWidth)
-              output_tiles(src + offset, m_pos, c.bias[co], relu, plane, s.oh, s.ow, ty, t, tx_end);
-          });
-        }
+  ex.parallel(items(), 1, [&](int begin, int end, int worker) {
+    float* patch = ex.worker(worker);
+    float* v = patch + patch_floats;
+    float* m = v + kPos * v_pos + kNR;
+    std::fill(patch + cin * pplane, patch + patch_floats, 0.0f);
+    for (int item = begin; item < end; ++item) {
+      const int n = item / (row_items * col_items), ty0 = item / col_items % row_items * rows,
+                tx0 = item % col_items * cols;
+      const int nr = std::min(rows, th - ty0), nc = std::min(cols, tw - tx0);
+      const SplitPlane g = split_patch(nr, nc);
+      for (int ci = 0; ci < cin; ++ci) {
+        float* plane = patch + ci * pplane;
+        fill_patch(in.at(n, ci), s.h, s.w, ty0, tx0, g, plane, ci + kAhead < cin ? in.at(n, ci + kAhead) : nullptr);
+        float* dst = v + static_cast<size_t>(ci) * s.ld;
+        for (int r = 0; r < nr; ++r)
+          for (int tx = 0; tx < nc; tx += simd::kWidth) input_tiles(plane, g, r, tx, dst + r * nc + tx, v_pos);
       }
-    });
-  }
+      for (int pos = 0; pos < kPos; ++pos)
+        gemm(c.winograd[pos], v + pos * v_pos, s.koff.data(), nr * nc, m + pos * m_pos, s.ld, false);
+      for (int co = 0; co < cout; ++co) {
+        const float* src = m + static_cast<size_t>(co) * s.ld;
+        float* plane = out.at(n, co);
+        for (int r = 0; r < nr; ++r)
+          for (int tx = 0; tx < nc; tx += simd::kWidth)
+            output_tiles(src + r * nc + tx, m_pos, c.bias[co], relu, plane, s.oh, s.ow, ty0 + r, tx0 + tx, tx0 + nc);
+      }
+    }
+  });
 }
 
 }  // namespace detail
