@@ -13,6 +13,10 @@
 #include "graph_module.h"
 #include "test_dirs.h"
 
+#if defined(DAE_WITH_ONNX)
+#include <onnx/onnx_pb.h>
+#endif
+
 namespace {
 
 using namespace dae::trainer;
@@ -62,8 +66,9 @@ TEST_P(ExportTest, EngineMatchesLibTorch) {
   EXPECT_EQ(model->metadata().at("dae.name"), GetParam());
   EXPECT_EQ(model->metadata().at("dae.params"), std::to_string(dae::param_count(m->arch())));
   torch::NoGradGuard no_grad;
-  // 28x28 images and a non-square size that is a multiple of 4.
-  for (auto shape : {std::vector<int64_t>{2, 1, 28, 28}, std::vector<int64_t>{1, 1, 20, 36}}) {
+  // 28x28 images and a non-square size that is a multiple of 4, with the model's channel count.
+  const int64_t c = m->arch().channels;
+  for (auto shape : {std::vector<int64_t>{2, c, 28, 28}, std::vector<int64_t>{1, c, 20, 36}}) {
     torch::Tensor input = torch::rand(shape);
     torch::Tensor expected = m->forward(input);
     for (bool reference : {true, false}) {
@@ -99,9 +104,23 @@ TEST_P(ExportTest, OnnxPassesCheckerAndShapeInference) {
   EXPECT_EQ(count("ConvTranspose"), deconvs);
   EXPECT_EQ(count("MaxPool"), pools);
   EXPECT_EQ(count("Resize"), ups);
+#if defined(DAE_WITH_ONNX)
+  // Input and output are [N, channels, H, W] with symbolic N, H, W.
+  std::ifstream f(path, std::ios::binary);
+  onnx::ModelProto proto;
+  ASSERT_TRUE(proto.ParseFromIstream(&f));
+  for (const auto* value : {&proto.graph().input(0), &proto.graph().output(0)}) {
+    const onnx::TensorShapeProto& shape = value->type().tensor_type().shape();
+    ASSERT_EQ(shape.dim_size(), 4) << value->name();
+    EXPECT_EQ(shape.dim(0).dim_param(), "N") << value->name();
+    EXPECT_EQ(shape.dim(1).dim_value(), m->arch().channels) << value->name();
+    EXPECT_EQ(shape.dim(2).dim_param(), "H") << value->name();
+    EXPECT_EQ(shape.dim(3).dim_param(), "W") << value->name();
+  }
+#endif
 }
 
-INSTANTIATE_TEST_SUITE_P(BuiltinModels, ExportTest, ::testing::Values("seed", "conv", "unet", "unet32"));
+INSTANTIATE_TEST_SUITE_P(BuiltinModels, ExportTest, ::testing::Values("seed", "conv", "unet", "unet32", "photo"));
 
 TEST(Export, GoldenFileHoldsLibTorchOutputs) {
   const std::string dir = dae::test::scratch_dir();
