@@ -14,8 +14,9 @@ const char* const kClassNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dres
 
 // Images with more pixels than this are denoised in tiles across frames so drawing never stalls.
 static constexpr int kWholeImagePixels = 160 * 160;
-static constexpr int kTile = 128;            // core tile side
-static constexpr int kTileHalo = 24;         // context around each tile, wider than the models' receptive field
+// Core tile side, a multiple of every model's size multiple; the context around each tile is the model's
+// dae::context_radius, so the tiles together give exactly the whole-image result.
+static constexpr int kTile = 128;
 static constexpr double kTileBudgetMs = 40;  // work per frame before yielding to the browser
 static constexpr size_t kUndoDepth = 32;
 static constexpr size_t kUndoFloats = size_t(12) << 20;  // 48 MiB: four 1024×1024 color photos
@@ -215,8 +216,9 @@ static void step_tile_job(AppState& s, double now_ms) {
     const int tx = j.next_tile % j.tiles_x, ty = j.next_tile / j.tiles_x;
     const int cx0 = tx * kTile, cy0 = ty * kTile;
     const int cx1 = std::min(s.noisy.w, cx0 + kTile), cy1 = std::min(s.noisy.h, cy0 + kTile);
-    const int x0 = std::max(0, cx0 - kTileHalo), y0 = std::max(0, cy0 - kTileHalo);
-    const int x1 = std::min(s.noisy.w, cx1 + kTileHalo), y1 = std::min(s.noisy.h, cy1 + kTileHalo);
+    const int halo = dae::context_radius(s.model->arch());
+    const int x0 = std::max(0, cx0 - halo), y0 = std::max(0, cy0 - halo);
+    const int x1 = std::min(s.noisy.w, cx1 + halo), y1 = std::min(s.noisy.h, cy1 + halo);
     Image out;
     if (!denoise_region(s, x0, y0, x1 - x0, y1 - y0, out)) {
       j.active = false;
