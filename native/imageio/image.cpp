@@ -41,9 +41,21 @@ Result<Image> decode(const uint8_t* bytes, size_t size, const std::string& name,
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
   // Check the header's size before decoding, so a tiny file claiming a huge image allocates nothing.
-  if (!stbi_info_from_memory(bytes, len, &w, &h, &comp))
+  if (!stbi_info_from_memory(bytes, len, &w, &h, &comp)) {
+    // stb_image refuses PNG headers over 2^30 bytes as an unknown type; name the size instead.
+    static const uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (size >= 24 && std::equal(kPngSignature, kPngSignature + 8, bytes)) {
+      auto be32 = [&](size_t at) {
+        return uint64_t(bytes[at]) << 24 | uint64_t(bytes[at + 1]) << 16 | uint64_t(bytes[at + 2]) << 8 | bytes[at + 3];
+      };
+      const uint64_t pw = be32(16), ph = be32(20);
+      if (pw * ph > kMaxPixels)
+        return Status::Error("'" + name + "' is " + std::to_string(pw) + "x" + std::to_string(ph) + ", more than the " +
+                             std::to_string(kMaxPixels >> 20) + " Mpx limit");
+    }
     return Status::Error("'" + name + "' is not an image this tool reads (PNG, JPEG, BMP, TGA, GIF): " +
                          stbi_failure_reason());
+  }
   if (w < 1 || h < 1 || static_cast<uint64_t>(w) * h > kMaxPixels)
     return Status::Error("'" + name + "' is " + std::to_string(w) + "x" + std::to_string(h) + ", more than the " +
                          std::to_string(kMaxPixels >> 20) + " Mpx limit");

@@ -151,6 +151,12 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
     const std::string path = o.models_dir + "/" + name + ".safetensors";
     Result<Model> m = Model::from_file(path);
     if (!m.ok()) throw std::runtime_error(m.error());
+    if (m->arch().channels != 1) {
+      // Color models are measured on photos (evaluate-photos), not on grayscale clothing.
+      std::fprintf(stderr, "skipping '%s': %d channels (see dae-train evaluate-photos)\n", name.c_str(),
+                   m->arch().channels);
+      continue;
+    }
     models.push_back({name, path, std::move(*m)});
   }
   fs::create_directories(o.out_dir);
@@ -326,7 +332,9 @@ void write_manifest(const std::string& models_dir, const std::string& report_dir
                   {"sigma_train", get("dae.sigma_train")},
                   {"noise_train", get("dae.noise_train")},
                   {"loss", get("dae.loss")},
-                  {"epochs", get("dae.epochs")}};
+                  {"epochs", get("dae.epochs")},
+                  {"channels", m->arch().channels}};
+    if (meta.count("dae.train_data")) entry["train_data"] = get("dae.train_data");
     // A fine-tuned model also lists the run its starting weights came from.
     if (meta.count("dae.init.train_command"))
       entry["init"] = {{"train_command", get("dae.init.train_command")}, {"epochs", get("dae.init.epochs")}};
@@ -337,7 +345,11 @@ void write_manifest(const std::string& models_dir, const std::string& report_dir
         if (row["name"] == name) entry["quality"] = row["by_sigma"];
     models.push_back(entry);
   }
-  const json manifest = {{"default", models[0]["name"]}, {"models", models}};
+  json manifest = {{"default", models[0]["name"]}, {"models", models}};
+  // The model the page uses for full-resolution color uploads: kPhotoArch if present, else the first color model.
+  for (const json& entry : models)
+    if (entry["channels"] == 3 && (!manifest.contains("default_photo") || entry["name"] == kPhotoArch))
+      manifest["default_photo"] = entry["name"];
   write_file_atomic(models_dir + "/models.json", manifest.dump(2) + "\n");
   std::fprintf(stderr, "wrote %s/models.json (%zu models)\n", models_dir.c_str(), models.size());
 }

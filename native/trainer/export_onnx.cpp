@@ -70,6 +70,10 @@ void set_image_type(onnx::ValueInfoProto* v, const std::string& name, int channe
 
 }  // namespace
 
+bool onnx_export_available() {
+  return true;
+}
+
 void write_onnx(const std::string& path, GraphModule& model) {
   const Arch& arch = model->arch();
   onnx::ModelProto proto;

@@ -16,6 +16,9 @@ inline constexpr int kOnnxOpset = 13;
 // The file passes onnx::checker::check_model before it is written.
 void write_onnx(const std::string& path, GraphModule& model);
 
+// False in a trainer built with -DDAE_WITH_ONNX=OFF, where write_onnx and check_onnx_file throw.
+bool onnx_export_available();
+
 // Loads an ONNX file, runs the checker and shape inference; returns the node op types in order. Throws on failure.
 std::vector<std::string> check_onnx_file(const std::string& path);
 

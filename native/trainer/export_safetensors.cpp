@@ -138,10 +138,14 @@ GraphModule load_model_file(const std::string& path, std::map<std::string, std::
 void write_golden(const std::string& path, GraphModule& model, const Split& test, uint64_t seed) {
   Rng rng(seed);
   const NoiseParams noise{NoiseKind::Gaussian, 0.3f};
-  torch::Tensor input = test.images.slice(0, 0, 2).contiguous().clone();
+  // A C-channel model sees C different test images as its channels, so every channel carries real structure.
+  const int64_t c = model->arch().channels;
+  if (test.size() < 4 * c) throw std::runtime_error("golden tensors need at least " + std::to_string(4 * c) + " test images");
+  torch::Tensor input = test.images.slice(0, 0, 2 * c).reshape({2, c, 28, 28}).contiguous().clone();
   add_noise(input.data_ptr<float>(), input.data_ptr<float>(), input.numel(), noise, rng);
   // A 20x36 crop across two images placed side by side: a multiple of 4 that is not square.
-  torch::Tensor wide = torch::cat({test.images[2], test.images[3]}, 2);  // [1, 28, 56]
+  torch::Tensor pair = test.images.slice(0, 2 * c, 4 * c).reshape({2, c, 28, 28});
+  torch::Tensor wide = torch::cat({pair[0], pair[1]}, 2);  // [c, 28, 56]
   torch::Tensor odd = wide.slice(1, 4, 24).slice(2, 10, 46).unsqueeze(0).contiguous().clone();
   add_noise(odd.data_ptr<float>(), odd.data_ptr<float>(), odd.numel(), noise, rng);
   model->eval();

@@ -32,8 +32,9 @@ void write_model_file(const std::string& path, GraphModule& model, std::map<std:
 // Reads a model file back into a LibTorch module (CPU). Throws std::runtime_error with the engine's message.
 GraphModule load_model_file(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
 
-// Golden tensors for the engine: "input"/"output" (2 noisy 28x28 test images) and "input_odd"/"output_odd"
-// (one noisy 20x36 crop), outputs from the LibTorch forward in eval mode without clamping.
+// Golden tensors for the engine: "input"/"output" (2 noisy 28x28 images) and "input_odd"/"output_odd" (one noisy
+// 20x36 crop), outputs from the LibTorch forward in eval mode without clamping. A C-channel model's images are
+// made of C Fashion-MNIST test images each, one per channel.
 void write_golden(const std::string& path, GraphModule& model, const Split& test, uint64_t seed);
 
 NamedTensor to_named(const std::string& name, const torch::Tensor& t);

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "bench.h"
 #include "dae/arch.h"
@@ -43,7 +44,10 @@ void set_threads(int threads) {
 std::string resolve_device(const std::string& device) {
   if (device == "auto") return torch::cuda::is_available() ? "cuda" : "cpu";
   if (device == "cuda" && !torch::cuda::is_available())
-    throw std::runtime_error("--device cuda: this LibTorch build sees no CUDA device");
+    throw std::runtime_error("--device cuda: this LibTorch build sees no CUDA device (build dae-train against a CUDA "
+                             "LibTorch: native/trainer/build-cuda.sh)");
+  // Patch batches keep one shape, so cuDNN's search for the fastest convolution pays for itself at once.
+  if (device == "cuda") at::globalContext().setBenchmarkCuDNN(true);
   return device;
 }
 
@@ -90,14 +94,19 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   float sigma = 0.3f;
   std::string noise = "gaussian", golden_path;
   CLI::App* train_cmd = app.add_subcommand("train", "train a model and write <out>/<model>.safetensors and .onnx");
-  train_cmd->add_option("--model", t.model, "seed, conv, unet or unet32 (default)")->check(CLI::IsMember(dae::builtin_arch_names()));
+  train_cmd->add_option("--model", t.model, "seed, conv, unet, unet32 (default) or photo (RGB, needs --images)")->check(CLI::IsMember(dae::builtin_arch_names()));
   train_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
   train_cmd->add_option("--out", t.out_dir, "output folder (checkpoint, model files)");
   CLI::Option* epochs_opt = train_cmd->add_option("--epochs", t.epochs, "epochs (default 10)");
   CLI::Option* batch_opt = train_cmd->add_option("--batch", t.batch, "batch size (seed 200, others 128)");
   CLI::Option* lr_opt = train_cmd->add_option("--lr", t.lr, "initial Adam learning rate (unet 2e-3, others 1e-3)");
   train_cmd->add_option("--limit", t.limit, "use only the first N training images");
-  train_cmd->add_option("--val", t.val_count, "validation images from the end of the training file");
+  CLI::Option* val_opt =
+      train_cmd->add_option("--val", t.val_count, "validation images from the end of the training file (images: patches, 256)");
+  train_cmd->add_option("--images", t.images_dir,
+                        "train on this folder of images (PNG, JPEG, BMP, TGA, GIF) instead of Fashion-MNIST");
+  train_cmd->add_option("--patch", t.patch, "--images: patch side in pixels (default 64)");
+  train_cmd->add_option("--patches", t.patches, "--images: patches per epoch (default 16384)");
   CLI::Option* sigma_opt = train_cmd->add_option("--sigma", sigma, "noise level for every image");
   CLI::Option* range_opt =
       train_cmd->add_option("--sigma-range", sigma_range, "LO,HI: per-image noise level drawn uniformly (blind)")
@@ -163,13 +172,31 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
       dae::Result<dae::NoiseKind> kind = dae::parse_noise_kind(noise);
       if (!kind.ok()) throw std::runtime_error(kind.error());
       t.noise = *kind;
-      const Dataset data = load_fashion_mnist(data_dir);
+      std::optional<Dataset> fashion;
+      std::optional<ImageFolder> folder;
+      TrainingData data;
+      if (!t.images_dir.empty()) {
+        if (!val_opt->count()) t.val_count = 256;
+        dae::Result<dae::Arch> arch = dae::builtin_arch(t.model);
+        if (!arch.ok()) throw std::runtime_error(arch.error());
+        folder = load_image_folder({t.images_dir, arch->channels, t.patch});
+        for (const std::string& s : folder->skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+        std::filesystem::create_directories(t.out_dir);
+        write_file_list(t.out_dir + "/" + t.model + ".files.tsv", *folder);
+        std::fprintf(stderr, "%zu train, %zu val, %zu test images (%zu skipped); file list in %s/%s.files.tsv\n",
+                     folder->split("train").size(), folder->split("val").size(), folder->split("test").size(),
+                     folder->skipped.size(), t.out_dir.c_str(), t.model.c_str());
+        data = image_folder_training(*folder, t);
+      } else {
+        fashion = load_fashion_mnist(data_dir);
+        data = fashion_mnist_training(*fashion, t);
+      }
       std::signal(SIGINT, on_sigint);
       TrainResult r = train(t, data);
       if (!r.finished) return kExitInterrupted;
       if (!golden_path.empty()) {
         GraphModule m = load_model_file(r.model_path);
-        write_golden(golden_path, m, data.test, t.seed);
+        write_golden(golden_path, m, fashion ? fashion->test : load_fashion_mnist(data_dir).test, t.seed);
       }
     } else if (export_cmd->parsed()) {
       std::map<std::string, std::string> meta;

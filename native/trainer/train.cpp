@@ -60,6 +60,7 @@ std::string fingerprint(const TrainOptions& o) {
   s << "model=" << o.model << " epochs=" << o.epochs << " batch=" << o.batch << " lr=" << o.lr << " limit=" << o.limit
     << " val=" << o.val_count << " sigma=" << sigma_string(o.sigma_lo, o.sigma_hi) << " noise=" << noise_name(o.noise)
     << " loss=" << o.loss << " seed=" << o.seed;
+  if (!o.images_dir.empty()) s << " images=" << o.images_dir << " patch=" << o.patch << " patches=" << o.patches;
   return s.str();
 }
 
@@ -67,14 +68,19 @@ struct Validation {
   double loss = 0, psnr = 0;
 };
 
-Validation validate_model(GraphModule& model, const Split& val, const TrainOptions& o, torch::Device device) {
+// Images per validation forward pass: about 500 Fashion-MNIST images' worth of pixels.
+int64_t val_batch(const torch::Tensor& val) {
+  return std::max<int64_t>(1, kValBatch * 28 * 28 / std::max<int64_t>(1, val[0].numel()));
+}
+
+Validation validate_model(GraphModule& model, const TrainingData& data, const TrainOptions& o, torch::Device device) {
   torch::NoGradGuard no_grad;
   model->eval();
-  Rng rng(stream_seed(o.seed, 0, kValStream));
   Validation v;
-  for (int64_t b = 0; b < val.size(); b += kValBatch) {
-    torch::Tensor clean = val.images.slice(0, b, std::min(val.size(), b + kValBatch)).contiguous();
-    torch::Tensor noisy = make_noisy(clean, o.noise, o.sigma_lo, o.sigma_hi, rng);
+  const int64_t count = data.val_clean.size(0), step = val_batch(data.val_clean);
+  for (int64_t b = 0; b < count; b += step) {
+    torch::Tensor clean = data.val_clean.slice(0, b, std::min(count, b + step)).contiguous();
+    torch::Tensor noisy = data.val_noisy.slice(0, b, std::min(count, b + step));
     torch::Tensor out = model->forward(noisy.to(device)).to(torch::kCPU);
     v.loss += loss_fn(o.loss, out, clean).item<double>() * clean.size(0);
     torch::Tensor clamped = out.clamp(0.0, 1.0).contiguous();
@@ -83,8 +89,8 @@ Validation validate_model(GraphModule& model, const Split& val, const TrainOptio
       v.psnr += psnr_db(clamped.data_ptr<float>() + i * plane, clean.data_ptr<float>() + i * plane, plane);
   }
   model->train();
-  v.loss /= static_cast<double>(val.size());
-  v.psnr /= static_cast<double>(val.size());
+  v.loss /= static_cast<double>(count);
+  v.psnr /= static_cast<double>(count);
   return v;
 }
 
@@ -135,22 +141,78 @@ torch::Tensor make_noisy(const torch::Tensor& clean, NoiseKind kind, float sigma
   return noisy;
 }
 
-TrainResult train(const TrainOptions& o, const Dataset& data) {
+TrainingData fashion_mnist_training(const Dataset& data, const TrainOptions& o) {
+  const int64_t val_count = std::min<int64_t>(o.val_count, data.train.size() / 2);
+  const Split val = slice(data.train, data.train.size() - val_count, data.train.size());
+  const Split train_split = head(slice(data.train, 0, data.train.size() - val_count), o.limit);
+  TrainingData d;
+  d.description = "fashion-mnist: " + std::to_string(train_split.size()) + " images";
+  d.channels = 1;
+  d.per_epoch = train_split.size();
+  d.val_clean = val.images.contiguous();
+  Rng val_rng(stream_seed(o.seed, 0, kValStream));
+  d.val_noisy = make_noisy(d.val_clean, o.noise, o.sigma_lo, o.sigma_hi, val_rng);
+  // The epoch's order is computed once and kept for its batches.
+  auto order = std::make_shared<std::pair<int64_t, std::vector<int64_t>>>(-1, std::vector<int64_t>());
+  d.batch = [train_split, order, o](int64_t epoch, int64_t batch) {
+    if (order->first != epoch) {
+      Rng order_rng(stream_seed(o.seed, epoch, kOrderStream));
+      *order = {epoch, permutation(train_split.size(), order_rng)};
+    }
+    const int64_t begin = batch * o.batch, end = std::min(train_split.size(), begin + o.batch);
+    torch::Tensor index =
+        torch::from_blob(order->second.data() + begin, {end - begin}, torch::kInt64);
+    torch::Tensor clean = train_split.images.index_select(0, index);
+    Rng noise_rng(stream_seed(o.seed, epoch, kNoiseStream + 16 * (batch + 1)));
+    torch::Tensor noisy = make_noisy(clean, o.noise, o.sigma_lo, o.sigma_hi, noise_rng);
+    return std::make_pair(clean, noisy);
+  };
+  return d;
+}
+
+TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions& o) {
+  if (o.patch < 8 || o.patch % 4) throw std::runtime_error("--patch must be a multiple of 4, at least 8");
+  if (o.patches < 1) throw std::runtime_error("--patches must be positive");
+  const std::vector<const ImageFile*> train_files = folder.split("train"), val_files = folder.split("val");
+  const int channels = train_files.front()->image.channels;
+  TrainingData d;
+  d.description = "images: " + folder.dir + " (" + std::to_string(train_files.size()) + " train, " +
+                  std::to_string(val_files.size()) + " val files; " + std::to_string(o.patch) + "px patches)";
+  d.channels = channels;
+  d.per_epoch = o.patches;
+  const int64_t val_count = std::max<int64_t>(1, o.val_count);
+  d.val_clean = torch::empty({val_count, channels, o.patch, o.patch});
+  d.val_noisy = torch::empty_like(d.val_clean);
+  sample_patches(val_files, o.patch, stream_seed(o.seed, 0, kValStream), o.noise, o.sigma_lo, o.sigma_hi, d.val_clean,
+                 d.val_noisy);
+  d.batch = [train_files, channels, o](int64_t epoch, int64_t batch) {
+    const int64_t count = std::min<int64_t>(o.batch, o.patches - batch * o.batch);
+    torch::Tensor clean = torch::empty({count, channels, o.patch, o.patch});
+    torch::Tensor noisy = torch::empty_like(clean);
+    sample_patches(train_files, o.patch, stream_seed(o.seed, epoch, kNoiseStream + 16 * (batch + 1)), o.noise,
+                   o.sigma_lo, o.sigma_hi, clean, noisy);
+    return std::make_pair(clean, noisy);
+  };
+  return d;
+}
+
+TrainResult train(const TrainOptions& o, const TrainingData& data) {
   if (o.epochs < 1 || o.batch < 1 || !(o.lr > 0))
     throw std::runtime_error("--epochs, --batch and --lr must be positive");
   if (o.loss != "mse" && o.loss != "bce") throw std::runtime_error("--loss must be mse or bce");
   const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
   std::filesystem::create_directories(o.out_dir);
 
-  const int64_t val_count = std::min<int64_t>(o.val_count, data.train.size() / 2);
-  const Split val = slice(data.train, data.train.size() - val_count, data.train.size());
-  const Split train_split = head(slice(data.train, 0, data.train.size() - val_count), o.limit);
-  const int64_t n = train_split.size();
+  const int64_t n = data.per_epoch;
   const int64_t steps_per_epoch = (n + o.batch - 1) / o.batch;
   const int64_t total_steps = steps_per_epoch * o.epochs;
 
   torch::manual_seed(o.seed);
   GraphModule model = make_model(o.model);
+  if (model->arch().channels != data.channels)
+    throw std::runtime_error("model '" + o.model + "' has " + std::to_string(model->arch().channels) +
+                             " channel(s) but the training data has " + std::to_string(data.channels) +
+                             (data.channels == 1 ? " (train color models on an image folder: --images DIR)" : ""));
   if (o.loss == "bce" && model->arch().nodes.back().act != Act::Sigmoid)
     throw std::runtime_error("--loss bce needs a model whose output ends in a sigmoid; '" + o.model +
                              "' does not (use --loss mse)");
@@ -189,6 +251,7 @@ TrainResult train(const TrainOptions& o, const Dataset& data) {
         {"dae.epochs", std::to_string(history.size()) + "/" + std::to_string(o.epochs)},
         {"dae.seed", std::to_string(o.seed)},
         {"dae.train_images", std::to_string(n)},
+        {"dae.train_data", data.description},
         {"dae.history", history_json(history)}};
     if (!o.init_from.empty()) {
       // A fine-tuned model records where its starting weights came from and how those were trained.
@@ -206,8 +269,6 @@ TrainResult train(const TrainOptions& o, const Dataset& data) {
 
   for (; state.epoch < o.epochs;
        ++state.epoch, state.batch = 0, state.loss_sum = 0, state.loss_count = 0, state.seconds = 0) {
-    Rng order_rng(stream_seed(o.seed, state.epoch, kOrderStream));
-    const std::vector<int64_t> order = permutation(n, order_rng);
     for (; state.batch < steps_per_epoch; ++state.batch) {
       if (stop_requested() || (o.stop_after_steps > 0 && steps_this_run >= o.stop_after_steps)) {
         save_checkpoint(result.checkpoint_path, model, optimizer, state);
@@ -219,11 +280,8 @@ TrainResult train(const TrainOptions& o, const Dataset& data) {
         return result;
       }
       const auto t0 = Clock::now();
-      const int64_t begin = state.batch * o.batch, end = std::min(n, begin + o.batch);
-      torch::Tensor index = torch::from_blob(const_cast<int64_t*>(order.data()) + begin, {end - begin}, torch::kInt64);
-      torch::Tensor clean = train_split.images.index_select(0, index);
-      Rng noise_rng(stream_seed(o.seed, state.epoch, kNoiseStream + 16 * (state.batch + 1)));
-      torch::Tensor noisy = make_noisy(clean, o.noise, o.sigma_lo, o.sigma_hi, noise_rng);
+      auto [clean, noisy] = data.batch(state.epoch, state.batch);
+      const int64_t batch_size = clean.size(0);
       const int64_t step = state.epoch * steps_per_epoch + state.batch;
       // Cosine decay per step, to 1% of the initial rate.
       const double lr = o.lr * (0.01 + 0.99 * 0.5 * (1.0 + std::cos(M_PI * double(step) / double(total_steps))));
@@ -240,10 +298,10 @@ TrainResult train(const TrainOptions& o, const Dataset& data) {
       loss.backward();
       optimizer.step();
       ++steps_this_run;
-      state.loss_sum += loss_value * double(end - begin);
-      state.loss_count += end - begin;
+      state.loss_sum += loss_value * double(batch_size);
+      state.loss_count += batch_size;
       state.seconds += seconds_since(t0);
-      images_this_run += end - begin;
+      images_this_run += batch_size;
       if (!o.quiet && seconds_since(last_progress) >= kProgressInterval) {
         last_progress = Clock::now();
         const double ips = double(images_this_run) / seconds_since(run_start);
@@ -254,7 +312,7 @@ TrainResult train(const TrainOptions& o, const Dataset& data) {
                      format_duration(remaining).c_str(), tty ? "   " : "\n");
       }
     }
-    const Validation v = validate_model(model, val, o, device);
+    const Validation v = validate_model(model, data, o, device);
     EpochStats e{state.epoch + 1, state.loss_sum / double(std::max<int64_t>(state.loss_count, 1)), v.loss, v.psnr,
                  state.seconds,   double(state.loss_count) / std::max(state.seconds, 1e-9)};
     state.history.push_back(e);
@@ -275,7 +333,11 @@ TrainResult train(const TrainOptions& o, const Dataset& data) {
   model->to(torch::kCPU);
   model->eval();
   write_model(model, state.history);
-  if (o.export_onnx) write_onnx(o.out_dir + "/" + o.model + ".onnx", model);
+  if (o.export_onnx && onnx_export_available())
+    write_onnx(o.out_dir + "/" + o.model + ".onnx", model);
+  else if (o.export_onnx && !o.quiet)
+    std::fprintf(stderr, "no ONNX file: this build has no ONNX export (dae-train export --from %s --onnx OUT on one "
+                         "that has)\n", result.model_path.c_str());
   if (!o.quiet) std::fprintf(stderr, "wrote %s\n", result.model_path.c_str());
   return result;
 }

@@ -4,13 +4,17 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dae/arch.h"
 #include "dae/noise.h"
 #include "data.h"
 #include "graph_module.h"
+#include "image_folder.h"
 
 namespace dae::trainer {
 
@@ -21,7 +25,10 @@ struct TrainOptions {
   int batch = 128;
   double lr = 1e-3;
   int64_t limit = 0;                       // use only the first N training images (0 = all but the validation part)
-  int64_t val_count = 5000;                // validation images, taken from the end of the training file
+  int64_t val_count = 5000;                // validation images (Fashion-MNIST: from the end of the training file)
+  std::string images_dir;                  // train on this image folder instead of Fashion-MNIST
+  int patch = 64;                          // image folders: patch side
+  int64_t patches = 16384;                 // image folders: patches per epoch
   float sigma_lo = 0.3f, sigma_hi = 0.3f;  // per-image σ drawn uniformly from [lo, hi] (blind training)
   NoiseKind noise = NoiseKind::Gaussian;
   std::string loss = "mse";  // "mse" or "bce"
@@ -55,9 +62,24 @@ struct NonFiniteLoss : std::runtime_error {
 // Set by a SIGINT handler; the loop saves a checkpoint after the current batch and returns.
 std::atomic<bool>& stop_requested();
 
-// Trains on `data` (train split; validation is its tail) and writes the checkpoint, the model file, the ONNX file
-// and a JSON log into options.out_dir.
-TrainResult train(const TrainOptions& options, const Dataset& data);
+// What the loop trains on: the clean and noisy batch for (epoch, batch index), always the same for the same
+// options, and a fixed noisy validation set.
+struct TrainingData {
+  std::string description;  // recorded in the model file, e.g. "fashion-mnist: 55000 images"
+  int channels = 1;
+  int64_t per_epoch = 0;  // examples per epoch
+  std::function<std::pair<torch::Tensor, torch::Tensor>(int64_t epoch, int64_t batch)> batch;  // clean, noisy (CPU)
+  torch::Tensor val_clean, val_noisy;
+};
+
+// Fashion-MNIST: the train split less its last `val_count` images (limited to `limit`), reshuffled every epoch.
+TrainingData fashion_mnist_training(const Dataset& data, const TrainOptions& options);
+// An image folder: `patches` random patches per epoch from the train files, `val_count` fixed patches from the
+// val files. The test files are never read here.
+TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions& options);
+
+// Trains on `data` and writes the checkpoint, the model file, the ONNX file and a JSON log into options.out_dir.
+TrainResult train(const TrainOptions& options, const TrainingData& data);
 
 // Adds noise image by image, each with its own σ drawn from [sigma_lo, sigma_hi], all from one generator.
 torch::Tensor make_noisy(const torch::Tensor& clean, NoiseKind kind, float sigma_lo, float sigma_hi, Rng& rng);

@@ -51,7 +51,7 @@ TEST(Train, LossFallsAndModelLoadsInEngine) {
   const std::string dir = dae::test::scratch_dir();
   TrainOptions o = tiny_options("conv", dir);
   o.export_onnx = true;
-  const TrainResult r = train(o, small_data());
+  const TrainResult r = train(o, fashion_mnist_training(small_data(), o));
   ASSERT_TRUE(r.finished);
   ASSERT_EQ(r.history.size(), 2u);
   EXPECT_LT(r.history[1].train_loss, r.history[0].train_loss);
@@ -69,28 +69,28 @@ TEST(Train, BceLossWorksForTheSigmoidSeedModel) {
   TrainOptions o = tiny_options("seed", dir);
   o.loss = "bce";
   o.epochs = 1;
-  const TrainResult r = train(o, small_data());
+  const TrainResult r = train(o, fashion_mnist_training(small_data(), o));
   ASSERT_TRUE(r.finished);
   EXPECT_TRUE(std::isfinite(r.history[0].val_loss));
   o.model = "unet";
-  EXPECT_THROW(train(o, small_data()), std::runtime_error);  // unet has no sigmoid output
+  EXPECT_THROW(train(o, fashion_mnist_training(small_data(), o)), std::runtime_error);  // unet has no sigmoid output
 }
 
 // Interrupts a run after `stop_steps` optimizer steps, resumes it, and compares with an uninterrupted run.
 void expect_resume_identical(const std::string& model, int64_t stop_steps) {
   const std::string dir = dae::test::scratch_dir();
   TrainOptions full = tiny_options(model, dir + "/full");
-  const TrainResult a = train(full, small_data());
+  const TrainResult a = train(full, fashion_mnist_training(small_data(), full));
   ASSERT_TRUE(a.finished);
 
   TrainOptions part = tiny_options(model, dir + "/part");
   part.stop_after_steps = stop_steps;
-  const TrainResult b1 = train(part, small_data());
+  const TrainResult b1 = train(part, fashion_mnist_training(small_data(), part));
   ASSERT_FALSE(b1.finished);
   ASSERT_TRUE(std::filesystem::exists(b1.checkpoint_path));
   part.stop_after_steps = 0;
   part.resume = true;
-  const TrainResult b2 = train(part, small_data());
+  const TrainResult b2 = train(part, fashion_mnist_training(small_data(), part));
   ASSERT_TRUE(b2.finished);
 
   const auto wa = weights_of(a.model_path), wb = weights_of(b2.model_path);
@@ -113,12 +113,12 @@ TEST(Train, ResumeRefusesDifferentOptions) {
   const std::string dir = dae::test::scratch_dir();
   TrainOptions o = tiny_options("seed", dir);
   o.stop_after_steps = 3;
-  train(o, small_data());
+  train(o, fashion_mnist_training(small_data(), o));
   o.stop_after_steps = 0;
   o.resume = true;
   o.lr = 1e-2;
   try {
-    train(o, small_data());
+    train(o, fashion_mnist_training(small_data(), o));
     FAIL() << "resume with another learning rate was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("different options"), std::string::npos) << e.what();
@@ -130,7 +130,7 @@ TEST(Train, DivergingLossStopsWithClearMessage) {
   TrainOptions o = tiny_options("unet", dir);
   o.lr = 1e30;  // the first Adam step moves every weight by about 1e30, so the next forward overflows
   try {
-    train(o, small_data());
+    train(o, fashion_mnist_training(small_data(), o));
     FAIL() << "training with an absurd learning rate did not stop";
   } catch (const NonFiniteLoss& e) {
     const std::string msg = e.what();

@@ -1,0 +1,54 @@
+// Training on a folder of ordinary images: a split by file, random patches with flips and 90° rotations, and
+// fixed validation patches, all drawn from seeded generators so a resumed run sees the same batches.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dae/noise.h"
+#include "image.h"
+
+namespace dae::trainer {
+
+struct ImageFolderOptions {
+  std::string dir;
+  int channels = 3;  // images are converted to this many channels (1 = luma, 3 = RGB)
+  int min_side = 2;  // images with a side shorter than this are skipped (the patch size when training)
+};
+
+struct ImageFile {
+  std::string path;  // relative to the folder
+  std::string split;  // "train", "val" or "test"
+  image::Image image;
+};
+
+struct ImageFolder {
+  std::string dir;
+  std::vector<ImageFile> files;       // every usable image, sorted by path within each split
+  std::vector<std::string> skipped;   // "<path>: <reason>" for each file that could not be used
+  std::string split_rule;             // how the split was made, for the file list and the model's metadata
+
+  std::vector<const ImageFile*> split(const std::string& name) const;
+};
+
+// Reads every image under `dir` (PNG, JPEG, BMP, TGA, GIF; recursively). If `dir` has `train/`, `val/` and
+// `test/` subfolders they are the split; otherwise each file goes to test, val or train by a hash of its
+// relative path (about 10% / 10% / 80%; at least one file each from three files on), so adding files moves
+// few others. Unreadable, empty, tiny and oversized files are skipped with a message each. Throws when the
+// folder does not exist or leaves no training or validation image.
+ImageFolder load_image_folder(const ImageFolderOptions& options);
+
+// Writes "split<TAB>path<TAB>width<TAB>height" lines (and the skipped files as comments) to `path`.
+void write_file_list(const std::string& path, const ImageFolder& folder);
+
+// Fills `clean` [count, C, P, P] with random patches of the training images (an image is picked with
+// probability proportional to its area, then a position, a flip and a 90° rotation) and `noisy` with
+// Gaussian-style noise from `noise`, σ per patch uniform in [sigma_lo, sigma_hi]. Patch i depends only on
+// (seed, i): the work is split over LibTorch's threads and the result is the same for any thread count.
+void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed, NoiseKind noise,
+                    float sigma_lo, float sigma_hi, torch::Tensor& clean, torch::Tensor& noisy);
+
+}  // namespace dae::trainer

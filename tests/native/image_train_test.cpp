@@ -1,0 +1,203 @@
+// Training on an image folder: the split by file, skipped bad files, patch sampling, a tiny real color training
+// run whose model loads in the engine, and an exact resume.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "dae/engine.h"
+#include "export_safetensors.h"
+#include "test_dirs.h"
+#include "train.h"
+
+namespace {
+
+using namespace dae::trainer;
+namespace fs = std::filesystem;
+
+// A smooth color image with a few edges: something a denoiser can learn from in seconds.
+dae::image::Image synthetic(int w, int h, int seed) {
+  dae::image::Image img;
+  img.w = w, img.h = h, img.channels = 3;
+  img.data.resize(img.plane() * 3);
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const float wave = 0.5f + 0.35f * std::sin(0.11f * (x + 3 * seed) * (c + 1) + 0.07f * y * (seed % 3 + 1));
+        const bool box = (x / 12 + y / 12 + seed + c) % 3 == 0;
+        img.channel(c)[y * w + x] = box ? 0.9f * wave : wave;
+      }
+  return img;
+}
+
+// Twelve good images plus one file of each bad kind.
+std::string make_folder(const std::string& dir) {
+  const std::string root = dir + "/photos";
+  fs::create_directories(root + "/sub");
+  for (int i = 0; i < 12; ++i)
+    EXPECT_TRUE(dae::image::save_png(root + (i % 2 ? "/sub/" : "/") + "img" + std::to_string(i) + ".png",
+                                     synthetic(40 + 4 * i, 36 + 2 * i, i))
+                    .ok());
+  std::ofstream(root + "/corrupt.png") << "\x89PNG but not really";
+  std::ofstream(root + "/empty.jpg").close();
+  dae::image::Image one;
+  one.w = one.h = 1, one.channels = 3, one.data = {0.1f, 0.2f, 0.3f};
+  EXPECT_TRUE(dae::image::save_png(root + "/tiny.png", one).ok());
+  // A PNG whose header claims 40000x40000: refused from the header, nothing decoded.
+  EXPECT_TRUE(dae::image::save_png(root + "/huge.png", one).ok());
+  std::fstream f(root + "/huge.png", std::ios::in | std::ios::out | std::ios::binary);
+  const unsigned char dims[8] = {0, 0, 0x9c, 0x40, 0, 0, 0x9c, 0x40};
+  f.seekp(16);
+  f.write(reinterpret_cast<const char*>(dims), 8);
+  f.close();
+  std::ofstream(root + "/notes.txt") << "not an image, not listed";
+  return root;
+}
+
+TrainOptions tiny_photo_options(const std::string& images, const std::string& out) {
+  TrainOptions o;
+  o.model = "photo";
+  o.images_dir = images;
+  o.out_dir = out;
+  o.epochs = 2;
+  o.batch = 8;
+  o.patch = 16;
+  o.patches = 96;
+  o.val_count = 32;
+  o.lr = 2e-3;
+  o.sigma_lo = 0.05f, o.sigma_hi = 0.3f;
+  o.quiet = true;
+  o.export_onnx = false;
+  o.seed = 5;
+  return o;
+}
+
+TEST(ImageFolder, SplitsByFileAndSkipsBadFilesWithReasons) {
+  const std::string dir = dae::test::scratch_dir();
+  const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
+  EXPECT_EQ(folder.files.size(), 12u);
+  EXPECT_EQ(folder.split("test").size(), 1u);
+  EXPECT_EQ(folder.split("val").size(), 1u);
+  EXPECT_EQ(folder.split("train").size(), 10u);
+  ASSERT_EQ(folder.skipped.size(), 4u);
+  std::string all;
+  for (const std::string& s : folder.skipped) all += s + "\n";
+  EXPECT_NE(all.find("corrupt.png: "), std::string::npos) << all;
+  EXPECT_NE(all.find("empty.jpg: "), std::string::npos) << all;
+  EXPECT_NE(all.find("tiny.png: 1x1 is smaller than the 16-pixel patch"), std::string::npos) << all;
+  EXPECT_NE(all.find("huge.png: "), std::string::npos) << all;
+  EXPECT_NE(all.find("40000x40000"), std::string::npos) << all;
+
+  // The same folder gives the same split; a new file moves no other file's split.
+  std::map<std::string, std::string> before;
+  for (const ImageFile& f : folder.files) before[f.path] = f.split;
+  ASSERT_TRUE(dae::image::save_png(folder.dir + "/zzz-new.png", synthetic(40, 40, 99)).ok());
+  const ImageFolder again = load_image_folder({folder.dir, 3, 16});
+  int moved = 0;
+  for (const ImageFile& f : again.files)
+    if (before.count(f.path) && before[f.path] != f.split) ++moved;
+  EXPECT_LE(moved, 2);
+
+  const std::string list = dir + "/files.tsv";
+  write_file_list(list, folder);
+  std::ifstream in(list);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("test\t"), std::string::npos);
+  EXPECT_NE(text.find("# skipped: tiny.png"), std::string::npos);
+}
+
+TEST(ImageFolder, PresplitFoldersAreUsedAsGiven) {
+  const std::string dir = dae::test::scratch_dir();
+  for (const char* s : {"train", "val", "test"}) fs::create_directories(dir + "/set/" + s);
+  ASSERT_TRUE(dae::image::save_png(dir + "/set/train/a.png", synthetic(32, 32, 1)).ok());
+  ASSERT_TRUE(dae::image::save_png(dir + "/set/train/b.png", synthetic(32, 32, 2)).ok());
+  ASSERT_TRUE(dae::image::save_png(dir + "/set/val/c.png", synthetic(32, 32, 3)).ok());
+  ASSERT_TRUE(dae::image::save_png(dir + "/set/test/d.png", synthetic(32, 32, 4)).ok());
+  const ImageFolder folder = load_image_folder({dir + "/set", 1, 16});
+  EXPECT_EQ(folder.split("train").size(), 2u);
+  ASSERT_EQ(folder.split("test").size(), 1u);
+  EXPECT_EQ(folder.split("test")[0]->path, "test/d.png");
+  EXPECT_EQ(folder.files[0].image.channels, 1);  // converted to luma for a grayscale model
+}
+
+TEST(ImageFolder, EmptyOrMissingFolderIsAClearError) {
+  const std::string dir = dae::test::scratch_dir();
+  EXPECT_THROW(load_image_folder({dir + "/nowhere", 3, 16}), std::runtime_error);
+  try {
+    load_image_folder({dir, 3, 16});
+    FAIL() << "an empty folder was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("0 usable training"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ImageFolder, PatchesAreSeededAndIndependentOfThreads) {
+  const std::string dir = dae::test::scratch_dir();
+  const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
+  auto draw = [&](int threads) {
+    torch::set_num_threads(threads);
+    torch::Tensor clean = torch::empty({12, 3, 16, 16}), noisy = torch::empty_like(clean);
+    sample_patches(folder.split("train"), 16, 77, dae::NoiseKind::Gaussian, 0.1f, 0.2f, clean, noisy);
+    return std::make_pair(clean, noisy);
+  };
+  const auto a = draw(1), b = draw(2);
+  torch::set_num_threads(1);
+  EXPECT_TRUE(torch::equal(a.first, b.first));
+  EXPECT_TRUE(torch::equal(a.second, b.second));
+  EXPECT_GE(a.first.min().item<float>(), 0.0f);
+  EXPECT_LE(a.first.max().item<float>(), 1.0f);
+  // The noise has about the asked σ (0.1 to 0.2, less where clipped).
+  const double noise_std = (a.second - a.first).std().item<double>();
+  EXPECT_GT(noise_std, 0.08);
+  EXPECT_LT(noise_std, 0.21);
+}
+
+TEST(ImageTrain, ColorModelLearnsAndLoadsInTheEngine) {
+  const std::string dir = dae::test::scratch_dir();
+  const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
+  TrainOptions o = tiny_photo_options(folder.dir, dir + "/out");
+  o.export_onnx = true;
+  const TrainResult r = train(o, image_folder_training(folder, o));
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.history.size(), 2u);
+  EXPECT_LT(r.history[1].val_loss, r.history[0].val_loss);
+  dae::Result<dae::Model> m = dae::Model::from_file(r.model_path);
+  ASSERT_TRUE(m.ok()) << m.error();
+  EXPECT_EQ(m->arch().channels, 3);
+  EXPECT_NE(m->metadata().at("dae.train_data").find("10 train, 1 val files"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir + "/out/photo.onnx"));
+
+  // The engine denoises a full color image of an odd size with it.
+  dae::Tensor img = dae::image::to_tensor(synthetic(37, 29, 3));
+  dae::Result<dae::Tensor> out = dae::denoise(*m, img);
+  ASSERT_TRUE(out.ok()) << out.error();
+  EXPECT_EQ(out->c, 3);
+  EXPECT_EQ(out->h, 29);
+}
+
+TEST(ImageTrain, GrayscaleTrainingDataForAColorModelIsRefused) {
+  const std::string dir = dae::test::scratch_dir();
+  const ImageFolder folder = load_image_folder({make_folder(dir), 1, 16});
+  TrainOptions o = tiny_photo_options(folder.dir, dir + "/out");
+  EXPECT_THROW(train(o, image_folder_training(folder, o)), std::runtime_error);
+}
+
+TEST(ImageTrain, ResumeMidEpochIsBitIdentical) {
+  const std::string dir = dae::test::scratch_dir();
+  const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
+  TrainOptions full = tiny_photo_options(folder.dir, dir + "/full");
+  const TrainResult a = train(full, image_folder_training(folder, full));
+  TrainOptions part = tiny_photo_options(folder.dir, dir + "/part");
+  part.stop_after_steps = 17;
+  ASSERT_FALSE(train(part, image_folder_training(folder, part)).finished);
+  part.stop_after_steps = 0;
+  part.resume = true;
+  const TrainResult b = train(part, image_folder_training(folder, part));
+  ASSERT_TRUE(b.finished);
+  const auto wa = load_model_file(a.model_path)->named_weights(), wb = load_model_file(b.model_path)->named_weights();
+  ASSERT_EQ(wa.size(), wb.size());
+  for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i].second, wb[i].second)) << wa[i].first;
+}
+
+}  // namespace
