@@ -40,7 +40,7 @@ enum class Compare { NoisyDenoised = 0, CleanDenoised = 1, Single = 2 };
 struct TileJob {
   bool active = false;
   int next_tile = 0, tiles_x = 0, tiles_y = 0;
-  double started_ms = 0;
+  double compute_ms = 0;  // time spent denoising tiles (the frames in between not counted)
   Image out;
 };
 
@@ -145,7 +145,7 @@ void push_undo(AppState& s);
 void pop_undo(AppState& s);
 void paint_stroke(AppState& s, float x0, float y0, float x1, float y1, float pressure);
 void reroll_noise(AppState& s);
-void update_pipeline(AppState& s, double now_ms);
+void update_pipeline(AppState& s);
 // ONNX Runtime's output for the [n, c, h, w] input that model_input made.
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation);
 // The model's input for the w×h region at (x0, y0): the image's channels as they are when the model has as many;

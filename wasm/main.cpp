@@ -143,7 +143,7 @@ static void frame(void* arg) {
   if (io.DeltaTime <= 0.0f) io.DeltaTime = 1.0f / 1000.0f;
   ImGui::NewFrame();
 
-  update_pipeline(s, glfwGetTime() * 1000.0);
+  update_pipeline(s);
   handle_shortcuts(s);
   s.fps = io.Framerate;
   layout(s);

@@ -15,9 +15,7 @@ const ModelInfo* Manifest::find(std::string_view name) const {
 }
 
 const ModelInfo* Manifest::photo() const {
-  for (const ModelInfo& m : models)
-    if (m.channels == 3) return &m;
-  return nullptr;
+  return photo_name.empty() ? nullptr : find(photo_name);
 }
 
 static std::string format_value(const json& v) {
@@ -62,6 +60,8 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
     return dae::Status::Error(kFile + " needs a non-empty \"models\" list of {name, file} entries");
   Manifest m;
   if (doc.contains("default") && doc["default"].is_string()) m.default_name = doc["default"].get<std::string>();
+  if (doc.contains("default_photo") && doc["default_photo"].is_string())
+    m.photo_name = doc["default_photo"].get<std::string>();
   for (const json& e : doc["models"]) {
     const std::string where = kFile + ": model " + std::to_string(m.models.size() + 1);
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("file") ||
@@ -98,5 +98,14 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
     m.models.push_back(std::move(info));
   }
   if (m.default_name.empty() || !m.find(m.default_name)) m.default_name = m.models.front().name;
+  const ModelInfo* photo = m.find(m.photo_name);
+  if (!photo || photo->channels != 3) {
+    m.photo_name.clear();
+    for (const ModelInfo& e : m.models)
+      if (e.channels == 3) {
+        m.photo_name = e.name;
+        break;
+      }
+  }
   return m;
 }

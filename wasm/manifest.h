@@ -21,9 +21,10 @@ struct ModelInfo {
 
 struct Manifest {
   std::string default_name;
+  std::string photo_name;  // "default_photo" if it names an RGB model, else the first RGB model; empty if none
   std::vector<ModelInfo> models;
   const ModelInfo* find(std::string_view name) const;
-  // The first RGB model listed: the app's choice for full-resolution uploads (nullptr if there is none).
+  // The app's choice for full-resolution uploads (photo_name's entry; nullptr if the list has no RGB model).
   const ModelInfo* photo() const;
 };
 

@@ -223,7 +223,7 @@ static void large_view(AppState& s) {
     ImGui::SameLine();
   }
   if (split)
-    ImGui::Text("%s | denoised: drag to move the split, wheel zooms, right-drag pans", left_name);
+    ImGui::Text("%s | denoised: drag the line; wheel zooms, right-drag pans", left_name);
   else
     ImGui::Text("%s: wheel zooms, drag pans", view_name(s.view));
 

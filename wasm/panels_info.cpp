@@ -46,7 +46,14 @@ void panel_model_card(AppState& s) {
       text_row("architecture", s.model->arch().name.c_str());
       std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(s.model->param_count()));
       text_row("parameters", buf);
-      std::snprintf(buf, sizeof buf, "%.1f MFLOP at 28x28", dae::flops(s.model->arch(), 28, 28) / 1e6);
+      text_row("channels", s.model->arch().channels == 3 ? "3 (RGB)" : "1 (grayscale)");
+      if (s.clean.w == 28 && s.clean.h == 28)
+        std::snprintf(buf, sizeof buf, "%.1f MFLOP at 28x28", dae::flops(s.model->arch(), 28, 28) / 1e6);
+      else  // the current image, whose channels a grayscale model runs one by one
+        std::snprintf(buf, sizeof buf, "%.2f GFLOP for this %dx%d image",
+                      dae::flops(s.model->arch(), s.clean.h, s.clean.w) *
+                          (s.clean.c / s.model->arch().channels > 1 ? s.clean.c : 1) / 1e9,
+                      s.clean.w, s.clean.h);
       text_row("compute", buf);
       if (info) {
         std::snprintf(buf, sizeof buf, "%.1f KiB", info->bytes / 1024.0);

@@ -209,7 +209,7 @@ static bool denoise_region(AppState& s, int x0, int y0, int w, int h, Image& out
 }
 
 // Runs tiles until the frame's budget is spent; finishes the job when the last tile is done.
-static void step_tile_job(AppState& s, double now_ms) {
+static void step_tile_job(AppState& s) {
   TileJob& j = s.job;
   const double start = emscripten_get_now();
   while (j.next_tile < j.tiles_x * j.tiles_y && emscripten_get_now() - start < kTileBudgetMs) {
@@ -220,10 +220,12 @@ static void step_tile_job(AppState& s, double now_ms) {
     const int x0 = std::max(0, cx0 - halo), y0 = std::max(0, cy0 - halo);
     const int x1 = std::min(s.noisy.w, cx1 + halo), y1 = std::min(s.noisy.h, cy1 + halo);
     Image out;
+    const double t0 = emscripten_get_now();
     if (!denoise_region(s, x0, y0, x1 - x0, y1 - y0, out)) {
       j.active = false;
       return;
     }
+    j.compute_ms += emscripten_get_now() - t0;
     for (int k = 0; k < out.c; ++k)
       for (int y = cy0; y < cy1; ++y)
         std::copy_n(out.channel(k) + static_cast<size_t>(y - y0) * out.w + (cx0 - x0), cx1 - cx0,
@@ -232,13 +234,13 @@ static void step_tile_job(AppState& s, double now_ms) {
   }
   if (j.next_tile == j.tiles_x * j.tiles_y) {
     j.active = false;
-    s.engine_ms = now_ms - j.started_ms;
+    s.engine_ms = j.compute_ms;
     s.engine_out = std::move(j.out);
     refresh_outputs(s);
   }
 }
 
-void update_pipeline(AppState& s, double now_ms) {
+void update_pipeline(AppState& s) {
   if (s.clean.empty()) return;
   if (s.need_noise) {
     add_noise(s);
@@ -265,11 +267,10 @@ void update_pipeline(AppState& s, double now_ms) {
       s.job.active = true;
       s.job.tiles_x = (s.noisy.w + kTile - 1) / kTile;
       s.job.tiles_y = (s.noisy.h + kTile - 1) / kTile;
-      s.job.started_ms = now_ms;
       s.job.out = Image(s.noisy.w, s.noisy.h, s.noisy.c, 0.0f);
     }
   }
-  if (s.job.active) step_tile_job(s, now_ms);
+  if (s.job.active) step_tile_job(s);
 }
 
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation) {

@@ -5,31 +5,21 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert, drag, images, openApp, psnr, state } from './lib.mjs';
-import { colorPhoto, png, rgbBlurModel } from './fixtures.mjs';
+import { colorPhoto, png } from './fixtures.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shipped = JSON.parse(readFileSync(join(here, '..', '..', 'web', 'models', 'models.json'), 'utf8'));
-const shippedPhoto = shipped.models.find((m) => m.channels === 3);
+const shippedPhoto = shipped.models.find((m) => m.name === shipped.default_photo);
 
-// Opens the app with a photo model named 'photo' in its list: the shipped one, or until one is shipped a small RGB
-// blur model served in its place.
+// Opens the app, noting the requests for the shipped photo model's file.
 async function openPhotoApp(t, { viewport } = {}) {
-  // The service worker's own fetches would bypass the routes below.
-  const page = await t.newPage({ serviceWorkers: 'block', ...(viewport ? { viewport } : {}) });
+  assert.ok(shippedPhoto && shippedPhoto.channels === 3, 'models.json names an RGB photo model (default_photo)');
+  assert.equal(shippedPhoto.name, 'photo');
+  const page = await t.newPage(viewport ? { viewport } : {});
   const requests = [];
   page.on('request', (r) => requests.push(new URL(r.url()).pathname));
-  if (!shippedPhoto) {
-    await page.route('**/models/models.json', async (route) => {
-      const m = await (await route.fetch()).json();
-      m.models.push({ name: 'photo', file: 'photo-test.safetensors', channels: 3, description: 'test RGB blur' });
-      return route.fulfill({ contentType: 'application/json', body: JSON.stringify(m) });
-    });
-    await page.route('**/models/photo-test.safetensors', (route) =>
-      route.fulfill({ contentType: 'application/octet-stream', body: rgbBlurModel() }));
-  }
   await openApp(t, { page });
-  const file = shippedPhoto ? shippedPhoto.file : 'photo-test.safetensors';
-  return { page, photoRequests: () => requests.filter((p) => p.endsWith('/' + file)) };
+  return { page, photoRequests: () => requests.filter((p) => p.endsWith('/' + shippedPhoto.file)) };
 }
 
 async function upload(page, bytes, name = 'photo.png', mode = 'full') {

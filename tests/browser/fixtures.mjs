@@ -1,5 +1,5 @@
-// Image files made on the fly for the upload tests: PNG (gray, RGBA), an animated GIF and a CMYK JPEG, each written
-// from its format's definition so no binary fixtures are needed.
+// Image files made on the fly for the upload tests: PNG (gray, RGBA, a smooth color picture), an animated GIF and a
+// CMYK JPEG, each written from its format's definition so no binary fixtures are needed.
 import { crc32, deflateSync } from 'node:zlib';
 
 function chunk(type, data) {
@@ -106,38 +106,6 @@ export function cmykJpeg(blocks = [[255, 255, 255, 255], [255, 255, 255, 0], [25
 // A w×h 1-bit grayscale PNG, all black: tiny on disk (deflated zeros) however large its dimensions.
 export function blackPng(w, h) {
   return pngFile(w, h, { bitDepth: 1, colorType: 0 }, Buffer.alloc(h * (1 + Math.ceil(w / 8))), 9);
-}
-
-// A safetensors file from F32 tensors {name: {shape, values}} and string metadata.
-function safetensors(metadata, tensors) {
-  const header = { __metadata__: metadata };
-  const parts = [];
-  let at = 0;
-  for (const [name, { shape, values }] of Object.entries(tensors)) {
-    const data = Buffer.alloc(values.length * 4);
-    values.forEach((v, i) => data.writeFloatLE(v, i * 4));
-    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + data.length] };
-    parts.push(data);
-    at += data.length;
-  }
-  const text = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(text.length));
-  return Buffer.concat([len, text, ...parts]);
-}
-
-// A tiny RGB model: a 5×5 binomial blur of each channel on its own (a 3→3 convolution linking each output channel
-// only to its own input). It removes much of the noise on smooth images, keeps their colour, and is instant.
-export function rgbBlurModel() {
-  const arch = { name: 'rgb-blur', channels: 3, size_multiple: 1,
-    nodes: [{ name: 'c', op: 'conv', inputs: ['input'], cin: 3, cout: 3, kernel: 5, stride: 1, pad: 2 }] };
-  const taps = [1, 4, 6, 4, 1].map((v) => v / 16);
-  const weight = [];
-  for (let o = 0; o < 3; o++)
-    for (let i = 0; i < 3; i++)
-      for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) weight.push(o === i ? taps[y] * taps[x] : 0);
-  return safetensors({ 'dae.arch': JSON.stringify(arch) },
-    { 'c.weight': { shape: [3, 3, 5, 5], values: weight }, 'c.bias': { shape: [3], values: [0, 0, 0] } });
 }
 
 // A smooth color picture: a red-to-blue ramp across, green rising down, a yellow disc and a cyan square. Its channels
