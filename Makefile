@@ -35,12 +35,12 @@ deps:
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+# Dear ImGui from Debian's source package, through deb-src twins of this machine's own Debian entries
+# (.ci/apt-deb-src.mjs tells Debian's archive by the Release files apt fetched, hence the update when there are none).
 	@if [ ! -f $(IMGUI_DIR)/imgui.cpp ]; then \
-	  if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then \
-	    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-	      | $(SUDO) tee /etc/apt/sources.list.d/dae-imgui-src.sources >/dev/null; \
-	    $(SUDO) apt-get update -qq; \
-	  fi; \
+	  compgen -G '/var/lib/apt/lists/*Release' >/dev/null || $(SUDO) apt-get update -qq; \
+	  $(SUDO) node .ci/apt-deb-src.mjs --write; \
+	  $(SUDO) apt-get update -qq; \
 	  mkdir -p build/third_party && cd build/third_party && \
 	  apt-get source --download-only -qq imgui && rm -rf imgui && mkdir imgui && \
 	  tar -xf imgui_*.orig.tar.xz -C imgui --strip-components=1; \
