@@ -10,6 +10,7 @@
 #include "bench.h"
 #include "dae/arch.h"
 #include "evaluate.h"
+#include "evaluate_photos.h"
 #include "export_onnx.h"
 #include "export_safetensors.h"
 #include "train.h"
@@ -153,6 +154,26 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   bench_cmd->add_option("--batch", b.batch, "training batch");
   bench_cmd->add_option("--seconds", b.seconds, "seconds per measurement");
   bench_cmd->add_option("--json", b.json_path, "also write the results as JSON");
+
+  // evaluate-photos: the photo quality table (evaluate_photos.h); it runs from its parse callback and exits there.
+  PhotoEvalOptions photos;
+  CLI::App* photos_cmd = app.add_subcommand(
+      "evaluate-photos", "photo quality table, gray and color: blur, median, non-local means peer, models (engine)");
+  photos_cmd->add_option("--photos", photos.photos_dir, "folder of test photos (default build/photoset/test)");
+  photos_cmd->add_option("--models", photos.models_dir, "folder with <name>.safetensors files (may hold none)");
+  photos_cmd->add_option("--model-names", photos.model_names, "only these models (default: all)")->delimiter(',');
+  photos_cmd->add_option("--out", photos.out_dir, "report folder (photos.json, PHOTOS.md, photos-samples.png)");
+  photos_cmd->add_option("--peers", photos.peer_dirs, "folders of peer outputs from native/bench/nlm_peer.py");
+  photos_cmd->add_option("--write-noisy", photos.write_noisy_dir, "only write the noisy inputs here, for a peer");
+  photos_cmd->add_option("--crop", photos.crop, "center crops of at most N x N pixels (default 512, 0 = whole)");
+  photos_cmd->add_option("--limit", photos.limit, "use only the first N photos (by file name)");
+  photos_cmd->add_option("--sigmas", photos.sigmas, "noise levels (default 0.05,0.1,0.2,0.3)")->delimiter(',');
+  photos_cmd->add_option("--seed", photos.seed, "noise seed");
+  photos_cmd->callback([&] {
+    photos.threads = threads;  // photos processed at once (0 = one per core)
+    photos.command = join_args(argc, argv);
+    std::exit(evaluate_photos(photos));
+  });
 
   CLI11_PARSE(app, argc, argv);
   try {

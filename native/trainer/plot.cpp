@@ -59,6 +59,17 @@ void Canvas::gray_image(int x, int y, const float* pixels, int h, int w, int zoo
     }
 }
 
+void Canvas::rgb_image(int x, int y, const float* planes, int h, int w, int zoom) {
+  const size_t plane = size_t(h) * w;
+  auto byte = [](float v) { return static_cast<uint8_t>(std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f)); };
+  for (int r = 0; r < h; ++r)
+    for (int col = 0; col < w; ++col) {
+      const size_t i = size_t(r) * w + col;
+      fill_rect(x + col * zoom, y + r * zoom, zoom, zoom,
+                {byte(planes[i]), byte(planes[plane + i]), byte(planes[2 * plane + i])});
+    }
+}
+
 void Canvas::save_png(const std::string& path) const {
   if (!stbi_write_png(path.c_str(), w_, h_, 3, rgb_.data(), w_ * 3))
     throw std::runtime_error("cannot write '" + path + "'");

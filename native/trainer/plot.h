@@ -23,6 +23,8 @@ class Canvas {
   void text(int x, int y, const std::string& s, Rgb c, int scale = 1);
   // An h×w image with values in [0, 1], each pixel drawn as a zoom×zoom block.
   void gray_image(int x, int y, const float* pixels, int h, int w, int zoom);
+  // A planar RGB image (three h×w planes, values in [0, 1]), each pixel drawn as a zoom×zoom block.
+  void rgb_image(int x, int y, const float* planes, int h, int w, int zoom);
   void save_png(const std::string& path) const;
 
  private:
