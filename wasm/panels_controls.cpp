@@ -112,7 +112,7 @@ static void section_model(AppState& s) {
     ImGui::PopStyleColor();
   }
   // How the image's channels meet the model's (see model_input in pipeline.cpp).
-  const int model_channels = s.model ? s.model->arch().channels : 0;
+  const int model_channels = s.model && s.model_loading.empty() ? s.model->arch().channels : 0;
   if (model_channels == 1 && s.clean.c == 3)
     ImGui::TextWrapped("Grayscale model on a color image: each channel is denoised separately.");
   else if (model_channels == 3 && s.clean.c == 1)

@@ -169,7 +169,10 @@ static std::string pixel_text(const Image& im, size_t i) {
 // Metrics, progress and the pixel inspector under the images.
 static void image_footer(AppState& s, const char* hint) {
   metric_line("Noisy    vs clean:", s.psnr_noisy, s.ssim_noisy);
-  metric_line("Denoised vs clean:", s.psnr_denoised, s.ssim_denoised);
+  if (result_ready(s))
+    metric_line("Denoised vs clean:", s.psnr_denoised, s.ssim_denoised);
+  else
+    ImGui::TextDisabled("Denoised vs clean:  (once denoised)");
   if (s.job.active) {
     const int total = s.job.tiles_x * s.job.tiles_y;
     char label[64];

@@ -134,6 +134,9 @@ static void add_noise(AppState& s) {
       dae::add_noise_masked(s.clean.channel(k), s.noise_mask.px.data(), s.noisy.channel(k), s.clean.plane(), s.noise,
                             rng);
   }
+  // PSNR over every value of every channel; SSIM per channel, averaged. The denoised image's follow with it.
+  s.psnr_noisy = dae::psnr_db(s.noisy.px.data(), s.clean.px.data(), s.clean.size());
+  s.ssim_noisy = dae::ssim_channels(s.noisy.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);
   ++s.ort_generation;
 }
 
@@ -142,11 +145,8 @@ static void refresh_outputs(AppState& s) {
   const bool use_ort = s.backend != Backend::Engine && !s.ort_out.empty() && s.ort_out.same_shape(s.noisy);
   s.denoised = use_ort ? s.ort_out : s.engine_out;
   if (s.denoised.empty() || !s.denoised.same_shape(s.clean)) return;
-  // PSNR over every value of every channel; SSIM per channel, averaged.
   const size_t n = s.clean.size();
-  s.psnr_noisy = dae::psnr_db(s.noisy.px.data(), s.clean.px.data(), n);
   s.psnr_denoised = dae::psnr_db(s.denoised.px.data(), s.clean.px.data(), n);
-  s.ssim_noisy = dae::ssim_channels(s.noisy.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);
   s.ssim_denoised = dae::ssim_channels(s.denoised.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);
   if (!s.ort_out.empty() && s.ort_out.same_shape(s.engine_out)) {
     float m = 0;

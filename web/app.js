@@ -199,7 +199,7 @@
   async function uploadFile(blob, { mode } = {}) {
     const full = mode ? mode === 'full' : Module._dae_upload_mode() === 1;
     Module._dae_set_upload_mode(full ? 1 : 0);
-    message(`Decoding ${blob.name || 'image'}…`, false);
+    message(`Decoding ${blob.name || 'image'}...`, false);
     try {
       const r = await window.daeImageInput.decode(blob, full);
       const what = `${r.name} (${full ? 'full resolution' : 'as Fashion-MNIST'}${r.c === 3 ? ', color' : ''})`;
@@ -207,7 +207,7 @@
       setImage(r.px, r.w, r.h, { fullResolution: full, channels: r.c, source: what });
       // The app may have asked for another model for this kind of image: say which one denoises it once it is in.
       if (lastRequest) {
-        message(`Loading model '${state().modelLoading}' for ${r.name}…`, false);
+        message(`Loading model '${state().modelLoading}' for ${r.name}...`, false);
         const loaded = await lastRequest.promise;
         if (!loaded.ok) return { ok: true, message: loaded.message };
       }
