@@ -24,6 +24,7 @@
 #include "dae/noise.h"
 #include "export_safetensors.h"
 #include "image.h"
+#include "photo_report.h"
 #include "plot.h"
 
 namespace dae::trainer {
@@ -508,8 +509,12 @@ int evaluate_photos(const PhotoEvalOptions& options) try {
   json photo_list = json::array();
   for (const Photo& p : photos)
     photo_list.push_back({{"name", p.name}, {"size", {p.src_w, p.src_h}}, {"evaluated", {p.color.w, p.color.h}}});
-  json speeds = json::object();
-  for (const auto& [name, secs] : model_seconds) speeds[name] = secs;
+  json model_list = json::array();
+  for (const ModelEntry& m : models)
+    model_list.push_back({{"name", m.name},
+                          {"channels", m.model.arch().channels},
+                          {"params", m.model.param_count()},
+                          {"engine_seconds", model_seconds[m.name]}});
   std::vector<std::string> sigma_keys;
   for (float s : o.sigmas) sigma_keys.push_back(sigma_key(s));
   const json report = {
@@ -527,101 +532,19 @@ int evaluate_photos(const PhotoEvalOptions& options) try {
       {"baseline_parameter_choice", "best mean PSNR on these same photos, per sigma and mode (per channel for color)"},
       {"runner", "engine dae::denoise (output clamped to [0, 1])"},
       {"command", o.command},
+      {"threads", o.threads},
       {"modes", modes},
-      {"model_seconds_total", speeds}};
+      {"models", model_list},
+      {"samples", strip.empty() ? json(nullptr)
+                                : json{{"file", "photos-samples.png"},
+                                       {"sigma", sigma_key(kSampleSigma)},
+                                       {"side", kSampleSide},
+                                       {"zoom", kSampleZoom},
+                                       {"columns", strip_columns}}}};
   fs::create_directories(o.out_dir);
   write_file_atomic(o.out_dir + "/photos.json", report.dump(2) + "\n");
 
-  // PHOTOS.md
-  std::string md = "# Denoising real photos\n\n";
-  md += std::to_string(photos.size()) + " test photos from `" + o.photos_dir + "`";
-  md += o.crop > 0 ? ", each evaluated on its center " + std::to_string(o.crop) + "x" + std::to_string(o.crop) +
-                         " crop (the whole photo when smaller)"
-                   : ", whole";
-  md += ". Noise: Gaussian, `x + sigma*N(0,1)` clipped to [0, 1], sigma on the [0, 1] pixel scale, noise seed " +
-        std::to_string(o.seed) +
-        ". Gray is the luma of the RGB photo. PSNR (data range 1) is the mean of per-photo PSNRs, for color over "
-        "all RGB values; SSIM is the mean per-photo SSIM (7x7 Gaussian window), for color the mean of the "
-        "per-channel SSIMs. The blur and median baselines work per channel and, like the non-local means peer, use "
-        "their best parameter per sigma and mode, picked on these same photos (which favours them). Models run "
-        "through the engine (`dae::denoise`); a 1-channel model denoises color photos one channel at a time, a "
-        "3-channel model gets gray photos as three equal channels and its output's luma is scored.\n\n";
-  md += "Command: `" + o.command + "`\n\n";
-  for (const char* mode : kModes) {
-    md += std::string("## ") + (std::string(mode) == "gray" ? "Grayscale" : "Color (RGB)") + "\n\n| PSNR dB / SSIM |";
-    for (const std::string& k : sigma_keys) md += " σ " + k + " |";
-    md += "\n|---|";
-    for (size_t i = 0; i < sigma_keys.size(); ++i) md += "---|";
-    md += "\n";
-    for (const json& row : modes[mode]) {
-      std::string name = row["name"];
-      if (name == "gaussian blur") name = "best Gaussian blur";
-      if (name == "median filter") name = "best median filter";
-      if (row["kind"] == "peer") name = "best " + name;
-      if (row["kind"] == "model" && row["run"] != "as is") name += " (" + row["run"].get<std::string>() + ")";
-      md += "| " + name + " |";
-      for (const std::string& k : sigma_keys) {
-        if (!row["by_sigma"].contains(k)) {
-          md += " – |";
-          continue;
-        }
-        const json& s = row["by_sigma"][k];
-        md += " " + fmt("%.2f", s["psnr"].get<double>()) + " / " + fmt("%.3f", s["ssim"].get<double>()) + " |";
-      }
-      md += "\n";
-    }
-    // The parameter each baseline and peer row used, per sigma.
-    md += "\n| best parameter |";
-    for (const std::string& k : sigma_keys) md += " σ " + k + " |";
-    md += "\n|---|";
-    for (size_t i = 0; i < sigma_keys.size(); ++i) md += "---|";
-    md += "\n";
-    for (const json& row : modes[mode]) {
-      if (row["kind"] != "baseline" && row["kind"] != "peer") continue;
-      md += "| " + row["name"].get<std::string>() + " |";
-      for (const std::string& k : sigma_keys) {
-        std::string p;
-        if (row["by_sigma"].contains(k))
-          for (const auto& [pk, pv] : row["by_sigma"][k]["params"].items()) {
-            const json& edge = row["by_sigma"][k].value("params_at_grid_edge", json::array());
-            const bool at_edge = std::find(edge.begin(), edge.end(), pk) != edge.end();
-            p += (p.empty() ? "" : ", ") + pk + " " + fmt("%g", pv.get<double>()) + (at_edge ? "*" : "");
-          }
-        md += " " + (p.empty() ? std::string("–") : p) + " |";
-      }
-      md += "\n";
-    }
-    md += "\n\\* the best value lies at the end of the searched range.\n\n";
-  }
-  if (const std::string key = sigma_key(kSampleSigma);
-      std::find(sigma_keys.begin(), sigma_keys.end(), key) != sigma_keys.end()) {
-    md += "## PSNR per photo, color, σ " + key + " (dB)\n\n| photo |";
-    for (const json& row : modes["color"]) md += " " + row["name"].get<std::string>() + " |";
-    md += "\n|---|";
-    for (size_t i = 0; i < modes["color"].size(); ++i) md += "---|";
-    md += "\n";
-    for (const Photo& p : photos) {
-      md += "| " + p.name + " (" + std::to_string(p.color.w) + "x" + std::to_string(p.color.h) + ") |";
-      for (const json& row : modes["color"])
-        md += row["by_sigma"].contains(key)
-                  ? " " + fmt("%.2f", row["by_sigma"][key]["per_photo_psnr"][p.name].get<double>()) + " |"
-                  : " – |";
-      md += "\n";
-    }
-    md += "\n";
-  }
-  md += "## Models\n\n| model | channels | params | engine seconds, all photos, modes and sigmas (" +
-        std::to_string(o.threads) + " photos at once) |\n|---|---|---|---|\n";
-  for (const ModelEntry& m : models)
-    md += "| " + m.name + " | " + std::to_string(m.model.arch().channels) + " | " +
-          std::to_string(m.model.param_count()) + " | " + fmt("%.1f", model_seconds[m.name]) + " |\n";
-  if (!strip.empty())
-    md += "\n![samples](photos-samples.png)\n\nCenter " + std::to_string(kSampleSide) + "x" +
-          std::to_string(kSampleSide) + " crops, color, σ " + sigma_key(kSampleSigma) + ", shown at " +
-          std::to_string(kSampleZoom) +
-          "x: clean, noisy, the best classical method at its best parameter, and the "
-          "models.\n";
-  write_file_atomic(o.out_dir + "/PHOTOS.md", md);
+  write_file_atomic(o.out_dir + "/PHOTOS.md", photos_markdown(report));
 
   // The strip: one row per sample photo, one column per method.
   if (!strip.empty()) {
