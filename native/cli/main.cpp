@@ -88,21 +88,21 @@ std::string channel_plan(int channels, const dae::Model& model) {
 }
 
 // Denoises [N, C, H, W] images with a model of any channel count channel_plan() accepts; the result has C channels.
-Tensor denoise_images(const dae::Model& model, const Tensor& x) {
+Tensor denoise_images(const dae::Model& model, const Tensor& x, const dae::RunOptions& options) {
   const int mc = model.arch().channels;
-  if (x.c == mc) return check(dae::denoise(model, x));
+  if (x.c == mc) return check(dae::denoise(model, x, options));
   if (mc == 1) {
     // Planar NCHW is already N·C single-channel images in a row: run them as one batch.
     Tensor planes = x;
     planes.n = x.n * x.c, planes.c = 1;
-    Tensor y = check(dae::denoise(model, planes));
+    Tensor y = check(dae::denoise(model, planes, options));
     y.n = x.n, y.c = x.c;
     return y;
   }
   Tensor rgb(x.n, 3, x.h, x.w), gray(x.n, 1, x.h, x.w);
   for (int n = 0; n < x.n; ++n)
     for (int c = 0; c < 3; ++c) std::copy_n(x.at(n, 0), x.plane(), rgb.at(n, c));
-  const Tensor y = check(dae::denoise(model, rgb));
+  const Tensor y = check(dae::denoise(model, rgb, options));
   for (int n = 0; n < x.n; ++n) {
     const dae::image::Image luma = dae::image::to_channels(dae::image::from_tensor(y, n), 1);
     std::copy(luma.data.begin(), luma.data.end(), gray.at(n, 0));
@@ -118,7 +118,8 @@ void save_png(const std::string& path, const Tensor& t, const char* what) {
 }
 
 // Mean PSNR/SSIM of noisy inputs and model outputs over the test images, and the throughput.
-void run_eval(const dae::Model& model, const std::string& images_path, int limit, int batch, const NoiseOptions& o) {
+void run_eval(const dae::Model& model, const std::string& images_path, int limit, int batch, const NoiseOptions& o,
+              const dae::RunOptions& options) {
   const Tensor clean = check(dae::cli::read_idx_images(images_path, limit));
   if (const std::string plan = channel_plan(1, model); !plan.empty()) std::printf("%s\n", plan.c_str());
   Tensor noisy = clean;
@@ -130,7 +131,7 @@ void run_eval(const dae::Model& model, const std::string& images_path, int limit
     Tensor x(count, 1, 28, 28);
     std::copy_n(noisy.at(start, 0), plane * count, x.data.data());
     const auto t0 = std::chrono::steady_clock::now();
-    const Tensor y = denoise_images(model, x);
+    const Tensor y = denoise_images(model, x, options);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (int i = 0; i < count; ++i) {
       const float* c = clean.at(start + i, 0);
@@ -145,7 +146,8 @@ void run_eval(const dae::Model& model, const std::string& images_path, int limit
               o.kind.empty() ? "none" : o.kind.c_str(), o.amount, static_cast<unsigned long long>(o.seed));
   std::printf("| | PSNR dB | SSIM |\n|---|---|---|\n| noisy | %.2f | %.4f |\n| denoised | %.2f | %.4f |\n", psnr_in / n,
               ssim_in / n, psnr_out / n, ssim_out / n);
-  std::printf("PSNR gain %.2f dB, %.0f images/s (batch %d, 1 thread)\n", (psnr_out - psnr_in) / n, n / seconds, batch);
+  std::printf("PSNR gain %.2f dB, %.0f images/s (batch %d, %d thread(s))\n", (psnr_out - psnr_in) / n, n / seconds,
+              batch, options.threads);
 }
 
 }  // namespace
@@ -180,6 +182,10 @@ Examples:
                  "Raw float32 NCHW input instead of an image (needs --shape; C must be the model's)");
   app.add_option("--shape", shape, "N,C,H,W of --raw-in");
   app.add_option("--raw-out", raw_out, "Write the output as raw float32 NCHW");
+  dae::RunOptions run;
+  app.add_option("--threads", run.threads, "Threads for the engine (same result for every count)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
 
   CLI::App* eval = app.add_subcommand("eval", "Score the model on the Fashion-MNIST test set (PSNR, SSIM, images/s)");
   std::string images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
@@ -192,11 +198,14 @@ Examples:
   eval->add_option("--noise", eval_noise.kind, "Noise kind")->capture_default_str();
   eval->add_option("--sigma", eval_noise.amount, "Noise amount")->capture_default_str();
   eval->add_option("--seed", eval_noise.seed, "Noise seed")->capture_default_str();
+  eval->add_option("--threads", run.threads, "Threads for the engine")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   CLI11_PARSE(app, argc, argv);
 
   const dae::Model model = check(dae::Model::from_file(model_path));
   if (eval->parsed()) {
-    run_eval(model, images, limit, batch, eval_noise);
+    run_eval(model, images, limit, batch, eval_noise, run);
     return 0;
   }
 
@@ -217,10 +226,10 @@ Examples:
   apply_noise(x, noise);
   if (!noisy_out.empty()) save_png(noisy_out, x, "--noisy-out");
   const auto t0 = std::chrono::steady_clock::now();
-  const Tensor y = denoise_images(model, x);
+  const Tensor y = denoise_images(model, x, run);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("denoised %dx%dx%dx%d (%s) with %s in %.1f ms\n", x.n, x.c, x.h, x.w, channels_name(x.c),
-              model.arch().name.c_str(), ms);
+  std::printf("denoised %dx%dx%dx%d (%s) with %s in %.1f ms (%d thread(s))\n", x.n, x.c, x.h, x.w, channels_name(x.c),
+              model.arch().name.c_str(), ms, run.threads);
   if (!reference.empty()) {
     dae::image::Image ref = check(dae::image::load(reference));
     if (ref.channels != x.c && (x.c == 1 || x.c == 3)) {

@@ -147,6 +147,11 @@ TEST(Cli, ColorImageWithGrayModelDenoisesEachChannel) {
     ASSERT_TRUE(expected.ok()) << expected.error();
     EXPECT_LE(max_abs_diff(got, quantized(*expected)), kSame) << "channel " << c;
   }
+  // Threads change nothing in the result.
+  const CliRun threaded = run_cli(dir, "in.png -o out3.png --threads 3 --model " + model);
+  ASSERT_EQ(threaded.status, 0) << threaded.err;
+  EXPECT_NE(threaded.out.find("(3 thread(s))"), std::string::npos) << threaded.out;
+  EXPECT_EQ(max_abs_diff(load_png(dir + "/out3.png"), out), 0.0f);
 }
 
 TEST(Cli, GrayImageWithColorModelStaysGray) {
