@@ -19,6 +19,10 @@ constexpr size_t kMaxPlans = 16;
 constexpr size_t kGroupFloats = 256 * 1024;
 // Activation buffers start on 64-byte boundaries.
 constexpr size_t kAlign = 16;
+// Work that is worth waking another thread for (tens of microseconds): multiply-adds ×2 for the convolutions,
+// floats written for the other operators.
+constexpr double kFlopsPerThread = 4e6;
+constexpr double kFloatsPerThread = 256 * 1024;
 
 size_t align(size_t floats) {
   return (floats + kAlign - 1) / kAlign * kAlign;
@@ -61,6 +65,7 @@ struct Compiled::Plan {
   std::vector<size_t> offset;                                 // per node: its output's start in the arena
   std::vector<size_t> image_stride;                           // per node: floats between its images
   std::vector<uint8_t> in_place;                              // per Concat node: bit j set = input j already there
+  std::vector<int> most_threads;                              // per node: threads its work is worth
   size_t arena = 0;
   ops::detail::ScratchSize scratch;  // the most any node's kernel needs
 };
@@ -103,9 +108,16 @@ std::shared_ptr<const Compiled::Plan> Compiled::plan(int images, int h, int w) c
   p.conv.resize(count);
   p.transposed.resize(count);
   p.in_place.assign(count, 0);
+  p.most_threads.assign(count, 1);
   for (size_t i = 0; i < count; ++i) {
     const Node& n = arch_.nodes[i];
     const NodeSize& x = n.inputs[0] == kGraphInput ? input : p.sizes[n.inputs[0]];
+    const NodeSize& o = p.sizes[i];
+    const double work = n.op == Op::Conv || n.op == Op::ConvTranspose
+                            ? 2.0 * images * n.cin * n.cout * n.kernel * n.kernel * std::max(o.h * o.w, x.h * x.w) /
+                                  kFlopsPerThread
+                            : double(images) * o.c * o.h * o.w / kFloatsPerThread;
+    p.most_threads[i] = static_cast<int>(std::clamp(work, 1.0, 1024.0));
     ops::detail::ScratchSize need;
     if (n.op == Op::Conv) {
       const ops::ConvParams cp = conv_params(n);
@@ -226,6 +238,7 @@ void Compiled::execute(const Plan& plan, const Tensor& in, int first, Tensor& ou
   for (int i = 0; i <= last; ++i) {
     const Node& n = arch_.nodes[i];
     const View x = view_of(n.inputs[0]), o = view_of(i);
+    ex.threads = std::min(threads, plan.most_threads[i]);
     switch (n.op) {
       case Op::Conv: ops::detail::run_conv(conv_[i], plan.conv[i], x, o, ex); break;
       case Op::ConvTranspose: ops::detail::run_conv_transpose(transposed_[i], plan.transposed[i], x, o, ex); break;
