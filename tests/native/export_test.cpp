@@ -142,4 +142,37 @@ TEST(Export, GoldenFileHoldsLibTorchOutputs) {
   EXPECT_TRUE(torch::equal(expected, torch::from_blob(out.data(), {1, 1, 20, 36})));
 }
 
+TEST(Export, ColorGoldenFileIsReproducedByTheEngine) {
+  // The golden tensors of a 3-channel model are [N, 3, H, W], and the engine reproduces them as golden_test does.
+  const std::string dir = dae::test::scratch_dir();
+  torch::manual_seed(6);
+  GraphModule m = make_model("photo");
+  Split test{torch::rand({12, 1, 28, 28}), torch::zeros({12}, torch::kInt64)};
+  write_golden(dir + "/photo-golden.safetensors", m, test, 1);
+  write_model_file(dir + "/photo.safetensors", m, {{"dae.train_command", "test"}});
+  dae::Result<dae::Model> model = dae::Model::from_file(dir + "/photo.safetensors");
+  ASSERT_TRUE(model.ok()) << model.error();
+  std::ifstream f(dir + "/photo-golden.safetensors", std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  dae::Result<dae::SafetensorsView> view = dae::parse_safetensors(bytes.data(), bytes.size());
+  ASSERT_TRUE(view.ok()) << view.error();
+  EXPECT_EQ(view->tensors.at("input").shape, (std::vector<int64_t>{2, 3, 28, 28}));
+  EXPECT_EQ(view->tensors.at("output").shape, (std::vector<int64_t>{2, 3, 28, 28}));
+  EXPECT_EQ(view->tensors.at("input_odd").shape, (std::vector<int64_t>{1, 3, 20, 36}));
+  for (const std::string suffix : {"", "_odd"}) {
+    const std::vector<int64_t>& s = view->tensors.at("input" + suffix).shape;
+    dae::Tensor in(static_cast<int>(s[0]), static_cast<int>(s[1]), static_cast<int>(s[2]), static_cast<int>(s[3]));
+    in.data = *view->floats("input" + suffix);
+    const std::vector<float> expected = *view->floats("output" + suffix);
+    for (bool reference : {true, false}) {
+      dae::Result<dae::Tensor> out = model->forward(in, dae::RunOptions{reference});
+      ASSERT_TRUE(out.ok()) << out.error();
+      ASSERT_EQ(out->size(), expected.size());
+      float diff = 0;
+      for (size_t i = 0; i < expected.size(); ++i) diff = std::max(diff, std::abs(out->data[i] - expected[i]));
+      EXPECT_LE(diff, kTolerance) << "input" << suffix << " reference=" << reference;
+    }
+  }
+}
+
 }  // namespace
