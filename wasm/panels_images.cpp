@@ -225,10 +225,11 @@ static void large_view(AppState& s) {
       s.hide_controls = !s.hide_controls;
     ImGui::SameLine();
   }
+  // A phone has no wheel or right button, and little width.
   if (split)
-    ImGui::Text("%s | denoised: drag the line; wheel zooms, right-drag pans", left_name);
+    ImGui::Text("%s | denoised: drag the line%s", left_name, s.narrow ? "" : "; wheel zooms, right-drag pans");
   else
-    ImGui::Text("%s: wheel zooms, drag pans", view_name(s.view));
+    ImGui::Text("%s%s", view_name(s.view), s.narrow ? "" : ": wheel zooms, drag pans");
 
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float aspect = static_cast<float>(s.clean.h) / s.clean.w;
