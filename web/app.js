@@ -157,7 +157,8 @@
     return { ok: r === 1, message: state().message };
   }
 
-  // Downloads the app asks for (daeHost.requestModel), by request id; the latest one is what loadModel waits on.
+  // Downloads the app asks for (daeHost.requestModel), by request id. The latest one is the model the app is loading
+  // (state().modelLoading) while that is not empty: what loadModel and uploads wait on.
   let lastRequest = null;
   function download(name, file, request) {
     const promise = (async () => {
@@ -180,11 +181,9 @@
 
   async function loadModel(name) {
     await manifest;
-    lastRequest = null;
     const r = withString(name, (p) => Module._dae_choose_model(p));
     if (r === 0) return { ok: false, message: state().message };
-    if (r === 2 || !lastRequest) return { ok: true, message: state().message };
-    return lastRequest.promise;
+    return r === 2 ? { ok: true, message: state().message } : lastRequest.promise;
   }
 
   function setImage(px, w, h, { fullResolution = false, channels = 1, source = 'script' } = {}) {
@@ -203,10 +202,9 @@
     try {
       const r = await window.daeImageInput.decode(blob, full);
       const what = `${r.name} (${full ? 'full resolution' : 'as Fashion-MNIST'}${r.c === 3 ? ', color' : ''})`;
-      lastRequest = null;
       setImage(r.px, r.w, r.h, { fullResolution: full, channels: r.c, source: what });
-      // The app may have asked for another model for this kind of image: say which one denoises it once it is in.
-      if (lastRequest) {
+      // The app may want another model for this kind of image: say which one denoises it once it is in.
+      if (state().modelLoading) {
         message(`Loading model '${state().modelLoading}' for ${r.name}...`, false);
         const loaded = await lastRequest.promise;
         if (!loaded.ok) return { ok: true, message: loaded.message };
