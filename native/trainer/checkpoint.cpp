@@ -15,11 +15,15 @@ constexpr int kHistoryColumns = 6;
 }  // namespace
 
 void save_checkpoint(const std::string& path, GraphModule& model, torch::optim::Optimizer& optimizer,
-                     const LoopState& state) {
-  torch::serialize::OutputArchive archive, model_archive, optim_archive;
+                     const LoopState& state, GraphModule* ema) {
+  torch::serialize::OutputArchive archive, model_archive, optim_archive, ema_archive;
   model->save(model_archive);
   optimizer.save(optim_archive);
   archive.write("model", model_archive);
+  if (ema) {
+    (*ema)->save(ema_archive);
+    archive.write("ema", ema_archive);
+  }
   archive.write("optimizer", optim_archive);
   archive.write("epoch", c10::IValue(static_cast<int64_t>(state.epoch)));
   archive.write("batch", c10::IValue(state.batch));
@@ -41,8 +45,8 @@ void save_checkpoint(const std::string& path, GraphModule& model, torch::optim::
 }
 
 LoopState load_checkpoint(const std::string& path, GraphModule& model, torch::optim::Optimizer& optimizer,
-                          const std::string& expected_fingerprint) {
-  torch::serialize::InputArchive archive, model_archive, optim_archive;
+                          const std::string& expected_fingerprint, GraphModule* ema) {
+  torch::serialize::InputArchive archive, model_archive, optim_archive, ema_archive;
   try {
     archive.load_from(path);
   } catch (const std::exception& e) {
@@ -60,6 +64,11 @@ LoopState load_checkpoint(const std::string& path, GraphModule& model, torch::op
   archive.read("optimizer", optim_archive);
   model->load(model_archive);
   optimizer.load(optim_archive);
+  if (ema) {
+    // The fingerprint includes --ema, so a checkpoint that matched has the average.
+    archive.read("ema", ema_archive);
+    (*ema)->load(ema_archive);
+  }
   archive.read("epoch", v);
   s.epoch = static_cast<int>(v.toInt());
   archive.read("batch", v);

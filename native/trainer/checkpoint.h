@@ -21,10 +21,11 @@ struct LoopState {
   std::string fingerprint;  // the options that must match on resume
 };
 
+// `ema` (may be null): the moving average of the weights, saved and restored beside the raw ones.
 void save_checkpoint(const std::string& path, GraphModule& model, torch::optim::Optimizer& optimizer,
-                     const LoopState& state);
+                     const LoopState& state, GraphModule* ema = nullptr);
 // Throws std::runtime_error if the file is unreadable or was written with different options.
 LoopState load_checkpoint(const std::string& path, GraphModule& model, torch::optim::Optimizer& optimizer,
-                          const std::string& expected_fingerprint);
+                          const std::string& expected_fingerprint, GraphModule* ema = nullptr);
 
 }  // namespace dae::trainer

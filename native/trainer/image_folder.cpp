@@ -106,7 +106,7 @@ void write_file_list(const std::string& path, const ImageFolder& folder) {
 }
 
 void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed, NoiseKind noise,
-                    float sigma_lo, float sigma_hi, torch::Tensor& clean, torch::Tensor& noisy) {
+                    float sigma_lo, float sigma_hi, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy) {
   const int64_t count = clean.size(0);
   const int channels = static_cast<int>(clean.size(1));
   // Bigger images give proportionally more patches.
@@ -137,6 +137,16 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
           }
       }
       const float sigma = sigma_lo == sigma_hi ? sigma_lo : sigma_lo + (sigma_hi - sigma_lo) * rng.uniform();
+      if (channels == 3 && gray_fraction > 0 && rng.uniform() < gray_fraction) {
+        for (size_t k = 0; k < plane; ++k)
+          dst[k] = 0.299f * dst[k] + 0.587f * dst[plane + k] + 0.114f * dst[2 * plane + k];
+        add_noise(dst, noisy_data + i * size, plane, {noise, sigma}, rng);
+        for (int c = 1; c < 3; ++c) {
+          std::copy_n(dst, plane, dst + c * plane);
+          std::copy_n(noisy_data + i * size, plane, noisy_data + i * size + c * plane);
+        }
+        continue;
+      }
       add_noise(dst, noisy_data + i * size, size, {noise, sigma}, rng);
     }
   });

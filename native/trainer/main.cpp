@@ -108,6 +108,8 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
                         "train on this folder of images (PNG, JPEG, BMP, TGA, GIF) instead of Fashion-MNIST");
   train_cmd->add_option("--patch", t.patch, "--images: patch side in pixels (default 64)");
   train_cmd->add_option("--patches", t.patches, "--images: patches per epoch (default 16384)");
+  train_cmd->add_option("--gray-fraction", t.gray_fraction,
+                        "--images, color models: share of patches made gray with the same noise in R, G and B");
   CLI::Option* sigma_opt = train_cmd->add_option("--sigma", sigma, "noise level for every image");
   CLI::Option* range_opt =
       train_cmd->add_option("--sigma-range", sigma_range, "LO,HI: per-image noise level drawn uniformly (blind)")
@@ -116,7 +118,10 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   sigma_opt->excludes(range_opt);
   train_cmd->add_option("--noise", noise, "gaussian, salt-pepper, speckle or poisson");
   CLI::Option* loss_opt =
-      train_cmd->add_option("--loss", t.loss, "mse or bce (seed: bce)")->check(CLI::IsMember({"mse", "bce"}));
+      train_cmd->add_option("--loss", t.loss, "mse, bce (seed's default), l1, or l1-mse (L1 for half the steps, then MSE)")
+          ->check(CLI::IsMember({"mse", "bce", "l1", "l1-mse"}));
+  train_cmd->add_option("--ema", t.ema, "keep a moving average of the weights with this decay (e.g. 0.999) and export it");
+  train_cmd->add_option("--warmup", t.warmup, "steps of linear learning-rate warm-up before the cosine decay");
   train_cmd->add_option("--seed", t.seed, "seed for initial weights, data order and noise");
   train_cmd->add_flag("--resume", t.resume, "continue from <out>/<model>.ckpt");
   train_cmd->add_option("--init", t.init_from, "start from this model file's weights (fine-tuning)");

@@ -51,8 +51,42 @@ std::vector<int64_t> permutation(int64_t n, Rng& rng) {
   return p;
 }
 
-torch::Tensor loss_fn(const std::string& loss, const torch::Tensor& out, const torch::Tensor& clean) {
-  return loss == "bce" ? torch::binary_cross_entropy(out, clean) : torch::mse_loss(out, clean);
+// The loss at a step of `total` ("l1-mse" switches from L1 to MSE half-way; validation passes step = total).
+torch::Tensor loss_fn(const std::string& loss, const torch::Tensor& out, const torch::Tensor& clean, int64_t step,
+                      int64_t total) {
+  if (loss == "bce") return torch::binary_cross_entropy(out, clean);
+  if (loss == "l1" || (loss == "l1-mse" && 2 * step < total)) return torch::l1_loss(out, clean);
+  return torch::mse_loss(out, clean);
+}
+
+// The recipe options beyond loss and noise, for the model file ("adam lr 0.001 cosine, warm-up 500, ema 0.999").
+std::string recipe_string(const TrainOptions& o) {
+  std::ostringstream r;
+  r << "adam lr " << o.lr << " cosine, batch " << o.batch;
+  if (o.warmup > 0) r << ", warm-up " << o.warmup;
+  if (o.ema > 0) r << ", ema " << o.ema;
+  return r.str();
+}
+
+bool is_known_loss(const std::string& loss) {
+  return loss == "mse" || loss == "bce" || loss == "l1" || loss == "l1-mse";
+}
+
+// Learning rate at a step: linear warm-up, then a cosine decay to 1% of the initial rate.
+double learning_rate(const TrainOptions& o, int64_t step, int64_t total) {
+  if (step < o.warmup) return o.lr * double(step + 1) / double(o.warmup);
+  const double t = double(step - o.warmup) / double(std::max<int64_t>(1, total - o.warmup));
+  return o.lr * (0.01 + 0.99 * 0.5 * (1.0 + std::cos(M_PI * t)));
+}
+
+// ema ← d·ema + (1 − d)·weights, with d ramped up over the first steps so early averages are not dominated by
+// the random start.
+void update_ema(GraphModule& ema, GraphModule& model, double decay, int64_t step) {
+  torch::NoGradGuard no_grad;
+  const double d = std::min(decay, double(1 + step) / double(10 + step));
+  auto target = ema->parameters();
+  auto source = model->parameters();
+  for (size_t i = 0; i < target.size(); ++i) target[i].mul_(d).add_(source[i], 1.0 - d);
 }
 
 std::string fingerprint(const TrainOptions& o) {
@@ -60,7 +94,10 @@ std::string fingerprint(const TrainOptions& o) {
   s << "model=" << o.model << " epochs=" << o.epochs << " batch=" << o.batch << " lr=" << o.lr << " limit=" << o.limit
     << " val=" << o.val_count << " sigma=" << sigma_string(o.sigma_lo, o.sigma_hi) << " noise=" << noise_name(o.noise)
     << " loss=" << o.loss << " seed=" << o.seed;
+  if (o.ema > 0) s << " ema=" << o.ema;
+  if (o.warmup > 0) s << " warmup=" << o.warmup;
   if (!o.images_dir.empty()) s << " images=" << o.images_dir << " patch=" << o.patch << " patches=" << o.patches;
+  if (o.gray_fraction > 0) s << " gray=" << o.gray_fraction;
   return s.str();
 }
 
@@ -82,7 +119,7 @@ Validation validate_model(GraphModule& model, const TrainingData& data, const Tr
     torch::Tensor clean = data.val_clean.slice(0, b, std::min(count, b + step)).contiguous();
     torch::Tensor noisy = data.val_noisy.slice(0, b, std::min(count, b + step));
     torch::Tensor out = model->forward(noisy.to(device)).to(torch::kCPU);
-    v.loss += loss_fn(o.loss, out, clean).item<double>() * clean.size(0);
+    v.loss += loss_fn(o.loss, out, clean, 1, 1).item<double>() * clean.size(0);
     torch::Tensor clamped = out.clamp(0.0, 1.0).contiguous();
     const int64_t plane = clean[0].numel();
     for (int64_t i = 0; i < clean.size(0); ++i)
@@ -173,6 +210,7 @@ TrainingData fashion_mnist_training(const Dataset& data, const TrainOptions& o) 
 TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions& o) {
   if (o.patch < 8 || o.patch % 4) throw std::runtime_error("--patch must be a multiple of 4, at least 8");
   if (o.patches < 1) throw std::runtime_error("--patches must be positive");
+  if (!(o.gray_fraction >= 0 && o.gray_fraction <= 1)) throw std::runtime_error("--gray-fraction must be in [0, 1]");
   const std::vector<const ImageFile*> train_files = folder.split("train"), val_files = folder.split("val");
   const int channels = train_files.front()->image.channels;
   TrainingData d;
@@ -183,14 +221,14 @@ TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions
   const int64_t val_count = std::max<int64_t>(1, o.val_count);
   d.val_clean = torch::empty({val_count, channels, o.patch, o.patch});
   d.val_noisy = torch::empty_like(d.val_clean);
-  sample_patches(val_files, o.patch, stream_seed(o.seed, 0, kValStream), o.noise, o.sigma_lo, o.sigma_hi, d.val_clean,
-                 d.val_noisy);
+  sample_patches(val_files, o.patch, stream_seed(o.seed, 0, kValStream), o.noise, o.sigma_lo, o.sigma_hi,
+                 o.gray_fraction, d.val_clean, d.val_noisy);
   d.batch = [train_files, channels, o](int64_t epoch, int64_t batch) {
     const int64_t count = std::min<int64_t>(o.batch, o.patches - batch * o.batch);
     torch::Tensor clean = torch::empty({count, channels, o.patch, o.patch});
     torch::Tensor noisy = torch::empty_like(clean);
     sample_patches(train_files, o.patch, stream_seed(o.seed, epoch, kNoiseStream + 16 * (batch + 1)), o.noise,
-                   o.sigma_lo, o.sigma_hi, clean, noisy);
+                   o.sigma_lo, o.sigma_hi, o.gray_fraction, clean, noisy);
     return std::make_pair(clean, noisy);
   };
   return d;
@@ -199,7 +237,9 @@ TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions
 TrainResult train(const TrainOptions& o, const TrainingData& data) {
   if (o.epochs < 1 || o.batch < 1 || !(o.lr > 0))
     throw std::runtime_error("--epochs, --batch and --lr must be positive");
-  if (o.loss != "mse" && o.loss != "bce") throw std::runtime_error("--loss must be mse or bce");
+  if (!is_known_loss(o.loss)) throw std::runtime_error("--loss must be mse, bce, l1 or l1-mse");
+  if (!(o.ema >= 0 && o.ema < 1)) throw std::runtime_error("--ema must be in [0, 1)");
+  if (o.warmup < 0) throw std::runtime_error("--warmup must not be negative");
   const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
   std::filesystem::create_directories(o.out_dir);
 
@@ -228,6 +268,16 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
   model->to(device);
   model->train();
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
+  // With --ema the averaged weights are validated, checkpointed beside the raw ones and exported.
+  GraphModule ema{nullptr};
+  if (o.ema > 0) {
+    ema = make_model(o.model);
+    ema->to(device);
+    torch::NoGradGuard no_grad;
+    auto target = ema->parameters(), source = model->parameters();
+    for (size_t i = 0; i < target.size(); ++i) target[i].copy_(source[i]);
+  }
+  GraphModule& exported = o.ema > 0 ? ema : model;
 
   TrainResult result;
   result.checkpoint_path = checkpoint_path(o);
@@ -236,7 +286,7 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
   if (o.resume) {
     if (!std::filesystem::exists(result.checkpoint_path))
       throw std::runtime_error("--resume: no checkpoint at '" + result.checkpoint_path + "'");
-    state = load_checkpoint(result.checkpoint_path, model, optimizer, state.fingerprint);
+    state = load_checkpoint(result.checkpoint_path, model, optimizer, state.fingerprint, o.ema > 0 ? &ema : nullptr);
     if (!o.quiet)
       std::fprintf(stderr, "resuming from %s at epoch %d, batch %lld\n", result.checkpoint_path.c_str(),
                    state.epoch + 1, static_cast<long long>(state.batch));
@@ -248,6 +298,7 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
         {"dae.sigma_train", sigma_string(o.sigma_lo, o.sigma_hi)},
         {"dae.noise_train", noise_name(o.noise)},
         {"dae.loss", o.loss},
+        {"dae.recipe", recipe_string(o)},
         {"dae.epochs", std::to_string(history.size()) + "/" + std::to_string(o.epochs)},
         {"dae.seed", std::to_string(o.seed)},
         {"dae.train_images", std::to_string(n)},
@@ -271,7 +322,7 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
        ++state.epoch, state.batch = 0, state.loss_sum = 0, state.loss_count = 0, state.seconds = 0) {
     for (; state.batch < steps_per_epoch; ++state.batch) {
       if (stop_requested() || (o.stop_after_steps > 0 && steps_this_run >= o.stop_after_steps)) {
-        save_checkpoint(result.checkpoint_path, model, optimizer, state);
+        save_checkpoint(result.checkpoint_path, model, optimizer, state, o.ema > 0 ? &ema : nullptr);
         if (!o.quiet)
           std::fprintf(stderr, "%sstopped at epoch %d, batch %lld; checkpoint saved to %s (continue with --resume)\n",
                        tty ? "\n" : "", state.epoch + 1, static_cast<long long>(state.batch),
@@ -283,11 +334,10 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
       auto [clean, noisy] = data.batch(state.epoch, state.batch);
       const int64_t batch_size = clean.size(0);
       const int64_t step = state.epoch * steps_per_epoch + state.batch;
-      // Cosine decay per step, to 1% of the initial rate.
-      const double lr = o.lr * (0.01 + 0.99 * 0.5 * (1.0 + std::cos(M_PI * double(step) / double(total_steps))));
+      const double lr = learning_rate(o, step, total_steps);
       for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
       torch::Tensor out = model->forward(noisy.to(device));
-      torch::Tensor loss = loss_fn(o.loss, out, clean.to(device));
+      torch::Tensor loss = loss_fn(o.loss, out, clean.to(device), step, total_steps);
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
         throw NonFiniteLoss("the loss became " + std::to_string(loss_value) + " at epoch " +
@@ -297,6 +347,7 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
+      if (o.ema > 0) update_ema(ema, model, o.ema, step);
       ++steps_this_run;
       state.loss_sum += loss_value * double(batch_size);
       state.loss_count += batch_size;
@@ -312,7 +363,7 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
                      format_duration(remaining).c_str(), tty ? "   " : "\n");
       }
     }
-    const Validation v = validate_model(model, data, o, device);
+    const Validation v = validate_model(exported, data, o, device);
     EpochStats e{state.epoch + 1, state.loss_sum / double(std::max<int64_t>(state.loss_count, 1)), v.loss, v.psnr,
                  state.seconds,   double(state.loss_count) / std::max(state.seconds, 1e-9)};
     state.history.push_back(e);
@@ -323,18 +374,18 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
     LoopState next = state;
     next.epoch = state.epoch + 1;
     next.batch = 0, next.loss_sum = 0, next.loss_count = 0, next.seconds = 0;
-    save_checkpoint(result.checkpoint_path, model, optimizer, next);
+    save_checkpoint(result.checkpoint_path, model, optimizer, next, o.ema > 0 ? &ema : nullptr);
     // The model file follows every epoch, so a usable model exists long before a long run ends.
-    write_model(model, state.history);
+    write_model(exported, state.history);
   }
 
   result.history = state.history;
   result.finished = true;
-  model->to(torch::kCPU);
-  model->eval();
-  write_model(model, state.history);
+  exported->to(torch::kCPU);
+  exported->eval();
+  write_model(exported, state.history);
   if (o.export_onnx && onnx_export_available())
-    write_onnx(o.out_dir + "/" + o.model + ".onnx", model);
+    write_onnx(o.out_dir + "/" + o.model + ".onnx", exported);
   else if (o.export_onnx && !o.quiet)
     std::fprintf(stderr, "no ONNX file: this build has no ONNX export (dae-train export --from %s --onnx OUT on one "
                          "that has)\n", result.model_path.c_str());

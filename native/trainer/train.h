@@ -29,9 +29,13 @@ struct TrainOptions {
   std::string images_dir;                  // train on this image folder instead of Fashion-MNIST
   int patch = 64;                          // image folders: patch side
   int64_t patches = 16384;                 // image folders: patches per epoch
+  float gray_fraction = 0;                 // image folders, color models: share of gray patches (same noise in R, G, B)
   float sigma_lo = 0.3f, sigma_hi = 0.3f;  // per-image σ drawn uniformly from [lo, hi] (blind training)
   NoiseKind noise = NoiseKind::Gaussian;
-  std::string loss = "mse";  // "mse" or "bce"
+  std::string loss = "mse";  // "mse", "bce", "l1", or "l1-mse" (L1 for the first half of the steps, then MSE)
+  double ema = 0;            // decay of an exponential moving average of the weights (0 = off); the average is
+                             // what is validated and exported
+  int64_t warmup = 0;        // optimizer steps of linear learning-rate warm-up before the cosine decay
   uint64_t seed = 1;
   std::string device = "cpu";
   bool resume = false;

@@ -138,7 +138,7 @@ TEST(ImageFolder, PatchesAreSeededAndIndependentOfThreads) {
   auto draw = [&](int threads) {
     torch::set_num_threads(threads);
     torch::Tensor clean = torch::empty({12, 3, 16, 16}), noisy = torch::empty_like(clean);
-    sample_patches(folder.split("train"), 16, 77, dae::NoiseKind::Gaussian, 0.1f, 0.2f, clean, noisy);
+    sample_patches(folder.split("train"), 16, 77, dae::NoiseKind::Gaussian, 0.1f, 0.2f, 0.0f, clean, noisy);
     return std::make_pair(clean, noisy);
   };
   const auto a = draw(1), b = draw(2);
@@ -151,6 +151,22 @@ TEST(ImageFolder, PatchesAreSeededAndIndependentOfThreads) {
   const double noise_std = (a.second - a.first).std().item<double>();
   EXPECT_GT(noise_std, 0.08);
   EXPECT_LT(noise_std, 0.21);
+}
+
+TEST(ImageFolder, GrayPatchesHaveEqualChannelsAndEqualNoise) {
+  const std::string dir = dae::test::scratch_dir();
+  const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
+  torch::Tensor clean = torch::empty({64, 3, 16, 16}), noisy = torch::empty_like(clean);
+  sample_patches(folder.split("train"), 16, 9, dae::NoiseKind::Gaussian, 0.1f, 0.2f, 0.5f, clean, noisy);
+  int gray = 0;
+  for (int64_t i = 0; i < 64; ++i) {
+    const bool same = torch::equal(clean[i][0], clean[i][1]) && torch::equal(clean[i][0], clean[i][2]);
+    if (!same) continue;
+    ++gray;
+    EXPECT_TRUE(torch::equal(noisy[i][0], noisy[i][1]) && torch::equal(noisy[i][0], noisy[i][2])) << i;
+  }
+  EXPECT_GT(gray, 16);  // about half of 64
+  EXPECT_LT(gray, 48);
 }
 
 TEST(ImageTrain, ColorModelLearnsAndLoadsInTheEngine) {
