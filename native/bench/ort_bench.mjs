@@ -1,0 +1,101 @@
+// onnxruntime's CPU provider (npm onnxruntime-node) against the native engine on the shipped model files, the
+// same inputs, calls alternating between the two, one and two threads each. Prints a table and writes
+// build/bench/ort.md; never passes or fails on time.
+// Usage: node native/bench/ort_bench.mjs [--ort DIR/node_modules/onnxruntime-node]
+//   [--peer build/native/native/bench/dae_bench_peer] [--models unet32,photo] [--threads 1,2] [--budget 3]
+// onnxruntime-node is not a project dependency: `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`
+// in a scratch folder (build/h-ortnode is the default) and point --ort at it.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
+  (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const ortDir = path.resolve(args.ort || path.join(root, 'build/h-ortnode/node_modules/onnxruntime-node'));
+const peerPath = path.resolve(args.peer || path.join(root, 'build/native/native/bench/dae_bench_peer'));
+const models = (args.models || 'unet32,photo').split(',');
+const threadCounts = (args.threads || '1,2').split(',').map(Number);
+const budgetMs = 1000 * Number(args.budget || 3);
+const outDir = path.resolve(args.out || path.join(root, 'build/bench'));
+const ort = createRequire(import.meta.url)(ortDir);
+const ortVersion = JSON.parse(fs.readFileSync(path.join(ortDir, 'package.json'), 'utf8')).version;
+
+// The engine process: one command per line, one answer per line.
+const peer = spawn(peerPath, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+const answers = [];
+readline.createInterface({ input: peer.stdout }).on('line', (line) => answers.shift()(line));
+function ask(command) {
+  return new Promise((resolve, reject) => {
+    answers.push((line) => (line.startsWith('error') ? reject(new Error(`${command}: ${line}`)) : resolve(line)));
+    peer.stdin.write(command + '\n');
+  });
+}
+
+// Seeded uniform [0, 1) values, the same for both sides.
+function randomInput(count, seed) {
+  const data = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s / 4294967296;
+  }
+  return data;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const cases = { unet32: [[1, 28], [256, 28], [1, 256]], photo: [[1, 256], [1, 1024]] };
+const rows = [];
+fs.mkdirSync(outDir, { recursive: true });
+const inputFile = path.join(outDir, 'ort-input.f32'), outputFile = path.join(outDir, 'ort-output.f32');
+for (const name of models) {
+  const onnx = path.join(root, 'web/models', name + '.onnx'), weights = path.join(root, 'web/models', name + '.safetensors');
+  if (!fs.existsSync(onnx) || !fs.existsSync(weights)) {
+    console.log(`${name}: no ${path.relative(root, onnx)} and .safetensors yet, skipped`);
+    continue;
+  }
+  const channels = Number((await ask(`model ${weights}`)).split(' ')[1]);
+  for (const threads of threadCounts) {
+    const session = await ort.InferenceSession.create(onnx, {
+      executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+    });
+    for (const [n, side] of cases[name] || cases.unet32) {
+      const input = randomInput(n * channels * side * side, 7 + side + n);
+      fs.writeFileSync(inputFile, input);
+      await ask(`input ${inputFile} ${n} ${channels} ${side} ${side}`);
+      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [n, channels, side, side]) };
+      let theirs = await session.run(feeds);
+      await ask(`run ${threads}`);
+      const engineMs = [], ortMs = [];
+      const start = performance.now();
+      while (engineMs.length < 5 || performance.now() - start < budgetMs) {
+        engineMs.push(Number(await ask(`run ${threads}`)));
+        const t0 = performance.now();
+        theirs = await session.run(feeds);
+        ortMs.push(performance.now() - t0);
+      }
+      await ask(`output ${outputFile}`);
+      const bytes = fs.readFileSync(outputFile);  // small files share a pooled buffer: copy out the float32 view
+      const ours = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+      const ref = theirs[session.outputNames[0]].data;
+      let diff = 0;
+      for (let i = 0; i < ours.length; i++) diff = Math.max(diff, Math.abs(ours[i] - ref[i]));
+      const e = median(engineMs), o = median(ortMs);
+      const row = `| ${name} | ${side}x${side}x${channels} | ${n} | ${threads} | ${e.toFixed(3)} | ${o.toFixed(3)} | ` +
+        `${(o / e).toFixed(2)}x | ${engineMs.length} | ${diff.toExponential(1)} |`;
+      console.log(row);
+      rows.push(row);
+    }
+  }
+}
+peer.stdin.end();
+const header = '| model | image | batch | threads | engine ms | onnxruntime ms | engine speed-up | runs | max abs diff |\n' +
+  '|---|---|---|---|---|---|---|---|---|';
+fs.writeFileSync(path.join(outDir, 'ort.md'),
+  `# Engine vs onnxruntime ${ortVersion} CPU provider (onnxruntime-node), medians of alternating calls\n\n` +
+  `${header}\n${rows.join('\n')}\n`);
+console.log(`\n${header}\n${rows.join('\n')}\nwritten to ${path.relative(root, path.join(outDir, 'ort.md'))}`);
