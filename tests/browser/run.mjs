@@ -41,8 +41,8 @@ const rootUrl = await serve('/');
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 
 // One browser context per test: fresh storage and service workers, guarded against errors and foreign requests.
-async function makeContext(problems, options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...options });
+async function makeContext(problems, options = {}, on = browser) {
+  const context = await on.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...options });
   const check = (url) => {
     const u = new URL(url);
     if (['data:', 'blob:'].includes(u.protocol)) return true;
@@ -72,6 +72,7 @@ for (const file of files) {
     if (args.only && !name.includes(args.only)) continue;
     const problems = [];
     const contexts = [];
+    const browsers = [];
     const t = {
       url: rootUrl,
       out: args.out,
@@ -84,6 +85,19 @@ for (const file of files) {
       async newPage(options) {
         const c = await t.newContext(options);
         return c.newPage();
+      },
+      // A Chromium of its own started with extra flags (e.g. a software WebGPU adapter), closed after the test;
+      // its pages are guarded like the others.
+      async launch(flags) {
+        const b = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...flags] });
+        browsers.push(b);
+        return {
+          async newPage(options) {
+            const c = await makeContext(problems, options, b);
+            contexts.push(c);
+            return c.newPage();
+          },
+        };
       },
       async screenshot(page, label) {
         const path = join(args.out, `${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}${label ? '-' + label : ''}.png`);
@@ -101,6 +115,7 @@ for (const file of files) {
       error = e;
     }
     for (const c of contexts) await c.close().catch(() => {});
+    for (const b of browsers) await b.close().catch(() => {});
     if (!error && problems.length) error = new Error(problems.join('\n      '));
     const ms = Date.now() - started;
     if (error) {
