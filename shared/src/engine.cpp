@@ -160,7 +160,7 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
       return Status::Error("forward: the image is too large (node '" + arch_.nodes[i].name +
                            "' would need more than 1 GiB)");
   }
-  if (!options.reference) return detail::run(*compiled_, in, options.threads);
+  if (!options.reference) return compiled_->run(in, options.threads);
 
   // The reference kernels on plain tensors, each activation freed after its last use.
   const size_t count = arch_.nodes.size();

@@ -7,10 +7,11 @@
 #include "ops/kernels.h"
 #include "parallel.h"
 
-namespace dae::detail {
+namespace dae::ops::DAE_KERNELS {
 namespace {
 
-using ops::detail::View;
+using dae::detail::max_threads;
+using dae::detail::parallel_for;
 
 // Plans kept per model: the tiler of a large image asks for a handful of tile sizes.
 constexpr size_t kMaxPlans = 16;
@@ -28,17 +29,17 @@ size_t align(size_t floats) {
   return (floats + kAlign - 1) / kAlign * kAlign;
 }
 
-ops::ConvParams conv_params(const Node& n) {
+ConvParams conv_params(const Node& n) {
   return {n.cin, n.cout, n.kernel, n.stride, n.pad, n.output_pad, n.act};
 }
 
 }  // namespace
 
-class Compiled {
+class CompiledModel final : public dae::detail::Compiled {
  public:
-  Compiled(const Arch& arch, const std::vector<std::vector<float>>& weights,
-           const std::vector<std::vector<float>>& biases);
-  Tensor run(const Tensor& in, int threads) const;
+  CompiledModel(const Arch& arch, const std::vector<std::vector<float>>& weights,
+                const std::vector<std::vector<float>>& biases);
+  Tensor run(const Tensor& in, int threads) const override;
 
  private:
   struct Plan;
@@ -50,47 +51,47 @@ class Compiled {
   void give_back(std::unique_ptr<Workspace> ws) const;
 
   Arch arch_;
-  std::vector<ops::detail::ConvWeights> conv_;                 // per node; used by Conv nodes
-  std::vector<ops::detail::ConvTransposeWeights> transposed_;  // per node; used by ConvTranspose nodes
+  std::vector<ConvWeights> conv_;                 // per node; used by Conv nodes
+  std::vector<ConvTransposeWeights> transposed_;  // per node; used by ConvTranspose nodes
   mutable std::mutex mutex_;                                   // guards the two caches below
   mutable std::vector<std::shared_ptr<const Plan>> plans_;     // most recently used last
   mutable std::vector<std::unique_ptr<Workspace>> workspaces_;  // idle ones, kept for the next call
 };
 
-struct Compiled::Plan {
+struct CompiledModel::Plan {
   int images = 0, h = 0, w = 0;
   std::vector<NodeSize> sizes;                                // per node, one image
-  std::vector<ops::detail::ConvSetup> conv;                   // per Conv node
-  std::vector<ops::detail::ConvTransposeSetup> transposed;    // per ConvTranspose node
+  std::vector<ConvSetup> conv;                   // per Conv node
+  std::vector<ConvTransposeSetup> transposed;    // per ConvTranspose node
   std::vector<size_t> offset;                                 // per node: its output's start in the arena
   std::vector<size_t> image_stride;                           // per node: floats between its images
   std::vector<uint8_t> in_place;                              // per Concat node: bit j set = input j already there
   std::vector<int> most_threads;                              // per node: threads its work is worth
   size_t arena = 0;
-  ops::detail::ScratchSize scratch;  // the most any node's kernel needs
+  ScratchSize scratch;  // the most any node's kernel needs
 };
 
-struct Compiled::Workspace {
+struct CompiledModel::Workspace {
   std::vector<float> arena, shared, scratch;
 };
 
-Compiled::Compiled(const Arch& arch, const std::vector<std::vector<float>>& weights,
+CompiledModel::CompiledModel(const Arch& arch, const std::vector<std::vector<float>>& weights,
                    const std::vector<std::vector<float>>& biases)
     : arch_(arch), conv_(arch.nodes.size()), transposed_(arch.nodes.size()) {
   for (size_t i = 0; i < arch_.nodes.size(); ++i) {
     const Node& n = arch_.nodes[i];
-    const ops::ConvParams p = conv_params(n);
+    const ConvParams p = conv_params(n);
     if (n.op == Op::Conv) {
       // Winograd kernels only for layers where some image size picks Winograd.
-      const bool winograd = ops::detail::winograd_suits(p, kMaxImageSide, kMaxImageSide);
-      conv_[i] = ops::detail::prepare_conv(weights[i].data(), biases[i].data(), p, winograd);
+      const bool winograd = winograd_suits(p, kMaxImageSide, kMaxImageSide);
+      conv_[i] = prepare_conv(weights[i].data(), biases[i].data(), p, winograd);
     }
     if (n.op == Op::ConvTranspose)
-      transposed_[i] = ops::detail::prepare_conv_transpose(weights[i].data(), biases[i].data(), p);
+      transposed_[i] = prepare_conv_transpose(weights[i].data(), biases[i].data(), p);
   }
 }
 
-std::shared_ptr<const Compiled::Plan> Compiled::plan(int images, int h, int w) const {
+std::shared_ptr<const CompiledModel::Plan> CompiledModel::plan(int images, int h, int w) const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto it = plans_.begin(); it != plans_.end(); ++it)
     if ((*it)->images == images && (*it)->h == h && (*it)->w == w) {
@@ -118,14 +119,14 @@ std::shared_ptr<const Compiled::Plan> Compiled::plan(int images, int h, int w) c
                                   kFlopsPerThread
                             : double(images) * o.c * o.h * o.w / kFloatsPerThread;
     p.most_threads[i] = static_cast<int>(std::clamp(work, 1.0, 1024.0));
-    ops::detail::ScratchSize need;
+    ScratchSize need;
     if (n.op == Op::Conv) {
-      const ops::ConvParams cp = conv_params(n);
-      p.conv[i] = ops::detail::setup_conv(cp, ops::detail::choose_conv_algo(cp, x.h, x.w), x.h, x.w);
+      const ConvParams cp = conv_params(n);
+      p.conv[i] = setup_conv(cp, choose_conv_algo(cp, x.h, x.w), x.h, x.w);
       need = p.conv[i].scratch;
     }
     if (n.op == Op::ConvTranspose) {
-      p.transposed[i] = ops::detail::setup_conv_transpose(conv_params(n), x.h, x.w);
+      p.transposed[i] = setup_conv_transpose(conv_params(n), x.h, x.w);
       need = p.transposed[i].scratch;
     }
     p.scratch.shared = std::max(p.scratch.shared, need.shared);
@@ -194,7 +195,7 @@ std::shared_ptr<const Compiled::Plan> Compiled::plan(int images, int h, int w) c
   return plan;
 }
 
-std::unique_ptr<Compiled::Workspace> Compiled::take_workspace() const {
+std::unique_ptr<CompiledModel::Workspace> CompiledModel::take_workspace() const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (workspaces_.empty()) return std::make_unique<Workspace>();
   std::unique_ptr<Workspace> ws = std::move(workspaces_.back());
@@ -202,17 +203,17 @@ std::unique_ptr<Compiled::Workspace> Compiled::take_workspace() const {
   return ws;
 }
 
-void Compiled::give_back(std::unique_ptr<Workspace> ws) const {
+void CompiledModel::give_back(std::unique_ptr<Workspace> ws) const {
   std::lock_guard<std::mutex> lock(mutex_);
   workspaces_.push_back(std::move(ws));
 }
 
-void Compiled::execute(const Plan& plan, const Tensor& in, int first, Tensor& out, Workspace& ws, int threads) const {
+void CompiledModel::execute(const Plan& plan, const Tensor& in, int first, Tensor& out, Workspace& ws, int threads) const {
   // Buffers only grow, so a model that ran once at a size allocates nothing the next time.
   if (ws.arena.size() < plan.arena) ws.arena.resize(plan.arena);
   if (ws.shared.size() < plan.scratch.shared) ws.shared.resize(plan.scratch.shared);
   if (ws.scratch.size() < plan.scratch.worker * threads) ws.scratch.resize(plan.scratch.worker * threads);
-  ops::detail::Exec ex;
+  Exec ex;
   ex.threads = threads;
   ex.shared = ws.shared.data();
   ex.scratch = ws.scratch.data();
@@ -221,14 +222,14 @@ void Compiled::execute(const Plan& plan, const Tensor& in, int first, Tensor& ou
   const int last = static_cast<int>(arch_.nodes.size()) - 1;
   auto view_of = [&](int node) {
     if (node == kGraphInput) {
-      View v = ops::detail::read_view(in);
+      View v = read_view(in);
       v.data += first * v.image_stride;
       v.n = plan.images;
       return v;
     }
     const NodeSize& s = plan.sizes[node];
     if (node == last) {
-      View v = ops::detail::view(out);
+      View v = view(out);
       v.data += first * v.image_stride;
       v.n = plan.images;
       return v;
@@ -240,10 +241,10 @@ void Compiled::execute(const Plan& plan, const Tensor& in, int first, Tensor& ou
     const View x = view_of(n.inputs[0]), o = view_of(i);
     ex.threads = std::min(threads, plan.most_threads[i]);
     switch (n.op) {
-      case Op::Conv: ops::detail::run_conv(conv_[i], plan.conv[i], x, o, ex); break;
-      case Op::ConvTranspose: ops::detail::run_conv_transpose(transposed_[i], plan.transposed[i], x, o, ex); break;
-      case Op::MaxPool: ops::detail::run_maxpool(x, n.kernel, o, ex); break;
-      case Op::Upsample: ops::detail::run_upsample(x, n.stride, o, ex); break;
+      case Op::Conv: run_conv(conv_[i], plan.conv[i], x, o, ex); break;
+      case Op::ConvTranspose: run_conv_transpose(transposed_[i], plan.transposed[i], x, o, ex); break;
+      case Op::MaxPool: run_maxpool(x, n.kernel, o, ex); break;
+      case Op::Upsample: run_upsample(x, n.stride, o, ex); break;
       case Op::Concat:
         for (int j = 0; j < 2; ++j) {
           if (plan.in_place[i] >> j & 1) continue;
@@ -251,17 +252,17 @@ void Compiled::execute(const Plan& plan, const Tensor& in, int first, Tensor& ou
           View slice = o;
           slice.c = part.c;
           if (j == 1) slice.data += static_cast<size_t>(x.c) * x.plane();
-          ops::detail::run_copy(part, slice, ex);
+          run_copy(part, slice, ex);
         }
         break;
       case Op::Add:
-      case Op::Sub: ops::detail::run_add_sub(x, view_of(n.inputs[1]), n.op == Op::Sub, o, ex); break;
+      case Op::Sub: run_add_sub(x, view_of(n.inputs[1]), n.op == Op::Sub, o, ex); break;
     }
-    if (n.op != Op::Conv && n.op != Op::ConvTranspose) ops::detail::run_activate(o, n.act, ex);
+    if (n.op != Op::Conv && n.op != Op::ConvTranspose) run_activate(o, n.act, ex);
   }
 }
 
-Tensor Compiled::run(const Tensor& in, int threads) const {
+Tensor CompiledModel::run(const Tensor& in, int threads) const {
   threads = std::clamp(threads, 1, max_threads());
   const std::shared_ptr<const Plan> single = plan(1, in.h, in.w);
   size_t largest = 1;
@@ -292,13 +293,31 @@ Tensor Compiled::run(const Tensor& in, int threads) const {
   return out;
 }
 
-std::shared_ptr<const Compiled> compile(const Arch& arch, const std::vector<std::vector<float>>& weights,
-                                        const std::vector<std::vector<float>>& biases) {
-  return std::make_shared<const Compiled>(arch, weights, biases);
+std::shared_ptr<const dae::detail::Compiled> compile_model(const Arch& arch,
+                                                           const std::vector<std::vector<float>>& weights,
+                                                           const std::vector<std::vector<float>>& biases) {
+  return std::make_shared<const CompiledModel>(arch, weights, biases);
 }
 
-Tensor run(const Compiled& model, const Tensor& in, int threads) {
-  return model.run(in, threads);
+}  // namespace dae::ops::DAE_KERNELS
+
+#if !defined(DAE_KERNELS_ONLY)
+namespace dae::detail {
+
+std::shared_ptr<const Compiled> compile(const Arch& arch, const std::vector<std::vector<float>>& weights,
+                                        const std::vector<std::vector<float>>& biases) {
+#if defined(DAE_WITH_AVX512)
+  if (__builtin_cpu_supports("avx512f")) return ops::avx512::compile_model(arch, weights, biases);
+#endif
+  return ops::detail::compile_model(arch, weights, biases);
+}
+
+const char* compiled_isa() {
+#if defined(DAE_WITH_AVX512)
+  if (__builtin_cpu_supports("avx512f")) return "avx512-fma";
+#endif
+  return simd::kName;
 }
 
 }  // namespace dae::detail
+#endif

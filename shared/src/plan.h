@@ -1,7 +1,7 @@
 // A loaded model compiled for the fast kernels: every layer's weights prepared once, and for each input size
 // an execution plan (every node's shape, algorithm, buffer offset and the scratch its kernels need), so a
 // forward pass only computes. The compiled form is opaque here: its kernels' headers depend on the
-// instruction set the operator sources are built for.
+// instruction set the operator sources are built for, and a build may hold them for more than one.
 #pragma once
 
 #include <memory>
@@ -11,12 +11,32 @@
 
 namespace dae::detail {
 
-// weights and biases per node, as the model holds them (empty for weightless nodes).
+class Compiled {
+ public:
+  virtual ~Compiled() = default;
+  // Runs the graph on `in`, which the caller has checked ([N, channels, H, W], sizes valid for the graph), on
+  // up to `threads` threads. The result is the same for every thread count. Safe to call from several threads.
+  virtual Tensor run(const Tensor& in, int threads) const = 0;
+};
+
+// weights and biases per node, as the model holds them (empty for weightless nodes). Picks the kernels of the
+// widest instruction set this CPU has among those the engine was built with.
 std::shared_ptr<const Compiled> compile(const Arch& arch, const std::vector<std::vector<float>>& weights,
                                         const std::vector<std::vector<float>>& biases);
 
-// Runs the graph on `in`, which the caller has checked ([N, channels, H, W], sizes valid for the graph), on up
-// to `threads` threads. The result is the same for every thread count. Safe to call from several threads.
-Tensor run(const Compiled& model, const Tensor& in, int threads);
+// The name of that instruction set ("avx512-fma", "avx2-fma", "wasm-simd128", ...).
+const char* compiled_isa();
 
 }  // namespace dae::detail
+
+// The same for one instruction set: `detail` is the build's baseline, `avx512` exists where DAE_WITH_AVX512.
+namespace dae::ops::detail {
+std::shared_ptr<const dae::detail::Compiled> compile_model(const Arch& arch,
+                                                           const std::vector<std::vector<float>>& weights,
+                                                           const std::vector<std::vector<float>>& biases);
+}
+namespace dae::ops::avx512 {
+std::shared_ptr<const dae::detail::Compiled> compile_model(const Arch& arch,
+                                                           const std::vector<std::vector<float>>& weights,
+                                                           const std::vector<std::vector<float>>& biases);
+}

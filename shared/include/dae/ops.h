@@ -53,7 +53,8 @@ void concat_channels(const Tensor& a, const Tensor& b, Tensor& out);
 void add(const Tensor& a, const Tensor& b, Tensor& out);
 void sub(const Tensor& a, const Tensor& b, Tensor& out);
 
-// The instruction set the fast kernels were compiled for: "avx2-fma", "sse2", "wasm-simd128" or "scalar".
+// The instruction set the engine's kernels run with on this CPU: "avx512-fma", "avx2-fma", "sse2", "wasm-simd128"
+// or "scalar". (The tensor-level operators above always use the build's baseline set, at most "avx2-fma".)
 const char* kernel_isa();
 
 void activate_reference(float* x, size_t n, Act act);

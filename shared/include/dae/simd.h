@@ -1,5 +1,5 @@
 // The engine's one SIMD vocabulary: a float vector type and the few operations the kernels use,
-// mapped to WebAssembly SIMD128, AVX2+FMA, SSE2 or plain scalar code at compile time.
+// mapped to WebAssembly SIMD128, AVX-512, AVX2+FMA, SSE2 or plain scalar code at compile time.
 //
 // Kernels written with it have a full-vector loop over `kWidth` floats and a scalar leftovers loop.
 // Only engine sources include this header (it depends on the target flags of the file including it).
@@ -7,7 +7,7 @@
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif (defined(__AVX512F__) || defined(__AVX2__)) && defined(__FMA__)
 #include <immintrin.h>
 #elif defined(__SSE2__)
 #include <emmintrin.h>
@@ -15,7 +15,10 @@
 
 namespace dae::simd {
 
+// Each branch lives in its own inline namespace: the kernels are compiled for more than one instruction set
+// into one program (AVX2 and AVX-512, chosen at run time), and their definitions must not be merged.
 #if defined(__wasm_simd128__)
+inline namespace wasm128 {
 
 inline constexpr int kWidth = 4;
 inline constexpr const char* kName = "wasm-simd128";
@@ -64,7 +67,61 @@ inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
   odd = wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7);
 }
 
+}  // namespace wasm128
+#elif defined(__AVX512F__) && defined(__FMA__)
+inline namespace avx512 {
+
+inline constexpr int kWidth = 16;
+inline constexpr const char* kName = "avx512-fma";
+using Vec = __m512;
+inline Vec zero() {
+  return _mm512_setzero_ps();
+}
+inline Vec set1(float x) {
+  return _mm512_set1_ps(x);
+}
+inline Vec load(const float* p) {
+  return _mm512_loadu_ps(p);
+}
+inline void store(float* p, Vec v) {
+  _mm512_storeu_ps(p, v);
+}
+inline Vec add(Vec a, Vec b) {
+  return _mm512_add_ps(a, b);
+}
+inline Vec sub(Vec a, Vec b) {
+  return _mm512_sub_ps(a, b);
+}
+inline Vec mul(Vec a, Vec b) {
+  return _mm512_mul_ps(a, b);
+}
+inline Vec fmadd(Vec a, Vec b, Vec c) {
+  return _mm512_fmadd_ps(a, b, c);
+}
+// The masked form: GCC 12 warns about the unmasked one's undefined pass-through operand.
+inline Vec max(Vec a, Vec b) {
+  return _mm512_maskz_max_ps(0xffff, a, b);
+}
+// Two-source permutes pick any lanes of lo:hi (indices 16..31 are hi's).
+inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
+  even = _mm512_permutex2var_ps(lo, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
+  odd = _mm512_permutex2var_ps(lo, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), hi);
+}
+inline Vec pairwise_max(Vec lo, Vec hi) {
+  Vec even, odd;
+  deinterleave(lo, hi, even, odd);
+  return max(even, odd);
+}
+inline void store_interleaved(float* p, Vec a, Vec b) {
+  _mm512_storeu_ps(p, _mm512_permutex2var_ps(
+                          a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b));
+  _mm512_storeu_ps(p + 16, _mm512_permutex2var_ps(
+                               a, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b));
+}
+
+}  // namespace avx512
 #elif defined(__AVX2__) && defined(__FMA__)
+inline namespace avx2 {
 
 inline constexpr int kWidth = 8;
 inline constexpr const char* kName = "avx2-fma";
@@ -118,7 +175,9 @@ inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
   odd = _mm256_castpd_ps(_mm256_permute4x64_pd(o, _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
+}  // namespace avx2
 #elif defined(__SSE2__)
+inline namespace sse2 {
 
 inline constexpr int kWidth = 4;
 inline constexpr const char* kName = "sse2";
@@ -162,7 +221,9 @@ inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
   odd = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
 }
 
+}  // namespace sse2
 #else
+inline namespace scalar {
 
 inline constexpr int kWidth = 1;
 inline constexpr const char* kName = "scalar";
@@ -206,6 +267,7 @@ inline void deinterleave(Vec lo, Vec hi, Vec& even, Vec& odd) {
   odd = hi;
 }
 
+}  // namespace scalar
 #endif
 
 }  // namespace dae::simd

@@ -6,6 +6,7 @@
 #include "kernels.h"
 
 namespace dae::ops {
+#if !defined(DAE_KERNELS_ONLY)  // the tensor-level operators, compiled once
 
 int conv_out_size(int in, const ConvParams& p) {
   return (in + 2 * p.pad - p.kernel) / p.stride + 1;
@@ -39,7 +40,9 @@ void conv2d_reference(const Tensor& in, const float* weight, const float* bias, 
   activate_reference(out.data.data(), out.size(), p.act);
 }
 
-namespace detail {
+#endif
+
+namespace DAE_KERNELS {
 
 // Crossovers measured with dae_bench_kernels (native) and the same layer table under node (WebAssembly).
 bool winograd_suits(const ConvParams& p, int h, int w) {
@@ -202,7 +205,9 @@ void run_conv(const ConvWeights& c, const ConvSetup& s, const View& in, const Vi
   if (c.p.act == Act::Sigmoid) run_activate(out, c.p.act, ex);
 }
 
-}  // namespace detail
+}  // namespace DAE_KERNELS
+
+#if !defined(DAE_KERNELS_ONLY)
 
 namespace {
 
@@ -234,5 +239,7 @@ void conv2d_winograd(const Tensor& in, const float* weight, const float* bias, c
 void conv2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out, int threads) {
   conv2d_with(detail::choose_conv_algo(p, in.h, in.w), in, weight, bias, p, out, threads);
 }
+
+#endif
 
 }  // namespace dae::ops

@@ -6,6 +6,7 @@
 #include "kernels.h"
 
 namespace dae::ops {
+#if !defined(DAE_KERNELS_ONLY)  // the tensor-level operators, compiled once
 
 int conv_transpose_out_size(int in, const ConvParams& p) {
   return (in - 1) * p.stride - 2 * p.pad + p.kernel + p.output_pad;
@@ -40,7 +41,9 @@ void conv_transpose2d_reference(const Tensor& in, const float* weight, const flo
   activate_reference(out.data.data(), out.size(), p.act);
 }
 
-namespace detail {
+#endif
+
+namespace DAE_KERNELS {
 
 ConvTransposeWeights prepare_conv_transpose(const float* weight, const float* bias, const ConvParams& p) {
   ConvTransposeWeights c;
@@ -121,7 +124,9 @@ void run_conv_transpose(const ConvTransposeWeights& c, const ConvTransposeSetup&
   run_activate(out, p.act, ex);
 }
 
-}  // namespace detail
+}  // namespace DAE_KERNELS
+
+#if !defined(DAE_KERNELS_ONLY)
 
 void conv_transpose2d(const Tensor& in, const float* weight, const float* bias, const ConvParams& p, Tensor& out,
                       int threads) {
@@ -134,5 +139,7 @@ void conv_transpose2d(const Tensor& in, const float* weight, const float* bias, 
     detail::run_conv_transpose(c, s, detail::read_view(in), detail::view(out), ex);
   });
 }
+
+#endif
 
 }  // namespace dae::ops

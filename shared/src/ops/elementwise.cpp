@@ -5,9 +5,11 @@
 
 #include "dae/ops.h"
 #include "dae/simd.h"
+#include "../plan.h"
 #include "kernels.h"
 
 namespace dae::ops {
+#if !defined(DAE_KERNELS_ONLY)  // the tensor-level operators, compiled once
 
 void activate_reference(float* x, size_t n, Act act) {
   if (act == Act::Relu)
@@ -17,7 +19,7 @@ void activate_reference(float* x, size_t n, Act act) {
 }
 
 const char* kernel_isa() {
-  return simd::kName;
+  return dae::detail::compiled_isa();
 }
 
 // ReLU is vectorised; sigmoid stays scalar because only single-channel output layers use it.
@@ -29,7 +31,9 @@ void activate(float* x, size_t n, Act act) {
   for (; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-namespace detail {
+#endif
+
+namespace DAE_KERNELS {
 
 void run_activate(const View& x, Act act, const Exec& ex) {
   if (act == Act::None) return;
@@ -59,7 +63,9 @@ void run_copy(const View& in, const View& out, const Exec& ex) {
   });
 }
 
-}  // namespace detail
+}  // namespace DAE_KERNELS
+
+#if !defined(DAE_KERNELS_ONLY)
 
 void concat_channels(const Tensor& a, const Tensor& b, Tensor& out) {
   out = Tensor(a.n, a.c + b.c, a.h, a.w);
@@ -80,5 +86,7 @@ void sub(const Tensor& a, const Tensor& b, Tensor& out) {
   out = Tensor(a.n, a.c, a.h, a.w);
   detail::run_add_sub(detail::read_view(a), detail::read_view(b), true, detail::view(out), {});
 }
+
+#endif
 
 }  // namespace dae::ops

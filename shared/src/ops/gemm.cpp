@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-namespace dae::ops::detail {
+namespace dae::ops::DAE_KERNELS {
 namespace {
 
 // One kMR × (NV · kWidth) tile of C over the whole K: accumulators stay in registers, A values are
@@ -85,4 +85,4 @@ void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c,
   }
 }
 
-}  // namespace dae::ops::detail
+}  // namespace dae::ops::DAE_KERNELS

@@ -11,7 +11,13 @@
 
 #include "dae/simd.h"
 
-namespace dae::ops::detail {
+// The kernels are compiled once per instruction set into one program (see shared/CMakeLists.txt): DAE_KERNELS
+// names this compile's namespace, `detail` for the baseline one.
+#ifndef DAE_KERNELS
+#define DAE_KERNELS detail
+#endif
+
+namespace dae::ops::DAE_KERNELS {
 
 // Rows of A per micro-tile, and vectors of B per micro-tile row: 4 × 3 independent accumulators,
 // the number of multiply-add chains that reaches peak on both x86 and V8's WebAssembly code.
@@ -40,4 +46,4 @@ inline int round_up(int x, int m) {
   return (x + m - 1) / m * m;
 }
 
-}  // namespace dae::ops::detail
+}  // namespace dae::ops::DAE_KERNELS

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-namespace dae::ops::detail {
+namespace dae::ops::DAE_KERNELS {
 
 View view(Tensor& t) {
   return {t.data.data(), t.n, t.c, t.h, t.w, static_cast<size_t>(t.c) * t.plane()};
@@ -32,4 +32,4 @@ int plane_grain(size_t plane) {
   return static_cast<int>(std::max<size_t>(1, kFloatsPerItem / std::max<size_t>(plane, 1)));
 }
 
-}  // namespace dae::ops::detail
+}  // namespace dae::ops::DAE_KERNELS

@@ -9,7 +9,7 @@
 #include "dae/ops.h"
 #include "gemm.h"
 
-namespace dae::ops::detail {
+namespace dae::ops::DAE_KERNELS {
 
 // NCHW images in memory owned elsewhere: each channel plane is contiguous, images lie `image_stride` floats
 // apart (more than c·h·w when the view is a channel slice of a concatenation's buffer). Kernels never write
@@ -111,4 +111,4 @@ void run_add_sub(const View& a, const View& b, bool subtract, const View& out, c
 void run_copy(const View& in, const View& out, const Exec& ex);
 void run_activate(const View& x, Act act, const Exec& ex);
 
-}  // namespace dae::ops::detail
+}  // namespace dae::ops::DAE_KERNELS

@@ -5,6 +5,7 @@
 #include "kernels.h"
 
 namespace dae::ops {
+#if !defined(DAE_KERNELS_ONLY)  // the tensor-level operators, compiled once
 
 void upsample_nearest_reference(const Tensor& in, int s, Tensor& out) {
   out = Tensor(in.n, in.c, in.h * s, in.w * s);
@@ -18,7 +19,9 @@ void upsample_nearest_reference(const Tensor& in, int s, Tensor& out) {
     }
 }
 
-namespace detail {
+#endif
+
+namespace DAE_KERNELS {
 
 // Each output row is built once from its input row, then copied s − 1 times: no division per pixel.
 void run_upsample(const View& in, int s, const View& out, const Exec& ex) {
@@ -41,12 +44,16 @@ void run_upsample(const View& in, int s, const View& out, const Exec& ex) {
   });
 }
 
-}  // namespace detail
+}  // namespace DAE_KERNELS
+
+#if !defined(DAE_KERNELS_ONLY)
 
 void upsample_nearest(const Tensor& in, int s, Tensor& out, int threads) {
   out = Tensor(in.n, in.c, in.h * s, in.w * s);
   detail::with_scratch({}, threads,
                        [&](const detail::Exec& ex) { detail::run_upsample(detail::read_view(in), s, detail::view(out), ex); });
 }
+
+#endif
 
 }  // namespace dae::ops

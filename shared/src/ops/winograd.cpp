@@ -8,7 +8,7 @@
 #include "kernels.h"
 
 namespace dae::ops {
-namespace detail {
+namespace DAE_KERNELS {
 namespace {
 
 constexpr int kPos = 16;  // positions of a 4×4 transformed tile
@@ -163,9 +163,10 @@ void setup_winograd(const ConvParams& p, ConvSetup& s) {
     s.cols = tw;
     s.rows = std::clamp(most / tw, 1, th);
   } else {
-    const int segments = (tw + most - 1) / most;
+    // Two tile rows per item: each input row is read by 1.5 items instead of 2.
+    s.rows = std::min(2, th);
+    const int segments = (tw * s.rows + most - 1) / most;
     s.cols = round_up((tw + segments - 1) / segments, simd::kWidth);
-    s.rows = 1;
   }
   s.block = s.rows * s.cols;
   // The transforms always handle kWidth tiles, running past the end of a tile row: the extra results land
@@ -223,10 +224,14 @@ void run_winograd(const ConvWeights& c, const ConvSetup& s, const View& in, cons
   });
 }
 
-}  // namespace detail
+}  // namespace DAE_KERNELS
+
+#if !defined(DAE_KERNELS_ONLY)
 
 bool winograd_applies(const ConvParams& p) {
   return p.kernel == 3 && p.stride == 1 && p.pad == 1 && p.cin > 0 && p.cout > 0;
 }
+
+#endif
 
 }  // namespace dae::ops
