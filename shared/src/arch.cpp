@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 
 #include "dae/ops.h"
 
@@ -17,6 +18,7 @@ using nlohmann::json;
 constexpr int kMaxNodes = 4096;
 constexpr int kMaxChannels = 4096;
 constexpr int kMaxKernel = 15;
+constexpr size_t kMaxInputs = 2;
 
 const char* kOpNames[] = {"conv", "conv_transpose", "maxpool", "upsample", "concat", "add", "sub"};
 const char* kActNames[] = {"none", "relu", "sigmoid"};
@@ -347,6 +349,7 @@ Result<Arch> arch_from_json(std::string_view text) {
   auto nodes = root.find("nodes");
   if (nodes == root.end() || !nodes->is_array()) return Status::Error("architecture: 'nodes' must be an array");
   if (nodes->size() > kMaxNodes) return Status::Error("architecture has too many nodes");
+  std::unordered_map<std::string, int> index_of;  // node name -> index of the latest node with that name
   for (const json& j : *nodes) {
     const std::string ctx = "architecture node " + std::to_string(arch.nodes.size());
     if (!j.is_object()) return Status::Error(ctx + " is not an object");
@@ -373,16 +376,20 @@ Result<Arch> arch_from_json(std::string_view text) {
       return Status::Error(err);
     auto inputs = j.find("inputs");
     if (inputs == j.end() || !inputs->is_array()) return Status::Error(ctx + ": 'inputs' must be an array");
+    // No operator takes more than two inputs; refusing longer lists first keeps a hostile header from making
+    // the name lookups below run for minutes.
+    if (inputs->size() > kMaxInputs)
+      return Status::Error(ctx + ": has " + std::to_string(inputs->size()) + " inputs; no operator takes more than " +
+                           std::to_string(kMaxInputs));
     for (const json& in : *inputs) {
       if (!in.is_string()) return Status::Error(ctx + ": inputs must be node names");
       const std::string in_name = in.get<std::string>();
-      int index = -2;
-      if (in_name == "input") index = kGraphInput;
-      for (size_t k = 0; k < arch.nodes.size(); ++k)
-        if (arch.nodes[k].name == in_name) index = static_cast<int>(k);
+      auto found = index_of.find(in_name);
+      const int index = in_name == "input" ? kGraphInput : found == index_of.end() ? -2 : found->second;
       if (index == -2) return Status::Error(ctx + ": input '" + in_name + "' is not an earlier node");
       n.inputs.push_back(index);
     }
+    index_of[n.name] = static_cast<int>(arch.nodes.size());
     arch.nodes.push_back(std::move(n));
   }
   if (Status s = validate(arch); !s.ok()) return s;

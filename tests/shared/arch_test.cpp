@@ -67,7 +67,19 @@ INSTANTIATE_TEST_SUITE_P(
                     "last node gives 4 channels"},
         BadArchCase{R"({"nodes":[{"name":"a","op":"conv","inputs":["input"],"cin":"x","cout":1,"kernel":3}]})",
                     "'cin' must be an integer"},
-        BadArchCase{R"({"nodes":[{"name":"a","op":"add","inputs":["input"]}]})", "needs 2 input(s)"}));
+        BadArchCase{R"({"nodes":[{"name":"a","op":"add","inputs":["input"]}]})", "needs 2 input(s)"},
+        BadArchCase{R"({"nodes":[{"name":"a","op":"add","inputs":["input","input","input"]}]})",
+                    "has 3 inputs; no operator takes more than 2"}));
+
+// A header listing millions of inputs is refused at once, before any name is looked up.
+TEST(Arch, HugeInputListsAreRefusedBeforeLookup) {
+  std::string json = R"({"nodes":[{"name":"a","op":"add","inputs":[)";
+  for (int i = 0; i < 200000; ++i) json += (i ? ",\"n" : "\"n") + std::to_string(i) + "\"";
+  json += "]}]}";
+  Result<Arch> arch = arch_from_json(json);
+  ASSERT_FALSE(arch.ok());
+  EXPECT_NE(arch.error().find("200000 inputs"), std::string::npos) << arch.error();
+}
 
 }  // namespace
 }  // namespace dae
