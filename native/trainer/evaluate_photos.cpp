@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 
 // Candidate parameters for the classical baselines; the best per σ and mode (mean PSNR over the photos) is reported.
 const float kBlurSigmas[] = {0.3f, 0.4f, 0.5f, 0.7f, 0.9f, 1.1f, 1.4f, 1.8f, 2.4f, 3.0f};
-const int kMedianRadii[] = {1, 2, 3};
+const int kMedianRadii[] = {1, 2, 3, 4};
 const char* const kModes[] = {"gray", "color"};
 // The sample strip: a few photos at one noise level, a small center crop each, enlarged.
 constexpr float kSampleSigma = 0.2f;
