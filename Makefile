@@ -16,7 +16,7 @@ APT_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libb
   dpkg-dev xz-utils
 IMGUI_DIR := build/third_party/imgui
 
-.PHONY: demo test test-browser deps native wasm site asan fuzz photoset clean
+.PHONY: demo test test-browser deps native wasm wasm-threads site asan fuzz photoset clean
 
 demo: deps site
 	node web/serve.mjs --root build/site --port $(PORT)
@@ -57,13 +57,18 @@ wasm:
 	cmake --preset wasm -DDAE_IMGUI_DIR=$(CURDIR)/$(IMGUI_DIR) >/dev/null
 	cmake --build build/wasm -j $(JOBS)
 
+# The same with -pthread: the threaded app (dae_app_threads, for cross-origin isolated pages) and the engine suites.
+wasm-threads:
+	cmake --preset wasm-threads -DDAE_IMGUI_DIR=$(CURDIR)/$(IMGUI_DIR) >/dev/null
+	cmake --build build/wasm-threads -j $(JOBS)
+
 # Only the browser tests: builds the site and runs tests/browser in headless Chromium (screenshots in build/browser).
 test-browser: deps site
 	node tests/browser/run.mjs --site build/site --out build/browser
 
-# The static site: page, app, shipped models and ONNX Runtime Web's files, ready for any static host.
-site: wasm
-	node web/build-site.mjs --app build/wasm/wasm --out build/site
+# The static site: page, both builds of the app, shipped models and ONNX Runtime Web's files, ready for any static host.
+site: wasm wasm-threads
+	node web/build-site.mjs --app build/wasm/wasm --app-threads build/wasm-threads/wasm --out build/site
 
 # The photo set in build/photoset from the Debian packages named in native/photoset/sources.tsv. The packages are
 # only downloaded (apt-get download) and unpacked into build/photoset.cache, never installed.

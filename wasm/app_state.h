@@ -2,30 +2,17 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "dae/engine.h"
 #include "dae/noise.h"
+#include "denoiser.h"
+#include "image.h"
 #include "manifest.h"
 #include "textures.h"
-
-// An image with values in [0, 1]: c planes (1 gray, 3 RGB) of h rows of w, one after another (the engine's NCHW).
-struct Image {
-  int w = 0, h = 0, c = 1;
-  std::vector<float> px;
-  Image() = default;
-  Image(int w_, int h_, int c_, std::vector<float> px_) : w(w_), h(h_), c(c_), px(std::move(px_)) {}
-  Image(int w_, int h_, int c_, float fill) : w(w_), h(h_), c(c_), px(static_cast<size_t>(w_) * h_ * c_, fill) {}
-  size_t size() const { return px.size(); }
-  size_t plane() const { return static_cast<size_t>(w) * h; }
-  bool empty() const { return px.empty(); }
-  bool same_shape(const Image& o) const { return w == o.w && h == o.h && c == o.c; }
-  float* channel(int k) { return px.data() + k * plane(); }
-  const float* channel(int k) const { return px.data() + k * plane(); }
-};
 
 enum class Backend { Engine = 0, OrtWasm = 1, OrtWebGpu = 2 };
 enum class View { Clean = 0, Noisy = 1, Denoised = 2, Difference = 3 };
@@ -36,14 +23,6 @@ enum class ImageKind { Small = 0, Photo = 1 };  // 28×28 drawing, samples and u
 // The full-resolution view: one large pane, either split between two images or showing one.
 enum class Compare { NoisyDenoised = 0, CleanDenoised = 1, Single = 2 };
 
-// Full-resolution denoising runs tile by tile across frames so the page stays responsive and shows progress.
-struct TileJob {
-  bool active = false;
-  int next_tile = 0, tiles_x = 0, tiles_y = 0;
-  double compute_ms = 0;  // time spent denoising tiles (the frames in between not counted)
-  Image out;
-};
-
 struct Sample {
   int label = 0;
   std::vector<float> px;  // 28×28
@@ -51,7 +30,8 @@ struct Sample {
 
 struct AppState {
   // Model
-  std::optional<dae::Model> model;
+  // Shared with the denoising job that runs it.
+  std::shared_ptr<const dae::Model> model;
   std::string model_name;     // manifest name of the loaded model
   std::string model_loading;  // name being fetched, empty when idle
   float model_progress = 0;   // fraction of model_loading's file downloaded
@@ -96,7 +76,7 @@ struct AppState {
   int ort_generation = 0;
   std::string ort_status;
 
-  TileJob job;
+  Denoiser denoiser;  // the engine's jobs: on a background thread (threaded build) or tile by tile
 
   // Views
   View view = View::Denoised;
@@ -121,6 +101,7 @@ struct AppState {
   std::vector<std::pair<int, int>> pressed_keys;
   float dpr = 1.0f;
   float fps = 0.0f;
+  int frames = 0;         // frames drawn since start: the page keeps drawing while a photo is denoised
   float pressure = 1.0f;  // pen pressure of the current stroke
   bool narrow = false;    // phone-width layout
   Textures textures;
@@ -170,3 +151,5 @@ void host_request_ort(AppState& s);
 void host_open_file();
 void host_save_png(const Image& image, const std::string& name);
 void host_notify_denoised(const AppState& s);
+// The engine's thread count the page picked for this build.
+int host_engine_threads();

@@ -39,6 +39,8 @@ EM_JS(void, js_open_file, (), { window.daeHost.openFile(); });
 EM_JS(void, js_save_png, (const float* px, int w, int h, int c, const char* name),
       { window.daeHost.savePng(HEAPF32.slice(px >> 2, (px >> 2) + w * h * c), w, h, c, UTF8ToString(name)); });
 EM_JS(void, js_denoised, (int count), { window.daeHost.denoised(count); });
+// The engine's thread count the page chose for this build (web/boot.js: the cores it reports, capped).
+EM_JS(int, js_engine_threads, (), { return Module.daeThreads || 1; });
 // clang-format on
 
 void host_request_model(const std::string& name, const std::string& file, int request) {
@@ -71,6 +73,9 @@ void host_save_png(const Image& image, const std::string& name) {
 }
 void host_notify_denoised(const AppState& s) {
   js_denoised(s.denoise_count);
+}
+int host_engine_threads() {
+  return js_engine_threads();
 }
 
 static std::string g_json;  // keeps dae_state_json's result alive until the next call
@@ -235,6 +240,7 @@ EMSCRIPTEN_KEEPALIVE int dae_image_channels(int which) {
 // A snapshot of what the app shows, for tests and the page: metrics, timings, settings, messages.
 EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
   const AppState& s = *g_state;
+  const DenoiseStats jobs = s.denoiser.stats();
   nlohmann::json j = {
       {"model", s.model ? s.model_name : ""},
       {"params", s.model ? s.model->param_count() : 0},
@@ -267,10 +273,21 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"maxAbsDiff", s.max_abs_diff},
       {"backend", static_cast<int>(s.backend)},
       {"denoiseCount", s.denoise_count},
-      {"busy", s.job.active || s.need_denoise || s.need_noise || !s.model_loading.empty()},
-      {"progress", s.job.active && s.job.tiles_x * s.job.tiles_y > 0
-                       ? static_cast<double>(s.job.next_tile) / (s.job.tiles_x * s.job.tiles_y)
+      {"busy", s.denoiser.busy() || s.need_denoise || s.need_noise || !s.model_loading.empty()},
+      {"progress", s.denoiser.busy() && s.denoiser.tiles() > 0
+                       ? static_cast<double>(s.denoiser.tiles_done()) / s.denoiser.tiles()
                        : 1.0},
+      {"build", Denoiser::threaded() ? "threads" : "plain"},
+      {"threads", s.denoiser.threads()},
+      {"frames", s.frames},
+      {"jobs",
+       {{"submitted", jobs.submitted},
+        {"finished", jobs.finished},
+        {"cancelled", jobs.cancelled},
+        {"lastCancelled",
+         {{"id", jobs.last_cancelled}, {"tilesDone", jobs.last_cancelled_done}, {"tiles", jobs.last_cancelled_tiles}}},
+        {"tilesDone", s.denoiser.tiles_done()},
+        {"tiles", s.denoiser.tiles()}}},
       {"view", static_cast<int>(s.view)},
       {"zoom", s.zoom},
       {"split", s.compare_split},

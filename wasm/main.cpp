@@ -155,8 +155,9 @@ static void frame(void* arg) {
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   glfwSwapBuffers(ctx.window);
+  s.frames = ++ctx.frames;
 #ifdef __EMSCRIPTEN__
-  if (++ctx.frames == 2) js_first_frame();
+  if (ctx.frames == 2) js_first_frame();
 #endif
 }
 
@@ -193,6 +194,7 @@ int main(int, char**) {
   ctx.window = window;
   ctx.state = &state;
   bind_app_state(&state);
+  state.denoiser.set_threads(host_engine_threads());
   clear_image(state, 28, 28);
   state.undo.clear();
 

@@ -79,12 +79,12 @@ bool load_model(AppState& s, const uint8_t* bytes, size_t size, const std::strin
     cancel_request(s);
     s.chosen_model[static_cast<int>(s.kind)] = name;
   }
-  s.model = std::move(*m);
+  s.model = std::make_shared<const dae::Model>(std::move(*m));
   s.model_name = name;
   s.ort_out = {};
   s.max_abs_diff = -1;
   s.need_denoise = true;
-  s.job.active = false;
+  s.denoiser.cancel();
   const int channels = s.model->arch().channels;
   const std::string facts =
       std::string(channels == 3 ? "RGB" : "grayscale") + ", " + std::to_string(s.model->param_count()) + " parameters";

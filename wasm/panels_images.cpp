@@ -35,8 +35,8 @@ static void draw_pending(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVe
   char text[96];
   if (!s.model_loading.empty())
     std::snprintf(text, sizeof text, "loading model '%s' %.0f%%", s.model_loading.c_str(), s.model_progress * 100);
-  else if (s.job.active)
-    std::snprintf(text, sizeof text, "denoising: tile %d of %d", s.job.next_tile, s.job.tiles_x * s.job.tiles_y);
+  else if (s.denoiser.busy() && s.denoiser.tiles() > 1)
+    std::snprintf(text, sizeof text, "denoising: tile %d of %d", s.denoiser.tiles_done(), s.denoiser.tiles());
   else
     std::snprintf(text, sizeof text, "denoising...");
   const ImVec2 size = ImGui::CalcTextSize(text);
@@ -173,11 +173,12 @@ static void image_footer(AppState& s, const char* hint) {
     metric_line("Denoised vs clean:", s.psnr_denoised, s.ssim_denoised);
   else
     ImGui::TextDisabled("Denoised vs clean:  (once denoised)");
-  if (s.job.active) {
-    const int total = s.job.tiles_x * s.job.tiles_y;
-    char label[64];
-    std::snprintf(label, sizeof label, "denoising %dx%d: tile %d of %d", s.clean.w, s.clean.h, s.job.next_tile, total);
-    ImGui::ProgressBar(static_cast<float>(s.job.next_tile) / total, ImVec2(-1, 0), label);
+  if (s.denoiser.busy() && s.denoiser.tiles() > 1) {
+    const int done = s.denoiser.tiles_done(), total = s.denoiser.tiles();
+    char label[96];
+    std::snprintf(label, sizeof label, "denoising %dx%d: tile %d of %d (%d thread%s)", s.clean.w, s.clean.h, done,
+                  total, s.denoiser.threads(), s.denoiser.threads() == 1 ? "" : "s");
+    ImGui::ProgressBar(static_cast<float>(done) / total, ImVec2(-1, 0), label);
   } else if (!s.model_loading.empty()) {
     char label[96];
     std::snprintf(label, sizeof label, "downloading model '%s'", s.model_loading.c_str());

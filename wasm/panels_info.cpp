@@ -3,13 +3,30 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 
 #include "app_state.h"
 #include "imgui.h"
 
+// Which WebAssembly build runs the engine, and how.
+static std::string build_words(const AppState& s) {
+  if (!Denoiser::threaded())
+    return "single-threaded WebAssembly build (for pages that are not cross-origin isolated): one thread, tiles "
+           "between frames";
+  const int n = s.denoiser.threads();
+  return "threaded WebAssembly build: " + std::to_string(n) + " engine thread" + (n == 1 ? "" : "s") +
+         ", off the thread that draws the page";
+}
+
 void panel_status(AppState& s) {
   ImGui::Separator();
   ImGui::Text("%.0f FPS", s.fps);
+  ImGui::SameLine();
+  ImGui::TextDisabled("|");
+  ImGui::SameLine();
+  ImGui::TextDisabled("%s, %d thread%s", Denoiser::threaded() ? "threaded" : "single-threaded", s.denoiser.threads(),
+                      s.denoiser.threads() == 1 ? "" : "s");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", build_words(s).c_str());
   ImGui::SameLine();
   ImGui::TextDisabled("|");
   ImGui::SameLine();
@@ -55,6 +72,7 @@ void panel_model_card(AppState& s) {
                           (s.clean.c / s.model->arch().channels > 1 ? s.clean.c : 1) / 1e9,
                       s.clean.w, s.clean.h);
       text_row("compute", buf);
+      text_row("runs on", build_words(s).c_str());
       if (info) {
         std::snprintf(buf, sizeof buf, "%.1f KiB", info->bytes / 1024.0);
         text_row("file size", buf);

@@ -1,8 +1,6 @@
-// The app's data flow: drawing, noise, denoising (whole or tile by tile, any image and model channels), metrics and
-// textures.
+// The app's data flow: drawing, noise, denoising (through the Denoiser's jobs, any image and model channels), metrics
+// and textures.
 // Every number shown comes from the shared engine, noise and metrics code.
-#include <emscripten.h>
-
 #include <algorithm>
 #include <cmath>
 
@@ -12,12 +10,9 @@
 const char* const kClassNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
-// Images with more pixels than this are denoised in tiles across frames so drawing never stalls.
-static constexpr int kWholeImagePixels = 160 * 160;
-// Core tile side, a multiple of every model's size multiple; the context around each tile is the model's
-// dae::context_radius, so the tiles together give exactly the whole-image result.
-static constexpr int kTile = 128;
-static constexpr double kTileBudgetMs = 40;  // work per frame before yielding to the browser
+// Engine work per frame before yielding to the browser, in the single-threaded build (the threaded one runs it on
+// its own thread).
+static constexpr double kTileBudgetMs = 40;
 static constexpr size_t kUndoDepth = 32;
 static constexpr size_t kUndoFloats = size_t(12) << 20;  // 48 MiB: four 1024×1024 color photos
 
@@ -48,7 +43,7 @@ static void image_changed(AppState& s, bool reset_view) {
     s.zoom = 1.0f;
     s.pan_x = s.pan_y = 0.5f;
   }
-  s.job.active = false;
+  s.denoiser.cancel();
   s.need_noise = true;
   pick_model_for_image(s);
 }
@@ -141,7 +136,8 @@ static void add_noise(AppState& s) {
 }
 
 // Whichever backend is chosen provides the shown result; the engine's stays as the reference for the difference.
-static void refresh_outputs(AppState& s) {
+// notify: the result is for the current settings (not a stroke's result overtaken by the next stroke).
+static void refresh_outputs(AppState& s, bool notify = true) {
   const bool use_ort = s.backend != Backend::Engine && !s.ort_out.empty() && s.ort_out.same_shape(s.noisy);
   s.denoised = use_ort ? s.ort_out : s.engine_out;
   if (s.denoised.empty() || !s.denoised.same_shape(s.clean)) return;
@@ -156,6 +152,7 @@ static void refresh_outputs(AppState& s) {
   upload_image(s.textures, &s.textures.denoised, s.denoised.px.data(), s.denoised.w, s.denoised.h, s.denoised.c);
   upload_difference(s.textures, &s.textures.difference, s.denoised.px.data(), s.clean.px.data(), s.clean.w, s.clean.h,
                     s.clean.c);
+  if (!notify) return;
   ++s.denoise_count;
   host_notify_denoised(s);
 }
@@ -197,51 +194,25 @@ Image image_from_output(const dae::Tensor& out, int image_channels) {
   return im;
 }
 
-static bool denoise_region(AppState& s, int x0, int y0, int w, int h, Image& out) {
-  dae::Result<dae::Tensor> in = model_input(s.noisy, x0, y0, w, h, s.model->arch().channels);
-  dae::Result<dae::Tensor> r = in.ok() ? dae::denoise(*s.model, *in) : dae::Result<dae::Tensor>(in.status());
-  if (!r.ok()) {
-    set_message(s, "Denoising failed: " + r.error(), true);
-    return false;
+// Shows the engine's result once it is in; a stroke's result overtaken by the next stroke is shown too, but the
+// app stays busy until the current one arrives.
+static void take_engine_result(AppState& s) {
+  std::optional<DenoiseResult> r = s.denoiser.take();
+  if (!r) return;
+  if (!r->error.empty()) {
+    set_message(s, "Denoising failed: " + r->error, true);
+    return;
   }
-  out = image_from_output(*r, s.noisy.c);
-  return true;
-}
-
-// Runs tiles until the frame's budget is spent; finishes the job when the last tile is done.
-static void step_tile_job(AppState& s) {
-  TileJob& j = s.job;
-  const double start = emscripten_get_now();
-  while (j.next_tile < j.tiles_x * j.tiles_y && emscripten_get_now() - start < kTileBudgetMs) {
-    const int tx = j.next_tile % j.tiles_x, ty = j.next_tile / j.tiles_x;
-    const int cx0 = tx * kTile, cy0 = ty * kTile;
-    const int cx1 = std::min(s.noisy.w, cx0 + kTile), cy1 = std::min(s.noisy.h, cy0 + kTile);
-    const int halo = dae::context_radius(s.model->arch());
-    const int x0 = std::max(0, cx0 - halo), y0 = std::max(0, cy0 - halo);
-    const int x1 = std::min(s.noisy.w, cx1 + halo), y1 = std::min(s.noisy.h, cy1 + halo);
-    Image out;
-    const double t0 = emscripten_get_now();
-    if (!denoise_region(s, x0, y0, x1 - x0, y1 - y0, out)) {
-      j.active = false;
-      return;
-    }
-    j.compute_ms += emscripten_get_now() - t0;
-    for (int k = 0; k < out.c; ++k)
-      for (int y = cy0; y < cy1; ++y)
-        std::copy_n(out.channel(k) + static_cast<size_t>(y - y0) * out.w + (cx0 - x0), cx1 - cx0,
-                    j.out.channel(k) + static_cast<size_t>(y) * j.out.w + cx0);
-    ++j.next_tile;
-  }
-  if (j.next_tile == j.tiles_x * j.tiles_y) {
-    j.active = false;
-    s.engine_ms = j.compute_ms;
-    s.engine_out = std::move(j.out);
-    refresh_outputs(s);
-  }
+  if (!r->out.same_shape(s.noisy)) return;
+  s.engine_ms = r->compute_ms;
+  s.engine_out = std::move(r->out);
+  refresh_outputs(s, r->current);
 }
 
 void update_pipeline(AppState& s) {
   if (s.clean.empty()) return;
+  // First what the job thread finished since the last frame, before a new job would overtake it.
+  take_engine_result(s);
   if (s.need_noise) {
     add_noise(s);
     upload_image(s.textures, &s.textures.clean, s.clean.px.data(), s.clean.w, s.clean.h, s.clean.c);
@@ -249,28 +220,18 @@ void update_pipeline(AppState& s) {
     s.need_noise = false;
     s.need_denoise = true;
   }
-  // While the model this image calls for downloads, the old one would only do work that is thrown away.
-  if (s.need_denoise && s.model && s.model_loading.empty()) {
-    s.need_denoise = false;
-    if (s.backend != Backend::Engine) host_request_ort(s);
-    if (static_cast<int>(s.noisy.plane()) <= kWholeImagePixels) {
-      s.job.active = false;
-      const double t0 = emscripten_get_now();
-      Image out;
-      if (denoise_region(s, 0, 0, s.noisy.w, s.noisy.h, out)) {
-        s.engine_ms = emscripten_get_now() - t0;
-        s.engine_out = std::move(out);
-        refresh_outputs(s);
-      }
+  if (s.need_denoise) {
+    if (s.model && s.model_loading.empty()) {
+      s.need_denoise = false;
+      if (s.backend != Backend::Engine) host_request_ort(s);
+      s.denoiser.submit(s.model, s.noisy);  // cancels the job in progress: its result would be stale
     } else {
-      s.job = {};
-      s.job.active = true;
-      s.job.tiles_x = (s.noisy.w + kTile - 1) / kTile;
-      s.job.tiles_y = (s.noisy.h + kTile - 1) / kTile;
-      s.job.out = Image(s.noisy.w, s.noisy.h, s.noisy.c, 0.0f);
+      // While the model this image calls for downloads, the old one would only do work that is thrown away.
+      s.denoiser.cancel();
     }
   }
-  if (s.job.active) step_tile_job(s);
+  s.denoiser.step(kTileBudgetMs);
+  take_engine_result(s);
 }
 
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation) {
@@ -285,5 +246,5 @@ void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w,
   for (float& v : out.data) v = std::clamp(v, 0.0f, 1.0f);
   s.ort_ms = ms;
   s.ort_out = image_from_output(out, s.noisy.c);
-  if (!s.job.active) refresh_outputs(s);
+  if (!s.denoiser.busy()) refresh_outputs(s);
 }

@@ -37,6 +37,10 @@
  *   dae.manifest            Promise of the parsed models/models.json, once the app has checked and accepted it
  *   dae.lastSavedPng        the Blob of the last "Save PNG"
  *   dae.wasmMemoryBytes     the WebAssembly heap's current size (it grows on demand and never shrinks)
+ *   dae.build               {name: 'threads' | 'plain', threads, why}: the WebAssembly build boot.js chose (the
+ *                           threaded one on a cross-origin isolated page) and the engine's thread count; state()
+ *                           reports the same as build, threads, plus frames (frames drawn so far) and jobs (the
+ *                           engine's jobs: submitted, finished, cancelled, lastCancelled {id, tilesDone, tiles})
  */
 'use strict';
 
@@ -72,17 +76,24 @@
   window.addEventListener('resize', fitCanvas);
   fitCanvas();
 
+  const build = window.daeBuild;  // set by boot.js: which WebAssembly build runs, and with how many threads
   window.Module = {
     canvas,
+    daeThreads: build.threads,  // read by the app, and the size of the threaded build's worker pool
     print: (text) => console.log(text),
     printErr: (text) => console.warn(text),
     onAbort: (what) => showFatal(`The app stopped: ${what}`),
   };
 
   // ---- talking to the WebAssembly app ----
+  // The heap as it is now. In the threaded build another thread may have grown the memory, which leaves Module.HEAPU8
+  // and friends viewing the old, shorter buffer until the runtime itself next touches the heap.
+  const heapBuffer = () => (Module.wasmMemory ? Module.wasmMemory.buffer : Module.HEAPU8.buffer);
+  const heapU8 = () => new Uint8Array(heapBuffer());
+  const heapF32 = () => new Float32Array(heapBuffer());
   function withBytes(bytes, fn) {
     const ptr = Module._malloc(Math.max(1, bytes.byteLength));
-    Module.HEAPU8.set(bytes, ptr);
+    heapU8().set(bytes, ptr);
     try {
       return fn(ptr);
     } finally {
@@ -113,7 +124,7 @@
     const ptr = Module._dae_image_data(which);
     if (!ptr) return null;
     const n = Module._dae_image_width(which) * Module._dae_image_height(which) * Module._dae_image_channels(which);
-    return Module.HEAPF32.slice(ptr >> 2, (ptr >> 2) + n);
+    return heapF32().slice(ptr >> 2, (ptr >> 2) + n);
   }
 
   // ---- site files ----
@@ -408,7 +419,14 @@
       const s = state();
       return s ? { engine: s.engineMs, ort: s.ortMs } : null;
     },
-    get wasmMemoryBytes() { return runtimeUp ? Module.HEAPU8.buffer.byteLength : 0; },
+    get wasmMemoryBytes() { return runtimeUp ? heapBuffer().byteLength : 0; },
+    build,
   };
   window.dae = dae;
+
+  // The app itself, once Module is set up for it (boot.js has been fetching it meanwhile).
+  const app = document.createElement('script');
+  app.src = build.script;
+  app.onerror = () => showFatal(`Could not load ${build.script}`);
+  document.body.appendChild(app);
 })();

@@ -1,25 +1,30 @@
 #!/usr/bin/env node
 // Assembles the static site: the page, the built app, the shipped models, the samples and ONNX Runtime Web's files,
 // so the site needs nothing from any other host and works from any sub-path (every URL in it is relative).
-// Usage: node web/build-site.mjs --app build/wasm/wasm --out build/site [--models web/models]
+// Both builds of the app go in: the single-threaded one and the threaded one (web/boot.js picks between them).
+// Usage: node web/build-site.mjs --app build/wasm/wasm --app-threads build/wasm-threads/wasm --out build/site
+//          [--models web/models]
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const web = dirname(fileURLToPath(import.meta.url));
-const args = { app: 'build/wasm/wasm', out: 'build/site', models: join(web, 'models') };
+const args = { app: 'build/wasm/wasm', 'app-threads': 'build/wasm-threads/wasm', out: 'build/site',
+  models: join(web, 'models') };
 for (let i = 2; i < process.argv.length; i += 2) {
   const key = process.argv[i].replace(/^--/, '');
   if (!(key in args) || i + 1 >= process.argv.length) {
-    console.error('usage: node web/build-site.mjs --app build/wasm/wasm --out build/site [--models DIR]');
+    console.error('usage: node web/build-site.mjs --app build/wasm/wasm --app-threads build/wasm-threads/wasm ' +
+      '--out build/site [--models DIR]');
     process.exit(2);
   }
   args[key] = process.argv[i + 1];
 }
 
-const PAGE_FILES = ['index.html', 'style.css', 'coi.js', 'image-input.js', 'ort-backend.js', 'app.js', 'sw.js'];
+const PAGE_FILES = ['index.html', 'style.css', 'boot.js', 'coi.js', 'image-input.js', 'ort-backend.js', 'app.js', 'sw.js'];
 const APP_FILES = ['dae_app.js', 'dae_app.wasm'];
+const THREADED_APP_FILES = ['dae_app_threads.js', 'dae_app_threads.wasm', 'dae_app_threads.worker.js'];
 const ORT_DIST = join(web, 'node_modules', 'onnxruntime-web', 'dist');
 // The WASM build and the WebGPU build of ONNX Runtime Web with the WebAssembly each one loads.
 const ORT_FILES = ['ort.wasm.min.js', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm',
@@ -44,36 +49,40 @@ function copyTree(from, to) {
 }
 
 for (const f of APP_FILES) need(join(args.app, f), 'build the app first (make wasm)');
+for (const f of THREADED_APP_FILES) need(join(args['app-threads'], f), 'build the threaded app first (make wasm-threads)');
 for (const f of ORT_FILES) need(join(ORT_DIST, f), 'install the npm packages first (cd web && npm ci)');
 need(join(args.models, 'models.json'), 'the trainer has not shipped a model yet (web/models/models.json)');
 
 rmSync(args.out, { recursive: true, force: true });
 for (const f of PAGE_FILES) copy(join(web, f), join(args.out, f));
 for (const f of APP_FILES) copy(join(args.app, f), join(args.out, f));
+for (const f of THREADED_APP_FILES) copy(join(args['app-threads'], f), join(args.out, f));
 for (const f of ORT_FILES) copy(join(ORT_DIST, f), join(args.out, 'ort', f));
 copyTree(args.models, join(args.out, 'models'));
 copyTree(join(web, 'samples'), join(args.out, 'samples'));
 if (existsSync(join(web, 'bench'))) copyTree(join(web, 'bench'), join(args.out, 'bench'));
 
-// The service worker caches the app shell and the default model at install, so the site works offline.
+// The service worker caches the app shell and the default model at install, so the site works offline. Of the two
+// builds it takes the threaded one: the page it controls is cross-origin isolated (it adds the headers), so that is
+// the build it runs; the single-threaded one is cached when a page uses it.
 const manifest = JSON.parse(readFileSync(join(args.models, 'models.json'), 'utf8'));
 const entry = manifest.models.find((m) => m.name === manifest.default) ?? manifest.models[0];
 const defaultModel = 'models/' + entry.file.replace(/^models\//, '');
-const precache = ['./', ...PAGE_FILES, ...APP_FILES, 'models/models.json', defaultModel,
+const precache = ['./', ...PAGE_FILES, ...THREADED_APP_FILES, 'models/models.json', defaultModel,
   'samples/fashion-mnist-test-100.bin'];
 for (const f of precache.slice(1)) need(join(args.out, f), 'listed for the offline cache but not in the site');
 // The page asks the app which model to load, and the app only runs once its WebAssembly is compiled: preloading the
-// default model from the HTML keeps its download overlapping that compilation.
-const preloadLine = '<link rel="preload" href="dae_app.wasm" as="fetch" type="application/wasm" crossorigin>';
+// default model from the HTML keeps its download overlapping that compilation (boot.js preloads the build's files).
+const bootLine = '<script src="boot.js"></script>';
 const html = readFileSync(join(args.out, 'index.html'), 'utf8');
-if (!html.includes(preloadLine)) throw new Error('index.html: the WebAssembly preload line was not found');
-writeFileSync(join(args.out, 'index.html'), html.replace(preloadLine, `${preloadLine}
-  <link rel="preload" href="${defaultModel}" as="fetch" crossorigin>`));
+if (!html.includes(bootLine)) throw new Error('index.html: the boot.js line was not found');
+writeFileSync(join(args.out, 'index.html'), html.replace(bootLine, `<link rel="preload" href="${defaultModel}" as="fetch" crossorigin>
+  ${bootLine}`));
 writeFileSync(join(args.out, 'precache.json'), JSON.stringify(precache, null, 1) + '\n');
-// Naming the cache after the shell's contents changes sw.js whenever the site changes, so browsers install the new
-// worker and drop the old cache instead of serving a stale app forever.
+// Naming the cache after the site's contents (both builds) changes sw.js whenever the site changes, so browsers
+// install the new worker and drop the old cache instead of serving a stale app forever.
 const hash = createHash('sha256');
-for (const f of precache.slice(1)) hash.update(readFileSync(join(args.out, f)));
+for (const f of [...precache.slice(1), ...APP_FILES]) hash.update(readFileSync(join(args.out, f)));
 const version = hash.digest('hex').slice(0, 12);
 const sw = readFileSync(join(args.out, 'sw.js'), 'utf8');
 if (!sw.includes("const CACHE = 'dae-site-v1';")) throw new Error('sw.js: cache name line not found');

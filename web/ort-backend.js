@@ -22,8 +22,9 @@ window.daeOrt = (() => {
     runtimes[provider] ??= loadScript(scripts[provider]).then(() => {
       const ort = window.ort;
       ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
-      // One thread: no worker start-up, and the page works without cross-origin isolation.
-      ort.env.wasm.numThreads = 1;
+      // As many threads as the engine has (boot.js), so the two backends' latencies compare like for like: one on a
+      // page without cross-origin isolation.
+      ort.env.wasm.numThreads = window.daeBuild ? window.daeBuild.threads : 1;
       ort.env.logLevel = 'error';
       return ort;
     });

@@ -1,0 +1,61 @@
+// The engine's denoising jobs, kept off the frame that draws the app: the threaded build runs each job on a background
+// thread with the engine's threads, the single-threaded build a few tiles per frame. A newer job, or a cancel,
+// stops the one in progress before its next tile instead of queueing behind it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "dae/engine.h"
+#include "image.h"
+
+struct DenoiseResult {
+  int job = 0;
+  // False when a newer job was submitted meanwhile: only single-tile jobs (drawing at 28×28) deliver such results,
+  // so a stroke's result shows while the next one is computed.
+  bool current = true;
+  Image out;
+  double compute_ms = 0;  // engine time over the job's tiles (waits between tiles not counted)
+  std::string error;      // why the engine refused; empty on success
+};
+
+struct DenoiseStats {
+  int submitted = 0, finished = 0, cancelled = 0;
+  // The latest cancelled job: its id and how many of its tiles had run when it stopped.
+  int last_cancelled = 0, last_cancelled_done = 0, last_cancelled_tiles = 0;
+};
+
+class Denoiser {
+ public:
+  Denoiser();
+  ~Denoiser();
+  Denoiser(const Denoiser&) = delete;
+  Denoiser& operator=(const Denoiser&) = delete;
+
+  // Whether this is the threaded build (jobs run on a background thread).
+  static bool threaded();
+  // The engine's thread count for every job (clamped to what the build supports; 1 without threads).
+  void set_threads(int threads);
+  int threads() const;
+
+  // Starts denoising `noisy` with `model` and returns the job's id; the job in progress, if any, is cancelled.
+  int submit(std::shared_ptr<const dae::Model> model, const Image& noisy);
+  // Cancels the job in progress (the image or model changed and its result would be thrown away).
+  void cancel();
+  // Single-threaded build: runs tiles on the caller for up to budget_ms (at least one). Threaded build: nothing.
+  void step(double budget_ms);
+  // A finished result not yet taken: the latest job's, or a single-tile job's that a newer one overtook.
+  std::optional<DenoiseResult> take();
+
+  // A job was submitted and its result has not been taken yet.
+  bool busy() const;
+  // Tiles done and in all of the latest job.
+  int tiles_done() const;
+  int tiles() const;
+  DenoiseStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
