@@ -1,10 +1,10 @@
 // onnxruntime's CPU provider (npm onnxruntime-node) against the native engine on the shipped model files, the
 // same inputs, calls alternating between the two, one and two threads each. Prints a table and writes
 // build/bench/ort.md; never passes or fails on time.
-// Usage: node native/bench/ort_bench.mjs [--ort DIR/node_modules/onnxruntime-node]
+// Usage: node native/bench/ort_bench.mjs [--ort build/ort-node/node_modules/onnxruntime-node]
 //   [--peer build/native/native/bench/dae_bench_peer] [--models unet32,photo] [--threads 1,2] [--budget 3]
-// onnxruntime-node is not a project dependency: `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`
-// in a scratch folder (build/h-ortnode is the default) and point --ort at it.
+// onnxruntime-node is not a project dependency: `ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix build/ort-node
+// onnxruntime-node` puts it where --ort looks by default (the install script would fetch GPU parts otherwise).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
   (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
-const ortDir = path.resolve(args.ort || path.join(root, 'build/h-ortnode/node_modules/onnxruntime-node'));
+const ortDir = path.resolve(args.ort || path.join(root, 'build/ort-node/node_modules/onnxruntime-node'));
 const peerPath = path.resolve(args.peer || path.join(root, 'build/native/native/bench/dae_bench_peer'));
 const models = (args.models || 'unet32,photo').split(',');
 const threadCounts = (args.threads || '1,2').split(',').map(Number);
