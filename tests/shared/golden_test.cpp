@@ -70,6 +70,15 @@ TEST(Golden, EngineMatchesLibTorchForEveryShippedModel) {
         ASSERT_TRUE(out->same_shape(expected)) << "input" << suffix;
         EXPECT_LE(max_abs_diff(*out, expected), kTolerance)
             << "input" << suffix << (reference ? " (reference kernels)" : " (fast kernels)");
+        if (reference) continue;
+        // Splitting the work over threads gives exactly the one-thread result.
+        for (int threads : {2, 3}) {
+          dae::RunOptions options;
+          options.threads = threads;
+          dae::Result<dae::Tensor> many = model->forward(input, options);
+          ASSERT_TRUE(many.ok()) << many.error();
+          EXPECT_EQ(max_abs_diff(*many, *out), 0.0f) << "input" << suffix << ", " << threads << " threads";
+        }
       }
     }
     ++checked;
