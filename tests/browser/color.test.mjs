@@ -147,8 +147,12 @@ export const tests = [
       // A grayscale photo with the photo model: one channel in, one out.
       const checks = png(96, 64, (x, y) => (((x >> 4) + (y >> 4)) % 2 ? [200, 200, 200, 255] : [50, 50, 50, 255]));
       const u = await upload(page, checks, 'gray.png');
-      assert.match(u.message, /as 96x64 grayscale; model 'photo'/);
+      // A gray photo gets the grayscale default by itself; the photo model only when the person picks it.
+      assert.match(u.message, /as 96x64 grayscale; model 'unet32'/);
+      const p = await page.evaluate(async () => { const r = await window.dae.loadModel('photo'); await window.dae.whenIdle(); return r; });
+      assert.ok(p.ok, p.message);
       s = await state(page);
+      assert.equal(s.modelChannels, 3);
       im = await images(page);
       assert.equal(s.channels, 1);
       assert.equal(im.denoised.length, 96 * 64);
