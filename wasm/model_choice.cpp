@@ -24,6 +24,7 @@ static void request_model(AppState& s, const ModelInfo& info, bool automatic) {
   s.model_loading = info.name;
   s.model_progress = 0;
   s.model_auto = automatic;
+  s.denoiser.cancel();  // the model in use is being replaced: its result would be stale
   if (automatic) set_message(s, "Loading model '" + info.name + "' for " + kind_words(s.kind) + "...", false);
   host_request_model(info.name, info.file, s.model_request);
 }
