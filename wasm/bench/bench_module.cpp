@@ -14,6 +14,8 @@ namespace {
 
 std::unique_ptr<dae::Model> g_model;
 dae::Tensor g_input;
+dae::Tensor g_output;  // the last run's, so the page can check that both backends computed the same thing
+dae::RunOptions g_options;
 std::string g_error;
 
 }  // namespace
@@ -39,6 +41,11 @@ EMSCRIPTEN_KEEPALIVE const char* bench_isa() {
   return dae::ops::kernel_isa();
 }
 
+// The engine's thread count for bench_run (one in the single-threaded build, at most DAE_WASM_MAX_THREADS).
+EMSCRIPTEN_KEEPALIVE void bench_set_threads(int threads) {
+  g_options.threads = threads;
+}
+
 // Prepares a seeded random h×w input; returns the model's FLOPs for that size.
 EMSCRIPTEN_KEEPALIVE double bench_prepare(int h, int w) {
   g_input = dae::Tensor(1, g_model->arch().channels, h, w);
@@ -47,15 +54,28 @@ EMSCRIPTEN_KEEPALIVE double bench_prepare(int h, int w) {
   return dae::flops(g_model->arch(), h, w);
 }
 
+EMSCRIPTEN_KEEPALIVE int bench_channels() {
+  return g_model->arch().channels;
+}
+
+// The prepared input and the last output, [1, channels, h, w] floats each.
+EMSCRIPTEN_KEEPALIVE const float* bench_input() {
+  return g_input.data.data();
+}
+EMSCRIPTEN_KEEPALIVE const float* bench_output() {
+  return g_output.data.data();
+}
+
 // Runs `calls` forward passes back to back; returns the elapsed milliseconds (−1 on error).
 EMSCRIPTEN_KEEPALIVE double bench_run(int calls) {
   const double t0 = emscripten_get_now();
   for (int i = 0; i < calls; ++i) {
-    dae::Result<dae::Tensor> out = g_model->forward(g_input);
+    dae::Result<dae::Tensor> out = g_model->forward(g_input, g_options);
     if (!out.ok()) {
       g_error = out.error();
       return -1.0;
     }
+    g_output = std::move(*out);
   }
   return emscripten_get_now() - t0;
 }

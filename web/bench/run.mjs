@@ -1,29 +1,55 @@
-// Serves the benchmark page and runs it in headless Chromium; prints the tables and writes
-// build/bench/browser.md. Usage: node web/bench/run.mjs [--bench-dir build/wasm/wasm/bench]
-//   [--model unet] [--runs 200] [--out build/bench]
+#!/usr/bin/env node
+// Browser benchmark: the engine vs ONNX Runtime Web at the same thread count, in headless Chromium on a cross-origin
+// isolated page (what threads need), one page per thread count; prints the tables and writes build/bench/browser.md.
+// Usage: node web/bench/run.mjs [--threads 1,2] [--cases unet32:28:100,unet32:256:20,photo:1024:3]
+//   [--bench-dir build/wasm/wasm/bench] [--bench-threads-dir build/wasm-threads/wasm/bench] [--out build/bench]
+// More threads on a machine with more cores: --threads 1,2,4 (the engine and ONNX Runtime Web both stop at 4).
+// A case is model:side:runs (web/models/MODEL.safetensors and .onnx, a side x side image, single calls per backend).
 import http from 'node:http';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
-  (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
-const benchDir = path.resolve(args['bench-dir'] || path.join(root, 'build/wasm/wasm/bench'));
-const model = args.model || 'unet';
-const runs = Number(args.runs || 200);
-const outDir = path.resolve(args.out || path.join(root, 'build/bench'));
+const { chromium } = createRequire(path.join(root, 'web', 'package.json'))('playwright-core');
+const args = { threads: '1,2', cases: 'unet32:28:100,unet32:256:20,photo:1024:3',
+  'bench-dir': path.join(root, 'build/wasm/wasm/bench'), 'bench-threads-dir': path.join(root, 'build/wasm-threads/wasm/bench'),
+  out: path.join(root, 'build/bench') };
+for (let i = 2; i < process.argv.length; i += 2) {
+  const key = process.argv[i].replace(/^--/, '');
+  if (!(key in args) || i + 1 >= process.argv.length) {
+    console.error('usage: node web/bench/run.mjs [--threads 1,2] [--cases model:side:runs,...] [--bench-dir DIR] ' +
+      '[--bench-threads-dir DIR] [--out DIR]');
+    process.exit(2);
+  }
+  args[key] = process.argv[i + 1];
+}
+const threadCounts = args.threads.split(',').map(Number);
+if (threadCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 4)) {
+  console.error('--threads: counts from 1 to 4');
+  process.exit(2);
+}
+for (const [dir, hint] of [[args['bench-dir'], 'make wasm'], [args['bench-threads-dir'], 'make wasm-threads']])
+  if (!fs.existsSync(path.join(dir, 'dae_bench.js'))) {
+    console.error(`${dir}/dae_bench.js not found: build it first (${hint})`);
+    process.exit(1);
+  }
 
 // URL prefix -> folder.
 const mounts = [
   ['/ort/', path.join(root, 'web/node_modules/onnxruntime-web/dist')],
   ['/models/', path.join(root, 'web/models')],
-  ['/dae_bench.', benchDir, 'dae_bench.'],
+  ['/threads/dae_bench.', path.resolve(args['bench-threads-dir']), 'dae_bench.'],
+  ['/dae_bench.', path.resolve(args['bench-dir']), 'dae_bench.'],
   ['/', here],
 ];
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+// Cross-origin isolation: SharedArrayBuffer, so both the engine and ONNX Runtime Web can run threads.
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin' };
 
 const server = http.createServer((req, res) => {
   const url = decodeURIComponent(req.url.split('?')[0]);
@@ -31,11 +57,11 @@ const server = http.createServer((req, res) => {
     if (!url.startsWith(prefix)) continue;
     const file = path.join(dir, keep + url.slice(prefix.length));
     if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) break;
-    res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
+    res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream', ...isolation });
     fs.createReadStream(file).pipe(res);
     return;
   }
-  res.writeHead(404).end();
+  res.writeHead(404, isolation).end();
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const port = server.address().port;
@@ -46,32 +72,53 @@ const browser = await chromium.launch({
     // Playwright gives every launch a fresh temporary profile.
     '--disable-component-update', '--disable-sync', '--disable-quic'],
 });
-let result;
+const results = [];
 try {
-  const page = await browser.newPage();
-  page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
-  await page.goto(`http://127.0.0.1:${port}/index.html?model=${model}&runs=${runs}`);
-  await page.waitForFunction(() => window.benchResult, null, { timeout: 600000, polling: 500 });
-  result = await page.evaluate(() => window.benchResult);
+  for (const threads of threadCounts) {
+    // A fresh page per thread count: ONNX Runtime Web fixes its thread count when it first starts.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('console', (m) => process.stderr.write(`[page, ${threads} thread(s)] ${m.text()}\n`));
+    await page.goto(`http://127.0.0.1:${port}/index.html?threads=${threads}&cases=${args.cases}`);
+    await page.waitForFunction(() => window.benchResult, null, { timeout: 0, polling: 500 });
+    const result = await page.evaluate(() => window.benchResult);
+    await context.close();
+    if (result.error) throw new Error(result.error);
+    results.push(result);
+  }
 } finally {
   await browser.close();
   server.close();
 }
-if (result.error) {
-  console.error(result.error);
-  process.exit(1);
-}
 
 const f = (x, d = 2) => x.toFixed(d);
-let md = `# Browser: engine (${result.isa}, 1 thread) vs ONNX Runtime Web (wasm, 1 thread), model ${model}\n\n`;
-md += `Headless Chromium, same page, ${runs} alternating engine/ORT runs per figure after warm-up; ORT session creation ` +
-  `${f(result.ortSessionMs, 0)} ms. SIMD multiply-add peak in the same page: ${f(result.peakGflops, 1)} GFLOP/s.\n\n`;
-md += '| image | MFLOP | engine median ms | ORT median ms | engine back-to-back ms | ORT back-to-back ms | ' +
-  'speed-up (median) | engine GFLOP/s | ORT GFLOP/s | engine % of peak |\n|---|---|---|---|---|---|---|---|---|---|\n';
-for (const r of result.sizes)
-  md += `| ${r.side}x${r.side} | ${f(r.flops / 1e6, 1)} | ${f(r.engineMedianMs, 3)} | ${f(r.ortMedianMs, 3)} | ` +
-    `${f(r.engineMeanMs, 3)} | ${f(r.ortMeanMs, 3)} | ${f(r.ortMedianMs / r.engineMedianMs)}x | ` +
-    `${f(r.engineGflops, 1)} | ${f(r.ortGflops, 1)} | ${f(100 * r.engineGflops / result.peakGflops, 0)}% |\n`;
+const first = results[0];
+const command = `node web/bench/run.mjs --threads ${args.threads} --cases ${args.cases}`;
+let md = `# Browser: the engine (${first.isa}) vs ONNX Runtime Web ${first.ortVersion} (wasm), same thread count\n\n`;
+md += `\`${command}\`: headless Chromium on a cross-origin isolated page, the threaded engine build; per case, ` +
+  `single calls alternating engine / ONNX Runtime after warm-up, medians. The browser reports ` +
+  `${first.cores} cores (this machine: ${os.cpus().length}); single-thread SIMD multiply-add peak in the page ` +
+  `${f(first.peakGflops, 1)} GFLOP/s. More threads: \`node web/bench/run.mjs --threads 1,2,4\`.\n\n`;
+md += '| image | model | threads | runs | engine ms | ORT ms | engine vs ORT | engine GFLOP/s | ORT GFLOP/s | max abs diff |\n' +
+  '|---|---|---|---|---|---|---|---|---|---|\n';
+for (const r of results)
+  for (const c of r.cases)
+    md += `| ${c.side}x${c.side}${c.channels === 3 ? ' RGB' : ''} | ${c.model} | ${r.threads} | ${c.runs} | ` +
+      `${f(c.engineMedianMs, c.engineMedianMs < 10 ? 3 : 1)} | ${f(c.ortMedianMs, c.ortMedianMs < 10 ? 3 : 1)} | ` +
+      `**${f(c.ortMedianMs / c.engineMedianMs)}x** | ${f(c.engineGflops, 1)} | ${f(c.ortGflops, 1)} | ` +
+      `${c.maxDiff.toExponential(1)} |\n`;
+if (results.length > 1) {
+  md += `\nSpeed-up over one thread (median time at 1 thread / at N threads):\n\n` +
+    '| image | model | threads | engine | ORT |\n|---|---|---|---|---|\n';
+  const one = results.find((r) => r.threads === 1);
+  for (const r of results.filter((x) => one && x !== one))
+    r.cases.forEach((c, i) => {
+      const base = one.cases[i];
+      md += `| ${c.side}x${c.side}${c.channels === 3 ? ' RGB' : ''} | ${c.model} | ${r.threads} | ` +
+        `${f(base.engineMedianMs / c.engineMedianMs)}x | ${f(base.ortMedianMs / c.ortMedianMs)}x |\n`;
+    });
+}
 console.log(md);
-fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, 'browser.md'), md);
+fs.mkdirSync(args.out, { recursive: true });
+fs.writeFileSync(path.join(args.out, 'browser.md'), md);
+fs.writeFileSync(path.join(args.out, 'browser.json'), JSON.stringify({ command, results }, null, 1) + '\n');
