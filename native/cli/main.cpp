@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "dae/arch.h"
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
@@ -163,16 +164,18 @@ int main(int argc, char** argv) {
   --reference is converted to the input's channel count; PSNR is over all values, SSIM the mean over channels.
 
 Examples:
-  dae-denoise photo.jpg -o clean.png --model web/models/photo.safetensors
+  dae-denoise photo.jpg -o clean.png                 # a color photo: web/models/photo.safetensors by default
   dae-denoise clean.png -o out.png --noise gaussian --sigma 0.2 --seed 1 --noisy-out noisy.png --reference clean.png
   dae-denoise --raw-in x.f32 --shape 1,1,64,64 --raw-out y.f32 --model web/models/conv.safetensors
   dae-denoise eval --model web/models/unet32.safetensors --noise gaussian --sigma 0.3 --limit 2000)");
   app.require_subcommand(0, 1);
-  std::string model_path = "web/models/unet32.safetensors", input, output, noisy_out, reference, raw_in, raw_out, shape;
+  std::string model_path, input, output, noisy_out, reference, raw_in, raw_out, shape;
   NoiseOptions noise;
   app.add_option("input", input, "Image to denoise (PNG, JPEG, BMP, TGA, GIF; alpha is ignored)");
   app.add_option("-o,--output", output, "PNG to write the denoised image to (gray or RGB, as the input)");
-  app.add_option("--model", model_path, "Model file (.safetensors written by the trainer)")->capture_default_str();
+  app.add_option("--model", model_path,
+                 "Model file (.safetensors written by the trainer); default: web/models/photo.safetensors for color "
+                 "images, web/models/unet32.safetensors otherwise");
   app.add_option("--noise", noise.kind, "Add noise before denoising: gaussian, salt-pepper, speckle, poisson");
   app.add_option("--sigma", noise.amount, "Noise amount (σ, or probability for salt-pepper)")->capture_default_str();
   app.add_option("--seed", noise.seed, "Noise seed")->capture_default_str();
@@ -191,7 +194,7 @@ Examples:
   std::string images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
   int limit = 0, batch = 64;
   NoiseOptions eval_noise{"gaussian", 0.3f, 1};
-  eval->add_option("--model", model_path, "Model file")->capture_default_str();
+  eval->add_option("--model", model_path, "Model file (default web/models/unet32.safetensors)");
   eval->add_option("--images", images, "IDX image file (.gz or plain)")->capture_default_str();
   eval->add_option("--limit", limit, "Use only the first N images (0: all)");
   eval->add_option("--batch", batch, "Images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
@@ -203,6 +206,13 @@ Examples:
       ->check(CLI::Range(1, 256));
   CLI11_PARSE(app, argc, argv);
 
+  // The image comes first so that, without --model, a color photo gets the photo model and anything else (gray
+  // photos, Fashion-MNIST, raw tensors) the grayscale default: the photo model does worse than a blur on gray.
+  dae::image::Image picture;
+  if (!eval->parsed() && raw_in.empty() && !input.empty()) picture = check(dae::image::load(input));
+  if (model_path.empty())
+    model_path = std::string("web/models/") + (picture.channels == 3 ? dae::kPhotoArch : dae::kDefaultArch) +
+                 ".safetensors";
   const dae::Model model = check(dae::Model::from_file(model_path));
   if (eval->parsed()) {
     run_eval(model, images, limit, batch, eval_noise, run);
@@ -220,7 +230,7 @@ Examples:
            std::to_string(x.c));
   } else {
     if (input.empty()) fail("give an input image (or --raw-in); see --help");
-    x = dae::image::to_tensor(check(dae::image::load(input)));
+    x = dae::image::to_tensor(picture);
     if (const std::string plan = channel_plan(x.c, model); !plan.empty()) std::printf("%s\n", plan.c_str());
   }
   apply_noise(x, noise);
