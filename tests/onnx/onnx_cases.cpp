@@ -205,7 +205,10 @@ Mapped run_resize(const std::string& op, const Attrs& a, const std::vector<const
         return skipped("coordinate_transformation_mode '" + ctm + "' with nearest_mode '" + nmode +
                        "' does not pick floor(x / scale)");
   Tensor out;
-  (ref ? ops::upsample_nearest_reference : ops::upsample_nearest)(as_nchw(x), s, out);
+  if (ref)
+    ops::upsample_nearest_reference(as_nchw(x), s, out);
+  else
+    ops::upsample_nearest(as_nchw(x), s, out);
   return from_tensor(out);
 }
 
@@ -255,11 +258,16 @@ Mapped run_node(const onnx::NodeProto& node, const std::vector<const FloatTensor
     if (o.kind != Outcome::Pass) return {o, {}, {}};
     const float* bias = inputs.size() > 2 && inputs[2] ? inputs[2]->values.data() : nullptr;
     Tensor out;
-    if (transpose)
-      (ref ? ops::conv_transpose2d_reference : ops::conv_transpose2d)(as_nchw(x), inputs[1]->values.data(), bias, p,
-                                                                      out);
+    // The fast kernels take a thread count (default 1), so each is called directly rather than through `?:`.
+    const float* w = inputs[1]->values.data();
+    if (transpose && ref)
+      ops::conv_transpose2d_reference(as_nchw(x), w, bias, p, out);
+    else if (transpose)
+      ops::conv_transpose2d(as_nchw(x), w, bias, p, out);
+    else if (ref)
+      ops::conv2d_reference(as_nchw(x), w, bias, p, out);
     else
-      (ref ? ops::conv2d_reference : ops::conv2d)(as_nchw(x), inputs[1]->values.data(), bias, p, out);
+      ops::conv2d(as_nchw(x), w, bias, p, out);
     return from_tensor(out);
   }
   if (op == "MaxPool") {
@@ -277,7 +285,10 @@ Mapped run_node(const onnx::NodeProto& node, const std::vector<const FloatTensor
     if (a.i("ceil_mode", 0) != 0) return skipped("ceil_mode");
     if (a.i("storage_order", 0) != 0) return skipped("storage_order");
     Tensor out;
-    (ref ? ops::maxpool2d_reference : ops::maxpool2d)(as_nchw(x), static_cast<int>(k[0]), out);
+    if (ref)
+      ops::maxpool2d_reference(as_nchw(x), static_cast<int>(k[0]), out);
+    else
+      ops::maxpool2d(as_nchw(x), static_cast<int>(k[0]), out);
     return from_tensor(out);
   }
   return run_resize(op, a, inputs, ref);
