@@ -185,8 +185,13 @@ bool Denoiser::threaded() {
 }
 
 void Denoiser::set_threads(int threads) {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  impl_->threads = std::clamp(threads, 1, DAE_APP_MAX_THREADS);
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  m.threads = std::clamp(threads, 1, DAE_APP_MAX_THREADS);
+#if defined(__EMSCRIPTEN_PTHREADS__)
+  // Started now, from the app's thread, so it is up by the first job: the page's worker pool holds a worker for it.
+  if (!m.thread.joinable()) m.thread = std::thread([&m] { m.loop(); });
+#endif
 }
 
 int Denoiser::threads() const {
@@ -205,8 +210,7 @@ int Denoiser::submit(std::shared_ptr<const dae::Model> model, const Image& noisy
 #if defined(__EMSCRIPTEN_PTHREADS__)
   if (m.pending) m.record_cancel(*m.pending);
   m.pending = std::move(j);
-  // Started on first use, from the app's thread: the page's worker pool holds a worker for it.
-  if (!m.thread.joinable()) m.thread = std::thread([&m] { m.loop(); });
+  if (!m.thread.joinable()) m.thread = std::thread([&m] { m.loop(); });  // set_threads was not called
   m.wake.notify_one();
 #else
   if (m.job) m.record_cancel(*m.job);

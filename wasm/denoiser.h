@@ -35,7 +35,8 @@ class Denoiser {
 
   // Whether this is the threaded build (jobs run on a background thread).
   static bool threaded();
-  // The engine's thread count for every job (clamped to what the build supports; 1 without threads).
+  // The engine's thread count for every job (clamped to what the build supports; 1 without threads). The threaded
+  // build starts its job thread here.
   void set_threads(int threads);
   int threads() const;
 
