@@ -24,6 +24,7 @@ demo: deps site
 test: deps native wasm site asan
 	ctest --test-dir build/native --output-on-failure -j1
 	ctest --test-dir build/wasm --output-on-failure -j1
+	ctest --test-dir build/wasm-threads --output-on-failure -j1
 	ctest --test-dir build/asan --output-on-failure -j1
 	node tests/browser/run.mjs --site build/site --out build/browser
 
