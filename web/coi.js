@@ -1,5 +1,6 @@
 // Registers the service worker (offline use) and, on hosts that cannot send cross-origin isolation headers, reloads
-// once so the worker can add them; the app itself runs without isolation too (one thread, coarser timers).
+// once so the worker can add them, and the page gets the threaded build; it runs without isolation too (the
+// single-threaded build, coarser timers).
 'use strict';
 
 (() => {
