@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONTENT_SECURITY_POLICY } from './serve.mjs';
 
 const web = dirname(fileURLToPath(import.meta.url));
 const args = { app: 'build/wasm/wasm', 'app-threads': 'build/wasm-threads/wasm', out: 'build/site',
@@ -74,9 +75,16 @@ for (const f of precache.slice(1)) need(join(args.out, f), 'listed for the offli
 // The page asks the app which model to load, and the app only runs once its WebAssembly is compiled: preloading the
 // default model from the HTML keeps its download overlapping that compilation (boot.js preloads the build's files).
 const bootLine = '<script src="boot.js"></script>';
+// The page carries its Content-Security-Policy itself, so a static host that sets no headers serves it too (the dev
+// server's header is the same policy; frame-ancestors works only as a header, so the meta tag leaves it out).
+const charsetLine = '<meta charset="utf-8">';
+const metaPolicy = CONTENT_SECURITY_POLICY.split('; ').filter((d) => !d.startsWith('frame-ancestors')).join('; ');
 const html = readFileSync(join(args.out, 'index.html'), 'utf8');
 if (!html.includes(bootLine)) throw new Error('index.html: the boot.js line was not found');
-writeFileSync(join(args.out, 'index.html'), html.replace(bootLine, `<link rel="preload" href="${defaultModel}" as="fetch" crossorigin>
+if (!html.includes(charsetLine)) throw new Error('index.html: the charset line was not found');
+writeFileSync(join(args.out, 'index.html'), html
+  .replace(charsetLine, `${charsetLine}\n  <meta http-equiv="Content-Security-Policy" content="${metaPolicy}">`)
+  .replace(bootLine, `<link rel="preload" href="${defaultModel}" as="fetch" crossorigin>
   ${bootLine}`));
 writeFileSync(join(args.out, 'precache.json'), JSON.stringify(precache, null, 1) + '\n');
 // Naming the cache after the site's contents (both builds) changes sw.js whenever the site changes, so browsers

@@ -93,7 +93,8 @@ export function startServer({ root, port = 0, base = '/', isolate = true }) {
       'Cache-Control': 'no-cache',
     });
     if (req.method === 'HEAD') return res.end();
-    createReadStream(file).pipe(res);
+    // A file that cannot be read after the 200 went out (removed, unreadable) ends this response, not the server.
+    createReadStream(file).on('error', () => res.destroy()).pipe(res);
   });
   return new Promise((ok, fail) => {
     server.once('error', fail);

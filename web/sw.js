@@ -18,7 +18,8 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+    // Only this site's older caches: other apps on the same origin keep theirs.
+    for (const key of await caches.keys()) if (key.startsWith('dae-site-') && key !== CACHE) await caches.delete(key);
     await self.clients.claim();
   })());
 });

@@ -76,6 +76,7 @@ for (const file of files) {
     const t = {
       url: rootUrl,
       out: args.out,
+      site: args.site,
       serve,
       async newContext(options) {
         const c = await makeContext(problems, options);

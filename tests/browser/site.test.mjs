@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { spawn } from 'node:child_process';
 import { assert, drag, openApp, state } from './lib.mjs';
 
 export const tests = [
@@ -42,16 +43,64 @@ export const tests = [
     },
   },
   {
+    name: 'a plain static server (python3 -m http.server, no headers at all): the page brings its own CSP, isolation comes from the worker',
+    async run(t) {
+      const server = spawn('python3', ['-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', t.site],
+        { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        const port = await new Promise((ok, fail) => {
+          let text = '';
+          server.stdout.on('data', (d) => { text += d; const m = /port (\d+)/.exec(text); if (m) ok(Number(m[1])); });
+          server.on('exit', (code) => fail(new Error(`http.server exited with ${code}`)));
+          setTimeout(() => fail(new Error('http.server did not start')), 10000);
+        });
+        const page = await t.newPage();
+        const response = await page.goto(`http://127.0.0.1:${port}/`);
+        assert.equal(response.headers()['content-security-policy'], undefined, 'the server sends no CSP');
+        await page.waitForFunction(() => window.crossOriginIsolated === true, null, { timeout: 30000 });
+        await page.waitForFunction(() => window.dae && window.dae.ready, null, { timeout: 30000 });
+        // The policy is the page's: its meta tag, and it is enforced (an inline script is refused and reported; eval
+        // cannot be checked from here, as code run through the DevTools protocol is exempt from the page's CSP).
+        const policy = await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content);
+        assert.match(policy ?? '', /script-src 'self' 'wasm-unsafe-eval'/);
+        const blocked = await page.evaluate(() => {
+          const violations = [];
+          document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+          const s = document.createElement('script');
+          s.textContent = 'window.inlineRan = true;';
+          document.body.appendChild(s);
+          return new Promise((ok) => setTimeout(() => ok({ inlineRan: window.inlineRan === true, violations }), 200));
+        });
+        t.problems.splice(0);  // the refusal above is reported as a console error, on purpose
+        assert.equal(blocked.inlineRan, false, 'inline script is refused');
+        assert.ok(blocked.violations.some((v) => v.startsWith('script-src')), `violations reported: ${blocked.violations}`);
+        await drag(page, 0, [[0.3, 0.3], [0.7, 0.7]]);
+        const s = await state(page);
+        assert.ok(s.psnrDenoised > s.psnrNoisy);
+        assert.equal(s.build, 'threads', 'the worker made the page isolated, so the threaded build runs');
+      } finally {
+        server.kill();
+      }
+    },
+  },
+  {
     name: 'works offline after the first visit (service worker cache)',
     async run(t) {
       const context = await t.newContext();
       const page = await context.newPage();
+      // Another app on the same origin, and an older version of this site, each with a cache.
+      await page.goto(new URL('precache.json', t.url).href);
+      await page.evaluate(async () => { await caches.open('another-app'); await caches.open('dae-site-000000000000'); });
       await openApp(t, { page });
       await page.evaluate(async () => {
         const reg = await navigator.serviceWorker.ready;
         while (!navigator.serviceWorker.controller) await new Promise((f) => setTimeout(f, 50));
         return reg.active.state;
       });
+      const keys = await page.evaluate(() => caches.keys());
+      assert.ok(keys.includes('another-app'), `the worker leaves other apps' caches alone: ${keys}`);
+      assert.ok(!keys.includes('dae-site-000000000000'), `and drops this site's old one: ${keys}`);
+      assert.equal(keys.filter((k) => k.startsWith('dae-site-')).length, 1);
       await context.setOffline(true);
       await page.reload();
       await page.waitForFunction(() => window.dae && window.dae.ready, null, { timeout: 30000 });
