@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "dae/channels.h"
 #include "dae/engine.h"
 #include "dae/noise.h"
 #include "denoiser.h"
@@ -71,6 +72,7 @@ struct AppState {
 
   // Second backend, run by JS asynchronously; results come back through bindings.
   Backend backend = Backend::Engine;
+  bool ensemble = false;  // the engine averages over the symmetries the model allows (engine_ensemble)
   bool ort_available = false, webgpu_available = false;
   bool ort_pending = false;
   int ort_generation = 0;
@@ -127,15 +129,17 @@ void pop_undo(AppState& s);
 void paint_stroke(AppState& s, float x0, float y0, float x1, float y1, float pressure);
 void reroll_noise(AppState& s);
 void update_pipeline(AppState& s);
-// ONNX Runtime's output for the [n, c, h, w] input that model_input made.
+// ONNX Runtime's output for the [n, c, h, w] input that dae::model_input made.
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation);
-// The model's input for the w×h region at (x0, y0): the image's channels as they are when the model has as many;
-// each channel as its own batch item for a one-channel model (so colour is kept); a grayscale image replicated
-// for an RGB model.
-dae::Result<dae::Tensor> model_input(const Image& image, int x0, int y0, int w, int h, int model_channels);
-// The model's output back as an image of `image_channels` (a replicated grayscale input becomes the output's luma).
-Image image_from_output(const dae::Tensor& out, int image_channels);
+// The w×h region at (x0, y0) of an image as a [1, c, h, w] tensor, and a [1, c, h, w] tensor as an image.
+dae::Tensor region_tensor(const Image& image, int x0, int y0, int w, int h);
+Image tensor_image(const dae::Tensor& t);
+// How the region at (x0, y0) of `whole` meets a model of another channel count (dae::denoise_channels): a gray
+// image's noise level is estimated once on the whole image, so every tile gets the same.
+dae::ChannelOptions channel_options(const Image& whole, int x0, int y0);
 void set_message(AppState& s, const std::string& text, bool is_error);
+// The engine's self-ensemble in use: the model's symmetries (dae::model_symmetries) when switched on, else 1.
+int engine_ensemble(const AppState& s);
 
 // Panels (one function each).
 void panel_controls(AppState& s);

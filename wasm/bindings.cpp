@@ -55,7 +55,8 @@ void host_request_ort(AppState& s) {
   }
   if (s.ort_pending || s.noisy.empty() || !s.model) return;
   // The same channel arrangement the engine gets, so both backends see the same tensor.
-  dae::Result<dae::Tensor> in = model_input(s.noisy, 0, 0, s.noisy.w, s.noisy.h, s.model->arch().channels);
+  dae::Result<dae::Tensor> in = dae::model_input(region_tensor(s.noisy, 0, 0, s.noisy.w, s.noisy.h),
+                                                 s.model->arch().channels, channel_options(s.noisy, 0, 0));
   if (!in.ok()) {
     s.ort_status = in.error();
     return;
@@ -178,6 +179,13 @@ EMSCRIPTEN_KEEPALIVE void dae_set_backend(int backend) {
   s.need_denoise = true;
 }
 
+// Switches the engine's self-ensemble; returns the symmetries it uses with the current model (1: none allowed).
+EMSCRIPTEN_KEEPALIVE int dae_set_ensemble(int on) {
+  g_state->ensemble = on != 0;
+  g_state->need_denoise = true;
+  return engine_ensemble(*g_state);
+}
+
 EMSCRIPTEN_KEEPALIVE void dae_ort_status(int available, int webgpu, const char* text) {
   g_state->ort_available = available != 0;
   g_state->webgpu_available = webgpu != 0;
@@ -272,6 +280,9 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"ortMs", s.ort_ms},
       {"maxAbsDiff", s.max_abs_diff},
       {"backend", static_cast<int>(s.backend)},
+      {"ensemble", engine_ensemble(s)},
+      {"ensembleOn", s.ensemble},
+      {"modelSymmetries", s.model ? dae::model_symmetries(*s.model) : 1},
       {"denoiseCount", s.denoise_count},
       {"busy", s.denoiser.busy() || s.need_denoise || s.need_noise || !s.model_loading.empty()},
       {"progress", s.denoiser.busy() && s.denoiser.tiles() > 0

@@ -34,6 +34,7 @@ struct Job {
   int id = 0;
   std::shared_ptr<const dae::Model> model;
   Image noisy, out;
+  dae::ChannelOptions channels;  // how the image's channels meet the model's; origin set per tile
   int tiles_x = 1, tiles_y = 1, tile = 0, halo = 0;
   int next = 0;  // first tile not yet run
   double compute_ms = 0;
@@ -53,6 +54,7 @@ Job make_job(std::shared_ptr<const dae::Model> model, const Image& noisy) {
     j.halo = dae::context_radius(j.model->arch());
   }
   j.out = Image(noisy.w, noisy.h, noisy.c, 0.0f);
+  j.channels = channel_options(noisy, 0, 0);
   return j;
 }
 
@@ -64,15 +66,15 @@ bool run_tile(Job& j, int threads, std::string& error) {
   const int x0 = std::max(0, cx0 - j.halo), y0 = std::max(0, cy0 - j.halo);
   const int x1 = std::min(j.noisy.w, cx1 + j.halo), y1 = std::min(j.noisy.h, cy1 + j.halo);
   const double t0 = emscripten_get_now();
-  dae::Result<dae::Tensor> in = model_input(j.noisy, x0, y0, x1 - x0, y1 - y0, j.model->arch().channels);
-  dae::RunOptions options;
-  options.threads = threads;
-  dae::Result<dae::Tensor> r = in.ok() ? dae::denoise(*j.model, *in, options) : dae::Result<dae::Tensor>(in.status());
+  dae::ChannelOptions options = j.channels;
+  options.run.threads = threads;
+  options.origin_x = x0, options.origin_y = y0;
+  dae::Result<dae::Tensor> r = dae::denoise_channels(*j.model, region_tensor(j.noisy, x0, y0, x1 - x0, y1 - y0), options);
   if (!r.ok()) {
     error = r.error();
     return false;
   }
-  const Image out = image_from_output(*r, j.noisy.c);
+  const Image out = tensor_image(*r);
   j.compute_ms += emscripten_get_now() - t0;
   for (int k = 0; k < out.c; ++k)
     for (int y = cy0; y < cy1; ++y)
@@ -199,8 +201,9 @@ int Denoiser::threads() const {
   return impl_->threads;
 }
 
-int Denoiser::submit(std::shared_ptr<const dae::Model> model, const Image& noisy) {
+int Denoiser::submit(std::shared_ptr<const dae::Model> model, const Image& noisy, int ensemble) {
   Job j = make_job(std::move(model), noisy);  // copies the image outside the lock
+  j.channels.run.ensemble = ensemble;
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.mutex);
   j.id = m.latest = m.waiting = ++m.next_id;

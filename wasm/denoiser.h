@@ -40,8 +40,9 @@ class Denoiser {
   void set_threads(int threads);
   int threads() const;
 
-  // Starts denoising `noisy` with `model` and returns the job's id; the job in progress, if any, is cancelled.
-  int submit(std::shared_ptr<const dae::Model> model, const Image& noisy);
+  // Starts denoising `noisy` with `model` (averaged over `ensemble` symmetries, dae::RunOptions) and returns the
+  // job's id; the job in progress, if any, is cancelled.
+  int submit(std::shared_ptr<const dae::Model> model, const Image& noisy, int ensemble = 1);
   // Cancels the job in progress (the image or model changed and its result would be thrown away).
   void cancel();
   // Single-threaded build: runs tiles on the caller for up to budget_ms (at least one). Threaded build: nothing.

@@ -111,12 +111,11 @@ static void section_model(AppState& s) {
     ImGui::TextWrapped("%s", s.model_reason.c_str());
     ImGui::PopStyleColor();
   }
-  // How the image's channels meet the model's (see model_input in pipeline.cpp).
-  const int model_channels = s.model && s.model_loading.empty() ? s.model->arch().channels : 0;
-  if (model_channels == 1 && s.clean.c == 3)
-    ImGui::TextWrapped("Grayscale model on a color image: each channel is denoised separately.");
-  else if (model_channels == 3 && s.clean.c == 1)
-    ImGui::TextWrapped("RGB model on a grayscale image: it gets three equal channels; the result is their luma.");
+  // How the image's channels meet the model's (dae::denoise_channels).
+  if (s.model && s.model_loading.empty()) {
+    const dae::Result<std::string> plan = dae::channel_plan(*s.model, s.clean.c);
+    if (plan.ok() && !plan->empty()) ImGui::TextWrapped("%s", plan->c_str());
+  }
   if (s.kind == ImageKind::Photo && !s.manifest.models.empty() && !s.manifest.photo())
     ImGui::TextDisabled("models.json lists no RGB model for photos.");
   int backend = static_cast<int>(s.backend);
@@ -129,6 +128,18 @@ static void section_model(AppState& s) {
     s.backend = static_cast<Backend>(backend);
     s.need_denoise = true;
   }
+  // The engine's self-ensemble: the mean over the mirrors and quarter turns the model's training data allows.
+  const int symmetries = s.model ? dae::model_symmetries(*s.model) : 1;
+  ImGui::BeginDisabled(symmetries == 1);
+  char label[64];
+  std::snprintf(label, sizeof label, "Engine: average %d mirrors/turns", symmetries);
+  if (ImGui::Checkbox(label, &s.ensemble)) s.need_denoise = true;
+  ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip(symmetries > 1 ? "The model runs on the image and its mirrored and turned copies; their results are\n"
+                                       "turned back and averaged: a little cleaner, that many times the work."
+                                     : "This model learned from images in one orientation (Fashion-MNIST's shoes all\n"
+                                       "point left): mirrored or turned copies would make its result worse.");
   if (ImGui::BeginTable("latency", 2, ImGuiTableFlags_BordersInnerV)) {
     ImGui::TableNextColumn();
     ImGui::Text("Engine %.2f ms", s.engine_ms);
@@ -140,6 +151,7 @@ static void section_model(AppState& s) {
     ImGui::EndTable();
   }
   if (s.max_abs_diff >= 0) ImGui::Text("Max |engine - ORT|: %.2e", s.max_abs_diff);
+  else if (engine_ensemble(s) > 1 && s.ort_ms > 0) ImGui::TextDisabled("Engine vs ORT: compared without the ensemble only");
   if (!s.ort_status.empty()) ImGui::TextDisabled("ORT: %s", s.ort_status.c_str());
 }
 

@@ -144,7 +144,9 @@ static void refresh_outputs(AppState& s, bool notify = true) {
   const size_t n = s.clean.size();
   s.psnr_denoised = dae::psnr_db(s.denoised.px.data(), s.clean.px.data(), n);
   s.ssim_denoised = dae::ssim_channels(s.denoised.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);
-  if (!s.ort_out.empty() && s.ort_out.same_shape(s.engine_out)) {
+  // ONNX Runtime runs the model once: beside the engine's ensemble the difference would measure the ensemble.
+  s.max_abs_diff = -1;
+  if (engine_ensemble(s) == 1 && !s.ort_out.empty() && s.ort_out.same_shape(s.engine_out)) {
     float m = 0;
     for (size_t i = 0; i < n; ++i) m = std::max(m, std::abs(s.ort_out.px[i] - s.engine_out.px[i]));
     s.max_abs_diff = m;
@@ -157,41 +159,28 @@ static void refresh_outputs(AppState& s, bool notify = true) {
   host_notify_denoised(s);
 }
 
-dae::Result<dae::Tensor> model_input(const Image& image, int x0, int y0, int w, int h, int model_channels) {
-  const int c = image.c;
-  dae::Tensor in;
-  if (model_channels == c)
-    in = dae::Tensor(1, c, h, w);
-  else if (model_channels == 1)
-    in = dae::Tensor(c, 1, h, w);  // the same planes, read as a batch of one-channel images
-  else if (c == 1)
-    in = dae::Tensor(1, model_channels, h, w);
-  else
-    return dae::Status::Error("a " + std::to_string(model_channels) + "-channel model cannot denoise a " +
-                              std::to_string(c) + "-channel image");
-  for (int k = 0; k < in.n * in.c; ++k) {
-    const float* src = image.channel(c == 1 ? 0 : k);
-    float* dst = in.data.data() + static_cast<size_t>(k) * in.plane();
-    for (int y = 0; y < h; ++y)
-      std::copy_n(src + static_cast<size_t>(y0 + y) * image.w + x0, w, dst + static_cast<size_t>(y) * w);
-  }
-  return in;
+int engine_ensemble(const AppState& s) {
+  return s.ensemble && s.model ? dae::model_symmetries(*s.model) : 1;
 }
 
-Image image_from_output(const dae::Tensor& out, int image_channels) {
-  Image im(out.w, out.h, image_channels, 0.0f);
-  const int planes = out.n * out.c;
-  if (planes == image_channels) {
-    std::copy(out.data.begin(), out.data.end(), im.px.begin());
-  } else {
-    // A grayscale image went through an RGB model as three equal channels: its gray result is the output's Rec. 601
-    // luma, as dae-denoise writes it.
-    const float* r = out.data.data();
-    const float* g = r + out.plane();
-    const float* b = g + out.plane();
-    for (size_t i = 0; i < im.plane(); ++i) im.px[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
-  }
-  return im;
+dae::Tensor region_tensor(const Image& image, int x0, int y0, int w, int h) {
+  dae::Tensor t(1, image.c, h, w);
+  for (int k = 0; k < image.c; ++k)
+    for (int y = 0; y < h; ++y)
+      std::copy_n(image.channel(k) + static_cast<size_t>(y0 + y) * image.w + x0, w,
+                  t.at(0, k) + static_cast<size_t>(y) * w);
+  return t;
+}
+
+Image tensor_image(const dae::Tensor& t) {
+  return Image(t.w, t.h, t.c, t.data);
+}
+
+dae::ChannelOptions channel_options(const Image& whole, int x0, int y0) {
+  dae::ChannelOptions o;
+  if (whole.c == 1) o.gray_sigma = dae::estimate_noise_sigma(whole.channel(0), whole.h, whole.w);
+  o.origin_x = x0, o.origin_y = y0;
+  return o;
 }
 
 // Shows the engine's result once it is in; a stroke's result overtaken by the next stroke is shown too, but the
@@ -224,7 +213,7 @@ void update_pipeline(AppState& s) {
     if (s.model && s.model_loading.empty()) {
       s.need_denoise = false;
       if (s.backend != Backend::Engine) host_request_ort(s);
-      s.denoiser.submit(s.model, s.noisy);  // cancels the job in progress: its result would be stale
+      s.denoiser.submit(s.model, s.noisy, engine_ensemble(s));  // cancels the job in progress: its result would be stale
     } else {
       // While the model this image calls for downloads, the old one would only do work that is thrown away.
       s.denoiser.cancel();
@@ -244,7 +233,12 @@ void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w,
   dae::Tensor out(n, c, h, w);
   std::copy_n(px, out.size(), out.data.begin());
   for (float& v : out.data) v = std::clamp(v, 0.0f, 1.0f);
+  dae::Result<dae::Tensor> image = dae::image_from_output(out, s.noisy.c);
+  if (!image.ok() || image->n != 1) {
+    s.ort_status = image.ok() ? "ONNX Runtime returned " + std::to_string(n) + " images for one" : image.error();
+    return;
+  }
   s.ort_ms = ms;
-  s.ort_out = image_from_output(out, s.noisy.c);
+  s.ort_out = tensor_image(*image);
   if (!s.denoiser.busy()) refresh_outputs(s);
 }

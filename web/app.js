@@ -20,6 +20,9 @@
  *   dae.setSigma(x)         noise strength (σ for gaussian/speckle/poisson, probability for salt-pepper)
  *   dae.setNoise({kind, amount, seed})   kind: 'gaussian' | 'salt-pepper' | 'speckle' | 'poisson'
  *   dae.setNoiseEverywhere(on)   false: noise only where the noise brush painted
+ *   dae.setEnsemble(on)     the engine averages its result over the mirrors and turns of the image that the model
+ *                           allows (state().modelSymmetries: 8 for the photo model, 1 for Fashion-MNIST ones, whose
+ *                           data has one orientation); returns how many it uses
  *   dae.setImage(px, w, h, {fullResolution, channels})   a planar Float32Array in [0, 1] (channels 1 or 3, default
  *                           1) becomes the clean image; fullResolution: treated as an upload at full resolution (the
  *                           photo model and the large view)
@@ -401,6 +404,7 @@
       Module._dae_set_noise(k, amount, seed);
     },
     setNoiseEverywhere: (on) => Module._dae_set_noise_everywhere(on ? 1 : 0),
+    setEnsemble: (on) => Module._dae_set_ensemble(on ? 1 : 0),
     setImage,
     loadSample: (i) => Module._dae_load_sample(i),
     uploadFile: (blob, options) => uploadFile(blob, options),

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "dae/arch.h"
+#include "dae/channels.h"
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
@@ -78,37 +79,14 @@ const char* channels_name(int channels) {
   return channels == 1 ? "grayscale" : channels == 3 ? "RGB" : "multi-channel";
 }
 
-// How images with `channels` channels meet the model: empty when they match, otherwise what is done.
-std::string channel_plan(int channels, const dae::Model& model) {
-  const int mc = model.arch().channels;
-  const std::string who = "the " + std::to_string(mc) + "-channel model '" + model.arch().name + "'";
-  if (channels == mc) return "";
-  if (mc == 1) return "color input, " + who + ": each color channel is denoised separately";
-  if (mc == 3 && channels == 1) return "grayscale input, " + who + ": gray replicated to RGB, the result kept as gray";
-  fail(who + " cannot denoise " + std::to_string(channels) + "-channel images (only 1- or 3-channel images)");
+// How images with `channels` channels meet the model, printed when they differ (dae::channel_plan says what is done).
+void print_channel_plan(const dae::Model& model, int channels) {
+  if (const std::string plan = check(dae::channel_plan(model, channels)); !plan.empty()) std::printf("%s\n", plan.c_str());
 }
 
-// Denoises [N, C, H, W] images with a model of any channel count channel_plan() accepts; the result has C channels.
-Tensor denoise_images(const dae::Model& model, const Tensor& x, const dae::RunOptions& options) {
-  const int mc = model.arch().channels;
-  if (x.c == mc) return check(dae::denoise(model, x, options));
-  if (mc == 1) {
-    // Planar NCHW is already N·C single-channel images in a row: run them as one batch.
-    Tensor planes = x;
-    planes.n = x.n * x.c, planes.c = 1;
-    Tensor y = check(dae::denoise(model, planes, options));
-    y.n = x.n, y.c = x.c;
-    return y;
-  }
-  Tensor rgb(x.n, 3, x.h, x.w), gray(x.n, 1, x.h, x.w);
-  for (int n = 0; n < x.n; ++n)
-    for (int c = 0; c < 3; ++c) std::copy_n(x.at(n, 0), x.plane(), rgb.at(n, c));
-  const Tensor y = check(dae::denoise(model, rgb, options));
-  for (int n = 0; n < x.n; ++n) {
-    const dae::image::Image luma = dae::image::to_channels(dae::image::from_tensor(y, n), 1);
-    std::copy(luma.data.begin(), luma.data.end(), gray.at(n, 0));
-  }
-  return gray;
+// Denoises [N, C, H, W] images with a model of any channel count dae::channel_plan accepts; the result has C channels.
+Tensor denoise_images(const dae::Model& model, const Tensor& x, const dae::ChannelOptions& options) {
+  return check(dae::denoise_channels(model, x, options));
 }
 
 void save_png(const std::string& path, const Tensor& t, const char* what) {
@@ -120,9 +98,9 @@ void save_png(const std::string& path, const Tensor& t, const char* what) {
 
 // Mean PSNR/SSIM of noisy inputs and model outputs over the test images, and the throughput.
 void run_eval(const dae::Model& model, const std::string& images_path, int limit, int batch, const NoiseOptions& o,
-              const dae::RunOptions& options) {
+              const dae::ChannelOptions& options) {
   const Tensor clean = check(dae::cli::read_idx_images(images_path, limit));
-  if (const std::string plan = channel_plan(1, model); !plan.empty()) std::printf("%s\n", plan.c_str());
+  print_channel_plan(model, 1);
   Tensor noisy = clean;
   apply_noise(noisy, o);
   double psnr_in = 0, psnr_out = 0, ssim_in = 0, ssim_out = 0, seconds = 0;
@@ -147,8 +125,8 @@ void run_eval(const dae::Model& model, const std::string& images_path, int limit
               o.kind.empty() ? "none" : o.kind.c_str(), o.amount, static_cast<unsigned long long>(o.seed));
   std::printf("| | PSNR dB | SSIM |\n|---|---|---|\n| noisy | %.2f | %.4f |\n| denoised | %.2f | %.4f |\n", psnr_in / n,
               ssim_in / n, psnr_out / n, ssim_out / n);
-  std::printf("PSNR gain %.2f dB, %.0f images/s (batch %d, %d thread(s))\n", (psnr_out - psnr_in) / n, n / seconds,
-              batch, options.threads);
+  std::printf("PSNR gain %.2f dB, %.0f images/s (batch %d, %d thread(s), ensemble of %d)\n", (psnr_out - psnr_in) / n,
+              n / seconds, batch, options.run.threads, options.run.ensemble);
 }
 
 }  // namespace
@@ -185,10 +163,21 @@ Examples:
                  "Raw float32 NCHW input instead of an image (needs --shape; C must be the model's)");
   app.add_option("--shape", shape, "N,C,H,W of --raw-in");
   app.add_option("--raw-out", raw_out, "Write the output as raw float32 NCHW");
-  dae::RunOptions run;
-  app.add_option("--threads", run.threads, "Threads for the engine (same result for every count)")
+  dae::ChannelOptions run;
+  app.add_option("--threads", run.run.threads, "Threads for the engine (same result for every count)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  const auto add_ensemble = [&](CLI::App* to) {
+    to->add_option("--ensemble", run.run.ensemble,
+                   "Average the model over 1, 2, 4 or 8 mirrors and turns of the image (that many times slower)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({1, 2, 4, 8}));
+  };
+  add_ensemble(&app);
+  app.add_option("--gray-draws", run.gray_draws,
+                 "A gray image through a color model: average this many runs with different synthetic color noise")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
 
   CLI::App* eval = app.add_subcommand("eval", "Score the model on the Fashion-MNIST test set (PSNR, SSIM, images/s)");
   std::string images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
@@ -201,17 +190,20 @@ Examples:
   eval->add_option("--noise", eval_noise.kind, "Noise kind")->capture_default_str();
   eval->add_option("--sigma", eval_noise.amount, "Noise amount")->capture_default_str();
   eval->add_option("--seed", eval_noise.seed, "Noise seed")->capture_default_str();
-  eval->add_option("--threads", run.threads, "Threads for the engine")
+  eval->add_option("--threads", run.run.threads, "Threads for the engine")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  add_ensemble(eval);
   CLI11_PARSE(app, argc, argv);
 
-  // The image comes first so that, without --model, a color photo gets the photo model and anything else (gray
-  // photos, Fashion-MNIST, raw tensors) the grayscale default: the photo model does worse than a blur on gray.
+  // The image comes first so that, without --model, a photo (color or gray, larger than a Fashion-MNIST image) gets
+  // the photo model and anything else (Fashion-MNIST-sized images, raw tensors, eval) the grayscale default.
   dae::image::Image picture;
   if (!eval->parsed() && raw_in.empty() && !input.empty()) picture = check(dae::image::load(input));
   if (model_path.empty())
-    model_path = std::string("web/models/") + (picture.channels == 3 ? dae::kPhotoArch : dae::kDefaultArch) +
+    model_path = std::string("web/models/") + (picture.data.empty() ? dae::kDefaultArch
+                                                                     : dae::arch_for_image(picture.w, picture.h,
+                                                                                           picture.channels)) +
                  ".safetensors";
   const dae::Model model = check(dae::Model::from_file(model_path));
   if (eval->parsed()) {
@@ -231,15 +223,16 @@ Examples:
   } else {
     if (input.empty()) fail("give an input image (or --raw-in); see --help");
     x = dae::image::to_tensor(picture);
-    if (const std::string plan = channel_plan(x.c, model); !plan.empty()) std::printf("%s\n", plan.c_str());
+    print_channel_plan(model, x.c);
   }
   apply_noise(x, noise);
   if (!noisy_out.empty()) save_png(noisy_out, x, "--noisy-out");
   const auto t0 = std::chrono::steady_clock::now();
   const Tensor y = denoise_images(model, x, run);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("denoised %dx%dx%dx%d (%s) with %s in %.1f ms (%d thread(s))\n", x.n, x.c, x.h, x.w, channels_name(x.c),
-              model.arch().name.c_str(), ms, run.threads);
+  std::printf("denoised %dx%dx%dx%d (%s) with %s in %.1f ms (%d thread(s)%s)\n", x.n, x.c, x.h, x.w,
+              channels_name(x.c), model.arch().name.c_str(), ms, run.run.threads,
+              run.run.ensemble > 1 ? (", ensemble of " + std::to_string(run.run.ensemble)).c_str() : "");
   if (!reference.empty()) {
     dae::image::Image ref = check(dae::image::load(reference));
     if (ref.channels != x.c && (x.c == 1 || x.c == 3)) {

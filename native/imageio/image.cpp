@@ -1,5 +1,6 @@
 // Image decoding with stb_image (size checked from the header before decoding), PNG writing and conversions.
 #include "image.h"
+#include "dae/channels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -111,7 +112,7 @@ Image to_channels(const Image& image, int channels) {
     for (int c = 0; c < 3; ++c) std::copy_n(image.channel(0), n, out.channel(c));
   } else {
     const float *r = image.channel(0), *g = image.channel(1), *b = image.channel(2);
-    for (size_t i = 0; i < n; ++i) out.data[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+    for (size_t i = 0; i < n; ++i) out.data[i] = dae::luma(r[i], g[i], b[i]);
   }
   return out;
 }

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "dae/arch.h"
+#include "dae/channels.h"
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
@@ -274,31 +275,20 @@ std::vector<Method> methods_for(const std::string& mode, float sigma, const std:
   return m;
 }
 
-// Runs a model on `planes` h×w planes (1 gray or 3 RGB). A 1-channel model denoises RGB one channel at a time (the
-// three planes as a batch); a 3-channel model gets gray replicated to RGB and its output is turned back into luma.
-std::vector<float> run_model(const Model& model, const std::vector<float>& in, int planes, int h, int w) {
-  const int c = model.arch().channels;
-  Tensor t;
-  if (c == planes) {
-    t = Tensor(1, c, h, w);
-    std::copy(in.begin(), in.end(), t.data.begin());
-  } else if (c == 1 && planes == 3) {
-    t = Tensor(3, 1, h, w);
-    std::copy(in.begin(), in.end(), t.data.begin());
-  } else if (c == 3 && planes == 1) {
-    t = Tensor(1, 3, h, w);
-    for (int k = 0; k < 3; ++k) std::copy(in.begin(), in.end(), t.data.begin() + k * t.plane());
-  } else {
-    throw std::runtime_error("a " + std::to_string(c) + "-channel model cannot run on these images");
-  }
-  Result<Tensor> r = denoise(model, t);
+// Runs a model on `planes` h×w planes (1 gray or 3 RGB) the way the CLI and the app do (dae::denoise_channels):
+// a 1-channel model denoises RGB one channel at a time, a 3-channel model gets gray with synthetic color noise.
+std::vector<float> run_model(const Model& model, const std::vector<float>& in, int planes, int h, int w, int ensemble) {
+  Tensor t(1, planes, h, w);
+  std::copy(in.begin(), in.end(), t.data.begin());
+  ChannelOptions options;
+  options.run.ensemble = ensemble;
+  Result<Tensor> r = denoise_channels(model, t, options);
   if (!r.ok()) throw std::runtime_error(r.error());
-  if (c == 3 && planes == 1) return image::to_channels(image::from_tensor(*r), 1).data;
   return r->data;
 }
 
 std::vector<float> apply(const Method& m, const std::vector<float>& noisy, const Photo& photo, int planes, int h, int w,
-                         const std::vector<ModelEntry>& models) {
+                         const std::vector<ModelEntry>& models, int ensemble) {
   const size_t plane = size_t(h) * w;
   std::vector<float> out(noisy.size());
   if (m.kind == "input") return noisy;
@@ -314,7 +304,7 @@ std::vector<float> apply(const Method& m, const std::vector<float>& noisy, const
       throw std::runtime_error(m.row + " " + m.params.dump() + ": no output for '" + photo.name + "'");
     out = read_raw(it->second, noisy.size());
   } else {
-    out = run_model(models[m.model].model, noisy, planes, h, w);
+    out = run_model(models[m.model].model, noisy, planes, h, w, ensemble);
   }
   return out;
 }
@@ -393,7 +383,7 @@ int evaluate_photos(const PhotoEvalOptions& options) try {
         Cell& cell = cells[j];
         for (const Method& m : methods.at(job.mode + "/" + sigma_key(sigma))) {
           const auto t0 = std::chrono::steady_clock::now();
-          const std::vector<float> out = apply(m, noisy, photo, clean.channels, clean.h, clean.w, models);
+          const std::vector<float> out = apply(m, noisy, photo, clean.channels, clean.h, clean.w, models, o.ensemble);
           cell.seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
           cell.psnr.push_back(psnr_db(out.data(), clean.data.data(), out.size()));
           cell.ssim.push_back(ssim_channels(out.data(), clean.data.data(), clean.channels, clean.h, clean.w));
@@ -453,7 +443,7 @@ int evaluate_photos(const PhotoEvalOptions& options) try {
             row["channels"] = model.arch().channels;
             row["run"] = model.arch().channels == 1 && std::string(mode) == "color" ? "per channel"
                          : model.arch().channels == 3 && std::string(mode) == "gray"
-                             ? "gray replicated to RGB, luma of the output"
+                             ? "gray with synthetic color noise of its estimated level, mean of the output's R, G, B"
                              : "as is";
           }
           if (ms[k].kind == "peer")
@@ -524,6 +514,7 @@ int evaluate_photos(const PhotoEvalOptions& options) try {
       {"sigmas", sigma_keys},
       {"noise", "gaussian, x + sigma*N(0,1) clipped to [0, 1], sigma on the [0, 1] pixel scale"},
       {"noise_seed", o.seed},
+      {"ensemble", o.ensemble},
       {"gray", "luma (0.299 R + 0.587 G + 0.114 B) of the RGB photo"},
       {"psnr", "mean over photos of per-photo PSNR (data range 1; for color over all RGB values)"},
       {"ssim",

@@ -22,6 +22,7 @@ struct PhotoEvalOptions {
   uint64_t seed = 2024;
   int threads = 2;  // photos processed at once
   std::vector<float> sigmas = {0.05f, 0.1f, 0.2f, 0.3f};
+  int ensemble = 1;  // models run averaged over this many symmetries (dae::RunOptions::ensemble)
   std::string command;  // the command line, recorded in the report
 };
 

@@ -1,5 +1,6 @@
 // Image folders for training: reading and splitting by file, the file list, and seeded patch sampling.
 #include "image_folder.h"
+#include "dae/channels.h"
 
 #include <ATen/Parallel.h>
 
@@ -139,7 +140,7 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
       const float sigma = sigma_lo == sigma_hi ? sigma_lo : sigma_lo + (sigma_hi - sigma_lo) * rng.uniform();
       if (channels == 3 && gray_fraction > 0 && rng.uniform() < gray_fraction) {
         for (size_t k = 0; k < plane; ++k)
-          dst[k] = 0.299f * dst[k] + 0.587f * dst[plane + k] + 0.114f * dst[2 * plane + k];
+          dst[k] = dae::luma(dst[k], dst[plane + k], dst[2 * plane + k]);
         add_noise(dst, noisy_data + i * size, plane, {noise, sigma}, rng);
         for (int c = 1; c < 3; ++c) {
           std::copy_n(dst, plane, dst + c * plane);

@@ -174,6 +174,8 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   photos_cmd->add_option("--limit", photos.limit, "use only the first N photos (by file name)");
   photos_cmd->add_option("--sigmas", photos.sigmas, "noise levels (default 0.05,0.1,0.2,0.3)")->delimiter(',');
   photos_cmd->add_option("--seed", photos.seed, "noise seed");
+  photos_cmd->add_option("--ensemble", photos.ensemble, "models averaged over 1, 2, 4 or 8 mirrors and turns")
+      ->check(CLI::IsMember({1, 2, 4, 8}));
   photos_cmd->callback([&] {
     photos.threads = threads;  // photos processed at once (0 = one per core)
     photos.command = join_args(argc, argv);

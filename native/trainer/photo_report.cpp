@@ -54,8 +54,14 @@ std::string photos_markdown(const json& r) {
         "all RGB values; SSIM is the mean per-photo SSIM (7x7 Gaussian window), for color the mean of the "
         "per-channel SSIMs. The blur and median baselines work per channel and, like the non-local means peer, use "
         "their best parameter per sigma and mode, picked on these same photos (which favours them). Models run "
-        "through the engine (`dae::denoise`); a 1-channel model denoises color photos one channel at a time, a "
-        "3-channel model gets gray photos as three equal channels and its output's luma is scored.\n\n";
+        "through the engine as the app and `dae-denoise` run them (`dae::denoise_channels`); a 1-channel model "
+        "denoises color photos one channel at a time; a 3-channel model gets a gray photo with zero-sum synthetic "
+        "color noise added (the level estimated from the photo, one draw), which makes it an RGB image with the "
+        "independent per-channel noise the model learned, and the mean of its output's channels is scored.";
+  if (r.value("ensemble", 1) > 1)
+    md += " Models are averaged over " + std::to_string(r["ensemble"].get<int>()) +
+          " mirrors and quarter turns of the image (`--ensemble`).";
+  md += "\n\n";
   md += "Command: `" + r["command"].get<std::string>() + "`\n\n";
 
   for (const char* mode : {"gray", "color"}) {

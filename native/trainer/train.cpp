@@ -214,6 +214,7 @@ TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions
   const std::vector<const ImageFile*> train_files = folder.split("train"), val_files = folder.split("val");
   const int channels = train_files.front()->image.channels;
   TrainingData d;
+  d.symmetries = 8;  // sample_patches flips and turns every patch at random
   d.description = "images: " + folder.dir + " (" + std::to_string(train_files.size()) + " train, " +
                   std::to_string(val_files.size()) + " val files; " + std::to_string(o.patch) + "px patches)";
   d.channels = channels;
@@ -303,6 +304,7 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
         {"dae.seed", std::to_string(o.seed)},
         {"dae.train_images", std::to_string(n)},
         {"dae.train_data", data.description},
+        {"dae.symmetries", std::to_string(data.symmetries)},
         {"dae.history", history_json(history)}};
     if (!o.init_from.empty()) {
       // A fine-tuned model records where its starting weights came from and how those were trained.

@@ -71,6 +71,9 @@ std::atomic<bool>& stop_requested();
 struct TrainingData {
   std::string description;  // recorded in the model file, e.g. "fashion-mnist: 55000 images"
   int channels = 1;
+  // How many symmetries of the square the data is augmented with (and so dae::RunOptions::ensemble may use):
+  // 8 with flips and quarter turns, 1 for data in one orientation. Recorded as "dae.symmetries".
+  int symmetries = 1;
   int64_t per_epoch = 0;  // examples per epoch
   std::function<std::pair<torch::Tensor, torch::Tensor>(int64_t epoch, int64_t batch)> batch;  // clean, noisy (CPU)
   torch::Tensor val_clean, val_noisy;

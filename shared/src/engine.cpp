@@ -58,6 +58,29 @@ Tensor crop(const Tensor& in, int h, int w) {
   return out;
 }
 
+// Symmetry `s` of the square applied to every plane: bit 2 transposes first, then bit 0 mirrors left-right and
+// bit 1 top-bottom. With `inverse` it is undone instead (the same index map, read the other way).
+Tensor symmetry(const Tensor& in, int s, bool inverse) {
+  const bool t = s & 4;
+  Tensor out(in.n, in.c, t ? in.w : in.h, t ? in.h : in.w);
+  const int oh = inverse ? in.h : out.h, ow = inverse ? in.w : out.w;  // the transformed shape
+  const int iw = inverse ? out.w : in.w;                                // the untransformed width
+  for (int n = 0; n < in.n; ++n)
+    for (int c = 0; c < in.c; ++c) {
+      const float* src = in.at(n, c);
+      float* dst = out.at(n, c);
+      for (int y = 0; y < oh; ++y)
+        for (int x = 0; x < ow; ++x) {
+          const int mx = s & 1 ? ow - 1 - x : x, my = s & 2 ? oh - 1 - y : y;
+          const size_t plain = t ? static_cast<size_t>(mx) * iw + my : static_cast<size_t>(my) * iw + mx;
+          const size_t moved = static_cast<size_t>(y) * ow + x;
+          if (inverse) dst[plain] = src[moved];
+          else dst[moved] = src[plain];
+        }
+    }
+  return out;
+}
+
 }  // namespace
 
 Result<Model> Model::from_weights(Arch arch, std::map<std::string, std::vector<float>> weights) {
@@ -192,20 +215,45 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
   return std::move(acts.back());
 }
 
+int model_symmetries(const Model& model) {
+  const auto& meta = model.metadata();
+  if (auto it = meta.find("dae.symmetries"); it != meta.end())
+    for (int n : {1, 2, 4, 8})
+      if (it->second == std::to_string(n)) return n;
+  auto data = meta.find("dae.train_data");
+  return data != meta.end() && data->second.rfind("images:", 0) == 0 ? 8 : 1;
+}
+
 Result<Tensor> denoise(const Model& model, const Tensor& noisy, const RunOptions& options) {
   if (noisy.n < 1 || noisy.h < 1 || noisy.w < 1) return Status::Error("denoise: the image is empty");
   if (noisy.h > kMaxImageSide || noisy.w > kMaxImageSide)
     return Status::Error("denoise: images larger than " + std::to_string(kMaxImageSide) + " pixels a side are refused");
+  const int e = options.ensemble;
+  if (e != 1 && e != 2 && e != 4 && e != 8)
+    return Status::Error("denoise: the ensemble takes 1, 2, 4 or 8 symmetries, not " + std::to_string(e));
   const int h = padded_side(model.arch(), noisy.h), w = padded_side(model.arch(), noisy.w);
-  Result<Tensor> out =
-      (h == noisy.h && w == noisy.w) ? model.forward(noisy, options) : model.forward(pad_edges(noisy, h, w), options);
-  if (!out.ok()) return out;
-  if (out->h != h || out->w != w || out->c != noisy.c)
-    return Status::Error("denoise: the model maps a " + std::to_string(h) + "x" + std::to_string(w) + " image to " +
-                         std::to_string(out->h) + "x" + std::to_string(out->w) + " with " + std::to_string(out->c) +
-                         " channel(s); only models that keep the image size can denoise");
-  Tensor result = (h == noisy.h && w == noisy.w) ? std::move(*out) : crop(*out, noisy.h, noisy.w);
-  for (float& v : result.data) v = std::clamp(v, 0.0f, 1.0f);
+  // Padded before any symmetry, so the model sees its pooling grid where it would without one (tiles stay exact).
+  const Tensor padded = (h == noisy.h && w == noisy.w) ? Tensor() : pad_edges(noisy, h, w);
+  const Tensor& in = padded.data.empty() ? noisy : padded;
+  Tensor sum;
+  for (int s = 0; s < e; ++s) {
+    Result<Tensor> out = model.forward(s == 0 ? in : symmetry(in, s, false), options);
+    if (!out.ok()) return out;
+    const int oh = s & 4 ? w : h, ow = s & 4 ? h : w;
+    if (out->h != oh || out->w != ow || out->c != noisy.c)
+      return Status::Error("denoise: the model maps a " + std::to_string(oh) + "x" + std::to_string(ow) + " image to " +
+                           std::to_string(out->h) + "x" + std::to_string(out->w) + " with " + std::to_string(out->c) +
+                           " channel(s); only models that keep the image size can denoise");
+    if (s == 0) {
+      sum = std::move(*out);
+      continue;
+    }
+    const Tensor back = symmetry(*out, s, true);
+    for (size_t i = 0; i < sum.size(); ++i) sum.data[i] += back.data[i];
+  }
+  Tensor result = (h == noisy.h && w == noisy.w) ? std::move(sum) : crop(sum, noisy.h, noisy.w);
+  const float scale = 1.0f / float(e);
+  for (float& v : result.data) v = std::clamp(e == 1 ? v : v * scale, 0.0f, 1.0f);
   return result;
 }
 

@@ -1,6 +1,12 @@
 // The second backend: ONNX Runtime Web loads only when chosen, matches the engine, and switching back works.
-import { assert, images, openApp, state } from './lib.mjs';
-import { colorPhoto } from './fixtures.mjs';
+import { assert, images, openApp, psnr, state } from './lib.mjs';
+import { colorPhoto, png } from './fixtures.mjs';
+
+// A gray photo-like image: smooth shading with a few hard edges.
+const grayPhoto = (w, h) => png(w, h, (x, y) => {
+  const v = Math.round(60 + 120 * x / w + ((x - 70) ** 2 + (y - 60) ** 2 < 900 ? 60 : 0));
+  return [v, v, v, 255];
+});
 
 export const tests = [
   {
@@ -45,17 +51,17 @@ export const tests = [
       assert.ok(r.ok, r.message);
       const done = await page.evaluate(() => window.dae.setBackend('ort-wasm'));
       assert.ok(done.ok, done.message);
-      const agreed = async (model) => {
+      const agreed = async (model, channels = 3) => {
         await page.waitForFunction((m) => {
           const s = window.dae.state();
           return s.model === m && !s.ortPending && !s.busy && s.maxAbsDiff >= 0;
         }, model);
         const s = await state(page);
         const im = await images(page);
-        assert.equal(im.channels, 3);
-        assert.equal(im.ort.length, 3 * 200 * 150);
+        assert.equal(im.channels, channels);
+        assert.equal(im.ort.length, channels * 200 * 150);
         assert.deepEqual(im.denoised, im.ort, 'the shown result is ONNX Runtime\'s');
-        t.log(`200x150 color, ${model}: engine ${s.engineMs.toFixed(0)} ms in tiles, ORT ${s.ortMs.toFixed(0)} ms whole, ` +
+        t.log(`200x150 ${channels === 3 ? 'color' : 'gray'}, ${model}: engine ${s.engineMs.toFixed(0)} ms in tiles, ORT ${s.ortMs.toFixed(0)} ms whole, ` +
           `max |diff| ${s.maxAbsDiff.toExponential(2)}`);
         assert.ok(s.maxAbsDiff < 1e-4, `${model}: engine tiles and ORT agree (max diff ${s.maxAbsDiff})`);
       };
@@ -63,6 +69,59 @@ export const tests = [
       // 'unet' is grayscale: each color channel goes through it as one item of a batch.
       assert.ok((await page.evaluate(() => window.dae.loadModel('unet'))).ok);
       await agreed('unet');
+      // A gray photo through the RGB photo model: ONNX Runtime gets the same synthetic color noise as the engine's
+      // tiles (keyed by pixel position, at the level estimated on the whole image).
+      const gray = await page.evaluate(async (data) => {
+        const r = await window.dae.uploadFile(new File([new Uint8Array(data)], 'gray.png', { type: 'image/png' }),
+          { mode: 'full' });
+        await window.dae.whenIdle();
+        return r;
+      }, [...grayPhoto(200, 150)]);
+      assert.ok(gray.ok, gray.message);
+      assert.ok((await page.evaluate(() => window.dae.loadModel('photo'))).ok);
+      await agreed('photo', 1);
+    },
+  },
+  {
+    name: 'the engine\'s ensemble: the photo model averages 8 mirrors and turns; Fashion-MNIST models allow none',
+    async run(t) {
+      const page = await openApp(t);
+      // The default Fashion-MNIST model learned one orientation: switching the ensemble on changes nothing.
+      await page.evaluate(() => window.dae.whenIdle());
+      assert.equal((await state(page)).modelSymmetries, 1);
+      assert.equal(await page.evaluate(() => window.dae.setEnsemble(true)), 1);
+      await page.evaluate(() => window.dae.setEnsemble(false));
+      // A gray photo with the photo model.
+      await page.evaluate(() => window.dae.setNoise({ kind: 'gaussian', amount: 0.2, seed: 4 }));
+      const up = await page.evaluate(async (data) => {
+        const r = await window.dae.uploadFile(new File([new Uint8Array(data)], 'gray.png', { type: 'image/png' }), { mode: 'full' });
+        await window.dae.whenIdle();
+        return r;
+      }, [...grayPhoto(200, 150)]);
+      assert.ok(up.ok, up.message);
+      const before = await state(page);
+      assert.equal(before.model, 'photo');
+      assert.equal(before.modelSymmetries, 8);
+      assert.equal(before.ensemble, 1);
+      const one = await images(page);
+      assert.equal(await page.evaluate(() => window.dae.setEnsemble(true)), 8);
+      await page.waitForFunction(() => { const s = window.dae.state(); return !s.busy && s.ensemble === 8; });
+      const eight = await images(page);
+      const s = await state(page);
+      let diff = 0;
+      for (let i = 0; i < one.denoised.length; ++i) diff = Math.max(diff, Math.abs(one.denoised[i] - eight.denoised[i]));
+      const p1 = psnr(one.denoised, one.clean), p8 = psnr(eight.denoised, eight.clean);
+      t.log(`200x150 gray, sigma 0.2, photo model: one run ${p1.toFixed(2)} dB (${before.engineMs.toFixed(0)} ms), ` +
+        `ensemble of 8 ${p8.toFixed(2)} dB (${s.engineMs.toFixed(0)} ms), max |diff| ${diff.toFixed(3)}`);
+      assert.ok(diff > 1e-3, 'the ensemble changed the result');
+      assert.ok(p8 > p1, 'and made it cleaner');
+      // ONNX Runtime runs the model once, so the difference is not shown while the ensemble is on.
+      assert.ok((await page.evaluate(() => window.dae.setBackend('ort-wasm'))).ok);
+      await page.waitForFunction(() => { const s = window.dae.state(); return !s.busy && !s.ortPending; });
+      assert.equal((await state(page)).maxAbsDiff, -1);
+      await page.evaluate(() => window.dae.setEnsemble(false));
+      await page.waitForFunction(() => { const s = window.dae.state(); return !s.busy && !s.ortPending && s.maxAbsDiff >= 0; });
+      assert.ok((await state(page)).maxAbsDiff < 1e-4);
     },
   },
 ];

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dae/channels.h"
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
@@ -160,14 +161,30 @@ TEST(Cli, GrayImageWithColorModelStaysGray) {
   ASSERT_TRUE(image::save_png(dir + "/in.png", picture(1)).ok());
   const CliRun r = run_cli(dir, "in.png -o out.png --model " + model);
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("gray replicated to RGB, the result kept as gray"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gray given synthetic color noise of its estimated level"), std::string::npos) << r.out;
   const Tensor in = load_png(dir + "/in.png"), out = load_png(dir + "/out.png");
   ASSERT_EQ(out.c, 1);
-  // Expected: the color model on the gray image in all three channels, then the luma of its result.
-  dae::Result<Tensor> rgb =
-      dae::denoise(load_model(model), image::to_tensor(image::to_channels(image::from_tensor(in), 3)));
-  ASSERT_TRUE(rgb.ok()) << rgb.error();
-  EXPECT_LE(max_abs_diff(out, quantized(image::to_tensor(image::to_channels(image::from_tensor(*rgb), 1)))), kSame);
+  // Expected: the engine's one way of giving a gray image to a color model.
+  dae::Result<Tensor> expected = dae::denoise_channels(load_model(model), in);
+  ASSERT_TRUE(expected.ok()) << expected.error();
+  EXPECT_LE(max_abs_diff(out, quantized(*expected)), kSame);
+}
+
+TEST(Cli, EnsembleAndGrayDrawsReachTheEngine) {
+  const std::string dir = dae::test::scratch_dir();
+  const std::string model = write_model(dir, dae::kPhotoArch);
+  ASSERT_TRUE(image::save_png(dir + "/in.png", picture(1)).ok());
+  const CliRun r = run_cli(dir, "in.png -o out.png --ensemble 4 --gray-draws 2 --model " + model);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("ensemble of 4"), std::string::npos) << r.out;
+  dae::ChannelOptions o;
+  o.run.ensemble = 4, o.gray_draws = 2;
+  dae::Result<Tensor> expected = dae::denoise_channels(load_model(model), load_png(dir + "/in.png"), o);
+  ASSERT_TRUE(expected.ok()) << expected.error();
+  EXPECT_LE(max_abs_diff(load_png(dir + "/out.png"), quantized(*expected)), kSame);
+  const CliRun bad = run_cli(dir, "in.png -o out.png --ensemble 3 --model " + model);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--ensemble"), std::string::npos) << bad.err;
 }
 
 // The number after `key` on the line starting with `label` in the CLI's score lines.

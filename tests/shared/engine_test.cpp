@@ -141,6 +141,79 @@ TEST(Engine, ColorModelRefusesGrayImagesWithAClearError) {
   EXPECT_NE(rgb.error().find("input must be [N, 1, H, W], got [1, 3, "), std::string::npos) << rgb.error();
 }
 
+// A left-right mirror of every plane.
+Tensor mirrored(const Tensor& in) {
+  Tensor out = in;
+  for (int k = 0; k < in.n * in.c; ++k)
+    for (int y = 0; y < in.h; ++y)
+      std::reverse(out.data.begin() + (size_t(k) * in.h + y) * in.w, out.data.begin() + (size_t(k) * in.h + y + 1) * in.w);
+  return out;
+}
+
+// The same planes transposed.
+Tensor transposed(const Tensor& in) {
+  Tensor out(in.n, in.c, in.w, in.h);
+  for (int k = 0; k < in.n * in.c; ++k)
+    for (int y = 0; y < in.h; ++y)
+      for (int x = 0; x < in.w; ++x)
+        out.data[(size_t(k) * in.w + x) * in.h + y] = in.data[(size_t(k) * in.h + y) * in.w + x];
+  return out;
+}
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+  EXPECT_TRUE(a.same_shape(b));
+  float m = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::abs(a.data[i] - b.data[i]));
+  return m;
+}
+
+TEST(Engine, EnsembleAveragesTheModelOverSymmetries) {
+  Model m = random_model("unet");
+  const Tensor in = random_image(2, 24, 40, 12);  // multiples of the size multiple: mirrors commute with padding
+  RunOptions two, eight;
+  two.ensemble = 2, eight.ensemble = 8;
+  // Two: the mean of the model on the image and (mirrored back) on its mirror, then clamped.
+  Result<Tensor> plain = m.forward(in), flipped = m.forward(mirrored(in)), got = denoise(m, in, two);
+  ASSERT_TRUE(got.ok()) << got.error();
+  Tensor expected = *plain;
+  const Tensor back = mirrored(*flipped);
+  for (size_t i = 0; i < expected.size(); ++i) expected.data[i] = std::clamp(0.5f * (expected.data[i] + back.data[i]), 0.0f, 1.0f);
+  EXPECT_LE(max_abs_diff(*got, expected), 1e-6f);
+  // Eight: the result commutes with every symmetry of the image, which no single run of this model does.
+  Result<Tensor> a = denoise(m, in, eight), b = denoise(m, mirrored(in), eight), c = denoise(m, transposed(in), eight);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_LE(max_abs_diff(mirrored(*b), *a), 1e-5f);
+  EXPECT_LE(max_abs_diff(transposed(*c), *a), 1e-5f);
+  Result<Tensor> single = denoise(m, transposed(in));
+  EXPECT_GT(max_abs_diff(transposed(*single), *denoise(m, in)), 1e-3f);
+  // Odd sizes pad first, then take the symmetries; other counts are refused.
+  Result<Tensor> odd = denoise(m, random_image(1, 21, 30, 3), eight);
+  ASSERT_TRUE(odd.ok()) << odd.error();
+  EXPECT_EQ(odd->h, 21);
+  EXPECT_EQ(odd->w, 30);
+  RunOptions three;
+  three.ensemble = 3;
+  Result<Tensor> bad = denoise(m, in, three);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("1, 2, 4 or 8"), std::string::npos) << bad.error();
+}
+
+TEST(Engine, ModelSymmetriesComeFromTheFileOrItsTrainingData) {
+  const Arch arch = builtin_arch("conv").value();
+  const auto symmetries = [&](std::vector<std::pair<std::string, std::string>> meta) {
+    meta.emplace_back("dae.arch", arch_to_json(arch));
+    const std::vector<uint8_t> bytes = testing::make_safetensors(testing::random_weights(arch, 1), meta);
+    Result<Model> m = Model::from_safetensors(bytes.data(), bytes.size());
+    EXPECT_TRUE(m.ok()) << m.error();
+    return m.ok() ? model_symmetries(*m) : -1;
+  };
+  EXPECT_EQ(symmetries({}), 1);
+  EXPECT_EQ(symmetries({{"dae.train_data", "fashion-mnist: 55000 images"}}), 1);
+  EXPECT_EQ(symmetries({{"dae.train_data", "images: photos (9 train, 1 val files; 64px patches)"}}), 8);
+  EXPECT_EQ(symmetries({{"dae.symmetries", "2"}, {"dae.train_data", "images: x"}}), 2);
+  EXPECT_EQ(symmetries({{"dae.symmetries", "3"}}), 1) << "not a count the ensemble takes";
+}
+
 TEST(Engine, RefusesModelsThatChangeTheImageSize) {
   // Found by fuzzing: a valid graph whose output is smaller than its input must not be cropped blindly.
   Result<Arch> arch = arch_from_json(

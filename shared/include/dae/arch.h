@@ -81,8 +81,13 @@ Result<Arch> arch_from_json(std::string_view json);
 // "photo" (the unet32 graph for RGB images, trained on photographs).
 // The browser's default model and the trainer's default --model.
 inline constexpr const char* kDefaultArch = "unet32";
-// The model the browser uses for full-resolution color uploads.
+// The model the browser uses for full-resolution uploads, color or gray.
 inline constexpr const char* kPhotoArch = "photo";
+// The model for an image file when none is chosen: the photo model for photos (color, or gray and larger than a
+// 28×28 Fashion-MNIST image), the default for the rest.
+inline const char* arch_for_image(int width, int height, int channels) {
+  return channels == 3 || width > 28 || height > 28 ? kPhotoArch : kDefaultArch;
+}
 std::vector<std::string> builtin_arch_names();
 Result<Arch> builtin_arch(std::string_view name);
 

@@ -31,6 +31,10 @@ struct RunOptions {
   // Threads to use: one image's layers split by rows, tiles or channels, a batch of small images by groups.
   // The result is identical for every count. Ignored by builds without threads.
   int threads = 1;
+  // Self-ensemble for dae::denoise: the mean of the model's results on 1, 2, 4 or 8 symmetries of the image
+  // (identity; + left-right mirror; + top-bottom mirror and half turn; + the four with a transpose). Costs that
+  // many runs; forward() ignores it.
+  int ensemble = 1;
 };
 
 namespace detail {
@@ -60,6 +64,12 @@ class Model {
   // The weights prepared for the fast kernels and the execution plans per input size (shared by copies).
   std::shared_ptr<const detail::Compiled> compiled_;
 };
+
+// How many symmetries RunOptions::ensemble may use with this model: the file's "dae.symmetries" (1, 2, 4 or 8, what
+// its training data was augmented with); without it 8 for models trained on image folders (flips and quarter
+// turns) and 1 otherwise (Fashion-MNIST comes in one orientation: its shoes all point left, and a mirrored or
+// turned copy is worse than none).
+int model_symmetries(const Model& model);
 
 // Denoises images of any size: pads edges up to the size multiple, runs, crops back and clamps the
 // result to [0, 1]. noisy: [N, channels, H, W].
