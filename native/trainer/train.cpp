@@ -145,6 +145,10 @@ std::string history_json(const std::vector<EpochStats>& history) {
 
 }  // namespace
 
+std::string checkpoint_fingerprint(const TrainOptions& options) {
+  return fingerprint(options);
+}
+
 std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};
   return flag;
@@ -288,6 +292,15 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
     if (!std::filesystem::exists(result.checkpoint_path))
       throw std::runtime_error("--resume: no checkpoint at '" + result.checkpoint_path + "'");
     state = load_checkpoint(result.checkpoint_path, model, optimizer, state.fingerprint, o.ema > 0 ? &ema : nullptr);
+    // The fingerprint matched, but the position is only a number in a file: check it before it indexes anything.
+    const bool at_end = state.epoch == o.epochs && state.batch == 0;
+    if (state.epoch < 0 || state.epoch > o.epochs || state.batch < 0 ||
+        (!at_end && state.batch >= steps_per_epoch) || state.history.size() > size_t(std::max(state.epoch, 0)))
+      throw std::runtime_error("checkpoint '" + result.checkpoint_path + "' is damaged: it says epoch " +
+                               std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch) + " of " +
+                               std::to_string(o.epochs) + " epochs x " + std::to_string(steps_per_epoch) +
+                               " batches, with " + std::to_string(state.history.size()) +
+                               " finished epochs; delete it to start over");
     if (!o.quiet)
       std::fprintf(stderr, "resuming from %s at epoch %d, batch %lld\n", result.checkpoint_path.c_str(),
                    state.epoch + 1, static_cast<long long>(state.batch));

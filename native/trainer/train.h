@@ -85,6 +85,9 @@ TrainingData fashion_mnist_training(const Dataset& data, const TrainOptions& opt
 // val files. The test files are never read here.
 TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions& options);
 
+// The options a checkpoint must have been written with to be resumed (stored in it).
+std::string checkpoint_fingerprint(const TrainOptions& options);
+
 // Trains on `data` and writes the checkpoint, the model file, the ONNX file and a JSON log into options.out_dir.
 TrainResult train(const TrainOptions& options, const TrainingData& data);
 

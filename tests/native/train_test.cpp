@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "dae/engine.h"
+#include "checkpoint.h"
 #include "export_safetensors.h"
 #include "test_dirs.h"
 
@@ -156,6 +157,31 @@ TEST(Train, ResumeRefusesDifferentOptions) {
     FAIL() << "resume with another learning rate was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("different options"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Train, ResumeRefusesACheckpointWhosePositionIsOutOfRange) {
+  const std::string dir = dae::test::scratch_dir();
+  TrainOptions o = tiny_options("seed", dir);
+  o.stop_after_steps = 3;
+  const TrainResult first = train(o, fashion_mnist_training(small_data(), o));
+  ASSERT_FALSE(first.finished);
+  GraphModule model = make_model(o.model);
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
+  LoopState state = load_checkpoint(first.checkpoint_path, model, optimizer, checkpoint_fingerprint(o));
+  EXPECT_EQ(state.batch, 3);
+  o.stop_after_steps = 0;
+  o.resume = true;
+  // The same checkpoint with a position no run of these options reaches, as a damaged or edited file could say.
+  for (const auto& [epoch, batch] : std::vector<std::pair<int, int64_t>>{{999, 0}, {0, int64_t(1) << 40}, {-1, 0}}) {
+    state.epoch = epoch, state.batch = batch;
+    save_checkpoint(first.checkpoint_path, model, optimizer, state);
+    try {
+      train(o, fashion_mnist_training(small_data(), o));
+      ADD_FAILURE() << "resumed at epoch " << epoch << ", batch " << batch;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("is damaged"), std::string::npos) << e.what();
+    }
   }
 }
 
