@@ -192,7 +192,17 @@ EMSCRIPTEN_KEEPALIVE void dae_ort_status(int available, int webgpu, const char* 
   g_state->ort_status = text;
 }
 
+// px holds n·c·h·w floats copied from ONNX Runtime's output; a shape no image of the app can have is refused before
+// anything is read (at most 3 planes of the largest side).
 EMSCRIPTEN_KEEPALIVE void dae_ort_result(const float* px, int n, int c, int h, int w, double ms, int generation) {
+  if (!px || n < 1 || c < 1 || int64_t(n) * c > 3 || h < 1 || w < 1 || h > dae::kMaxImageSide ||
+      w > dae::kMaxImageSide) {
+    AppState& s = *g_state;
+    s.ort_pending = false;
+    s.ort_status = "ONNX Runtime returned a tensor of shape [" + std::to_string(n) + ", " + std::to_string(c) + ", " +
+                   std::to_string(h) + ", " + std::to_string(w) + "], which is no image of this app";
+    return;
+  }
   accept_ort_output(*g_state, px, n, c, h, w, ms, generation);
 }
 

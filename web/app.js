@@ -94,8 +94,14 @@
   const heapBuffer = () => (Module.wasmMemory ? Module.wasmMemory.buffer : Module.HEAPU8.buffer);
   const heapU8 = () => new Uint8Array(heapBuffer());
   const heapF32 = () => new Float32Array(heapBuffer());
+  // malloc returns 0 when the heap cannot grow (memory growth on): writing there would corrupt address 0 onwards.
+  function heapAlloc(size) {
+    const ptr = Module._malloc(size);
+    if (!ptr) throw new Error(`the page is out of memory (${(size / 2 ** 20).toFixed(1)} MB more were refused)`);
+    return ptr;
+  }
   function withBytes(bytes, fn) {
-    const ptr = Module._malloc(Math.max(1, bytes.byteLength));
+    const ptr = heapAlloc(Math.max(1, bytes.byteLength));
     heapU8().set(bytes, ptr);
     try {
       return fn(ptr);
@@ -105,7 +111,7 @@
   }
   function withString(text, fn) {
     const size = Module.lengthBytesUTF8(text) + 1;
-    const ptr = Module._malloc(size);
+    const ptr = heapAlloc(size);
     Module.stringToUTF8(text, ptr, size);
     try {
       return fn(ptr);
@@ -120,7 +126,11 @@
     return runtimeUp ? JSON.parse(Module.UTF8ToString(Module._dae_state_json())) : null;
   }
   function message(text, isError) {
-    if (runtimeUp) withString(text, (p) => Module._dae_set_message(p, isError ? 1 : 0));
+    try {
+      if (runtimeUp) withString(text, (p) => Module._dae_set_message(p, isError ? 1 : 0));
+    } catch (e) {
+      console.warn(`could not show a message: ${e.message}`);  // out of memory: the text still goes to the console
+    }
     if (isError) console.warn(text);
   }
   function image(which) {
@@ -166,7 +176,14 @@
 
   function loadModelBytes(bytes, name, request = 0) {
     if (!runtimeUp) return { ok: false, message: 'the app is still starting' };
-    const r = withString(name, (n) => withBytes(bytes, (p) => Module._dae_load_model(p, bytes.byteLength, n, request)));
+    let r;
+    try {
+      r = withString(name, (n) => withBytes(bytes, (p) => Module._dae_load_model(p, bytes.byteLength, n, request)));
+    } catch (e) {
+      const text = `Could not load model '${name}': ${e.message}`;
+      message(text, true);
+      return { ok: false, message: text };
+    }
     if (r === 2) return { ok: false, message: `model '${name}' was replaced by a later choice` };
     return { ok: r === 1, message: state().message };
   }

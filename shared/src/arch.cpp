@@ -204,6 +204,11 @@ int64_t param_count(const Arch& arch) {
   return total;
 }
 
+namespace {
+// Largest side any node's output may have: 4 times the largest image, room for a decoder's upsampling.
+constexpr int kMaxNodeSide = 1 << 16;
+}  // namespace
+
 Result<std::vector<NodeSize>> node_sizes(const Arch& arch, int h, int w) {
   std::vector<NodeSize> sizes(arch.nodes.size());
   const NodeSize input{arch.channels, h, w};
@@ -220,6 +225,10 @@ Result<std::vector<NodeSize>> node_sizes(const Arch& arch, int h, int w) {
     if (n.op == Op::Upsample) out.h = x.h * n.stride, out.w = x.w * n.stride;
     if (x.h < 1 || x.w < 1 || out.h < 1 || out.w < 1)
       return Status::Error("the image is too small for " + where(n));
+    // Checked at every node, so no later size product can overflow an int (strides and scales are at most 8).
+    if (out.h > kMaxNodeSide || out.w > kMaxNodeSide)
+      return Status::Error(where(n) + " would make a " + std::to_string(out.h) + "x" + std::to_string(out.w) +
+                           " image, larger than " + std::to_string(kMaxNodeSide) + " pixels a side");
     if (n.inputs.size() > 1) {
       const NodeSize& y = n.inputs[1] == kGraphInput ? input : sizes[n.inputs[1]];
       if (y.h != x.h || y.w != x.w)

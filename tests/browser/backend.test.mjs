@@ -31,6 +31,9 @@ export const tests = [
       const im = await page.evaluate(() => { const i = window.dae.getImages(); return [Array.from(i.denoised), Array.from(i.ort)]; });
       assert.deepEqual(im[0], im[1], 'the shown result is ONNX Runtime\'s');
       await t.screenshot(page);
+      // A result of a shape no image has (as a broken or hostile backend could hand over) is refused unread.
+      await page.evaluate(() => window.Module._dae_ort_result(8, 1000000, 1000000, 28, 28, 1, 0));
+      assert.match((await state(page)).ortStatus, /shape \[1000000, 1000000, 28, 28\], which is no image of this app/);
       await page.keyboard.press('KeyB');  // cycles back to the engine (no WebGPU headless)
       const back = await state(page);
       assert.equal(back.backend, back.webgpu ? 2 : 0);

@@ -150,4 +150,31 @@ export const tests = [
       assert.ok(s.model && s.denoiseCount > 3);
     },
   },
+  {
+    name: 'a refused heap allocation (malloc returns 0) gives a message and keeps the image and the model',
+    async run(t) {
+      const page = await openApp(t);
+      await page.evaluate(() => { window.dae.loadSample(7); return window.dae.whenIdle(); });
+      const before = await state(page);
+      const r = await page.evaluate(async (data) => {
+        const malloc = window.Module._malloc;
+        window.Module._malloc = () => 0;  // what malloc answers when the heap cannot grow
+        try {
+          const up = await window.dae.uploadFile(new File([new Uint8Array(data)], 'photo.png', { type: 'image/png' }), { mode: 'full' });
+          const model = await window.dae.loadModelBytes(new ArrayBuffer(64), 'tiny');
+          return { up, model };
+        } finally {
+          window.Module._malloc = malloc;
+        }
+      }, [...png(64, 48, (x) => [x * 4, 100, 255 - x * 4, 255])]);
+      assert.equal(r.up.ok, false);
+      assert.match(r.up.message, /out of memory/);
+      assert.equal(r.model.ok, false);
+      assert.match(r.model.message, /out of memory/);
+      const s = await state(page);
+      assert.equal(s.source, before.source, 'the image is the one before');
+      assert.equal(s.model, before.model, 'and so is the model');
+      assert.ok(s.psnrDenoised > s.psnrNoisy);
+    },
+  },
 ];

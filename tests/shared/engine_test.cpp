@@ -100,10 +100,32 @@ TEST(Engine, RefusesBadInputs) {
   Tensor huge;
   huge.n = 1, huge.c = 1, huge.h = 40000, huge.w = 4;
   EXPECT_NE(denoise(m, huge).error().find("larger than 16384 pixels"), std::string::npos);
-  Tensor too_big_activation;
-  too_big_activation.n = 64, too_big_activation.c = 1, too_big_activation.h = 4096, too_big_activation.w = 4096;
-  too_big_activation.data.assign(1, 0.0f);  // shape check comes first, so no 4 GiB is ever allocated
-  EXPECT_FALSE(m.forward(too_big_activation).ok());
+}
+
+// A weightless graph that blows a small input up: the activation guard refuses it before anything is allocated, and
+// a longer chain is refused by its size rule before the sizes could overflow.
+TEST(Engine, RefusesActivationsOverTheCapAndSizesThatWouldOverflow) {
+  const auto model = [](int upsamples) {
+    std::string nodes;
+    for (int i = 0; i < upsamples; ++i)
+      nodes += std::string(i ? "," : "") + R"({"name":"u)" + std::to_string(i) + R"(","op":"upsample","inputs":[")" +
+               (i ? "u" + std::to_string(i - 1) : std::string("input")) + R"("],"stride":8})";
+    Result<Arch> arch = arch_from_json(R"({"nodes":[)" + nodes + "]}");
+    EXPECT_TRUE(arch.ok()) << arch.error();
+    const std::vector<uint8_t> bytes = testing::model_file(*arch, 1);
+    return Model::from_safetensors(bytes.data(), bytes.size());
+  };
+  Result<Model> two = model(2);
+  ASSERT_TRUE(two.ok()) << two.error();
+  // 512x512 (1 MiB) becomes 4096x4096, then 32768x32768: 4 GiB at node 'u1'.
+  Result<Tensor> out = two->forward(Tensor(1, 1, 512, 512));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().find("node 'u1' would need more than 1 GiB"), std::string::npos) << out.error();
+  Result<Model> six = model(6);
+  ASSERT_TRUE(six.ok()) << six.error();
+  Result<Tensor> wrapped = six->forward(Tensor(1, 1, 64, 64));  // 64·8^6 = 16,777,216 a side: past int's square
+  ASSERT_FALSE(wrapped.ok());
+  EXPECT_NE(wrapped.error().find("larger than 65536 pixels a side"), std::string::npos) << wrapped.error();
 }
 
 TEST(Engine, ColorModelMatchesReferenceKernelsOnAnOddSizedImage) {
