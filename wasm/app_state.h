@@ -9,6 +9,7 @@
 
 #include "dae/channels.h"
 #include "dae/engine.h"
+#include "dae/fashion_mnist.h"
 #include "dae/noise.h"
 #include "denoiser.h"
 #include "image.h"
@@ -109,7 +110,6 @@ struct AppState {
   Textures textures;
 };
 
-extern const char* const kClassNames[10];
 
 // pipeline.cpp: everything that changes images or the model; all maths comes from the shared engine.
 // request: the model_request id the bytes answer, or 0 for a file handed over directly (always loaded).

@@ -124,7 +124,7 @@ EMSCRIPTEN_KEEPALIVE int dae_set_manifest(const char* json) {
 // 100-byte-per-image label list followed by 28×28 bytes per image (web/samples/README in make-samples.mjs).
 EMSCRIPTEN_KEEPALIVE void dae_set_samples(const uint8_t* bytes, int size, int count) {
   AppState& s = *g_state;
-  if (count <= 0 || size != count * (1 + 784)) {
+  if (count <= 0 || size != int64_t(count) * (1 + dae::fashion_mnist::kPixels)) {
     set_message(s, "The samples file has an unexpected size", true);
     return;
   }
@@ -132,9 +132,9 @@ EMSCRIPTEN_KEEPALIVE void dae_set_samples(const uint8_t* bytes, int size, int co
   for (int i = 0; i < count; ++i) {
     Sample sample;
     sample.label = bytes[i] % 10;
-    const uint8_t* px = bytes + count + static_cast<size_t>(i) * 784;
-    sample.px.resize(784);
-    for (int k = 0; k < 784; ++k) sample.px[k] = px[k] / 255.0f;
+    const uint8_t* px = bytes + count + static_cast<size_t>(i) * dae::fashion_mnist::kPixels;
+    sample.px.resize(dae::fashion_mnist::kPixels);
+    for (int k = 0; k < dae::fashion_mnist::kPixels; ++k) sample.px[k] = px[k] / 255.0f;
     s.samples.push_back(std::move(sample));
   }
   std::vector<const float*> images;

@@ -83,7 +83,7 @@ static void section_samples(AppState& s) {
     if (ImGui::ImageButton(tex_id(s.textures.samples), ImVec2(cell, cell), ImVec2(u0, v0), ImVec2(u0 + du, v0 + dv)))
       load_sample(s, i);
     ImGui::PopStyleVar();
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kClassNames[s.samples[i].label]);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", dae::fashion_mnist::kClassNames[s.samples[i].label]);
     ImGui::PopID();
     if (i % 10 != 9) ImGui::SameLine();
   }

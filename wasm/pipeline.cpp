@@ -7,9 +7,6 @@
 #include "app_state.h"
 #include "dae/metrics.h"
 
-const char* const kClassNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-
 // Engine work per frame before yielding to the browser, in the single-threaded build (the threaded one runs it on
 // its own thread).
 static constexpr double kTileBudgetMs = 40;
@@ -70,7 +67,8 @@ void load_sample(AppState& s, int index) {
   if (index < 0 || index >= static_cast<int>(s.samples.size())) return;
   s.sample_index = index;
   set_clean_image(s, Image(28, 28, 1, s.samples[index].px),
-                  std::string("sample ") + std::to_string(index) + " (" + kClassNames[s.samples[index].label] + ")",
+                  std::string("sample ") + std::to_string(index) + " (" +
+                      dae::fashion_mnist::kClassNames[s.samples[index].label] + ")",
                   ImageKind::Small);
 }
 

@@ -17,9 +17,6 @@ constexpr const char* kInstallHint =
 
 }  // namespace
 
-const char* const kClassNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-
 IdxFile read_idx_gz(const std::string& path, int expected_rank) {
   Result<idx::IdxFile> idx = idx::read_file(path, expected_rank);
   if (!idx.ok()) throw std::runtime_error(idx.error() + kInstallHint);

@@ -13,8 +13,6 @@ namespace dae::trainer {
 
 // Where `apt-get install dataset-fashion-mnist` puts the four files.
 inline constexpr const char* kDefaultDataDir = "/usr/share/datasets/fashion-mnist";
-// Fashion-MNIST class names, indexed by label.
-extern const char* const kClassNames[10];
 
 struct Split {
   torch::Tensor images;  // [N, 1, 28, 28] float32 in [0, 1]

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "dae/arch.h"
+#include "dae/fashion_mnist.h"
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
@@ -234,7 +235,8 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
     add_row(models[mi].name, "model", model_rows[mi], info);
     speeds[models[mi].name] = double(models[mi].images) / models[mi].seconds;
   }
-  std::vector<std::string> class_names(std::begin(kClassNames), std::end(kClassNames));
+  const auto& names = fashion_mnist::kClassNames;
+  std::vector<std::string> class_names(std::begin(names), std::end(names));
   const json report = {{"test_images", n},
                        {"noise", "gaussian, x + sigma*N(0,1) clipped to [0, 1], sigma on the [0, 1] pixel scale"},
                        {"noise_seed", o.seed},
