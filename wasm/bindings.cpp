@@ -164,12 +164,19 @@ EMSCRIPTEN_KEEPALIVE void dae_set_message(const char* text, int is_error) {
   set_message(*g_state, text, is_error != 0);
 }
 
-EMSCRIPTEN_KEEPALIVE void dae_set_noise(int kind, float amount, int seed) {
+// kind: a name dae::parse_noise_kind takes, or empty to keep the current one; amount < 0 and seed <= 0 keep theirs.
+// 0 (and nothing changed) for an unknown kind.
+EMSCRIPTEN_KEEPALIVE int dae_set_noise(const char* kind, float amount, int seed) {
   AppState& s = *g_state;
-  if (kind >= 0 && kind <= 3) s.noise.kind = static_cast<dae::NoiseKind>(kind);
+  if (kind && *kind) {
+    dae::Result<dae::NoiseKind> k = dae::parse_noise_kind(kind);
+    if (!k.ok()) return 0;
+    s.noise.kind = *k;
+  }
   if (amount >= 0) s.noise.amount = amount;
   if (seed > 0) s.seed = static_cast<uint32_t>(seed);
   s.need_noise = true;
+  return 1;
 }
 
 EMSCRIPTEN_KEEPALIVE void dae_set_backend(int backend) {

@@ -1,6 +1,7 @@
 // The controls column: image tools and upload, noise, samples gallery, model and backend, views.
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 #include "app_state.h"
@@ -45,10 +46,14 @@ static void section_image(AppState& s) {
 
 static void section_noise(AppState& s) {
   if (!ImGui::CollapsingHeader("Noise", ImGuiTreeNodeFlags_DefaultOpen)) return;
-  int kind = static_cast<int>(s.noise.kind);
-  const char* kinds[] = {"gaussian", "salt-pepper", "speckle", "poisson"};
-  if (ImGui::Combo("Type", &kind, kinds, 4)) {
-    s.noise.kind = static_cast<dae::NoiseKind>(kind);
+  constexpr int kinds = static_cast<int>(std::size(dae::kNoiseKinds));
+  int kind = static_cast<int>(std::find(dae::kNoiseKinds, dae::kNoiseKinds + kinds, s.noise.kind) - dae::kNoiseKinds);
+  const auto name = [](void*, int i, const char** text) {
+    *text = dae::noise_name(dae::kNoiseKinds[i]);
+    return true;
+  };
+  if (ImGui::Combo("Type", &kind, name, nullptr, kinds)) {
+    s.noise.kind = dae::kNoiseKinds[kind];
     s.need_noise = true;
   }
   const bool is_probability = s.noise.kind == dae::NoiseKind::SaltPepper;

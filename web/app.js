@@ -53,7 +53,6 @@
   const fileInput = document.getElementById('file');
   const dropHint = document.getElementById('drop-hint');
   const backendNames = ['engine', 'ort-wasm', 'ort-webgpu'];
-  const noiseKinds = ['gaussian', 'salt-pepper', 'speckle', 'poisson'];
 
   let runtimeUp = false;
   let denoiseWaiters = [];
@@ -414,11 +413,11 @@
         clean: image(0), noisy: image(1), denoised: image(2), engine: image(3), ort: image(4),
       };
     },
-    setSigma: (x) => Module._dae_set_noise(-1, x, 0),
-    setNoise({ kind, amount = -1, seed = 0 } = {}) {
-      const k = kind === undefined ? -1 : noiseKinds.indexOf(kind);
-      if (kind !== undefined && k < 0) throw new Error(`unknown noise kind '${kind}'`);
-      Module._dae_set_noise(k, amount, seed);
+    setSigma: (x) => withString('', (k) => Module._dae_set_noise(k, x, 0)),
+    setNoise({ kind = '', amount = -1, seed = 0 } = {}) {
+      // The names are the engine's (dae::parse_noise_kind); an unknown one changes nothing.
+      if (withString(String(kind), (k) => Module._dae_set_noise(k, amount, seed)) !== 1)
+        throw new Error(`unknown noise kind '${kind}'`);
     },
     setNoiseEverywhere: (on) => Module._dae_set_noise_everywhere(on ? 1 : 0),
     setEnsemble: (on) => Module._dae_set_ensemble(on ? 1 : 0),

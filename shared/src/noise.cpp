@@ -101,9 +101,12 @@ const char* noise_name(NoiseKind kind) {
 }
 
 Result<NoiseKind> parse_noise_kind(std::string_view name) {
-  for (NoiseKind k : {NoiseKind::Gaussian, NoiseKind::SaltPepper, NoiseKind::Speckle, NoiseKind::Poisson})
+  std::string known;
+  for (NoiseKind k : kNoiseKinds) {
     if (name == noise_name(k)) return k;
-  return Status::Error("unknown noise '" + std::string(name) + "' (known: gaussian, salt-pepper, speckle, poisson)");
+    known += std::string(known.empty() ? "" : ", ") + noise_name(k);
+  }
+  return Status::Error("unknown noise '" + std::string(name) + "' (known: " + known + ")");
 }
 
 void add_noise(const float* clean, float* out, size_t count, const NoiseParams& params, Rng& rng) {

@@ -23,6 +23,14 @@ export const tests = [
         }
       }
       t.log(rows.join('; '));
+      // The kinds are the engine's names: anything else is refused and changes nothing.
+      const refused = await page.evaluate(() => {
+        try { window.dae.setNoise({ kind: 'pink', amount: 0.9 }); return 'accepted'; } catch (e) { return e.message; }
+      });
+      assert.match(refused, /unknown noise kind 'pink'/);
+      const after = await state(page);
+      assert.equal(after.noise, 'poisson');
+      assert.ok(Math.abs(after.amount - 0.3) < 1e-6, `amount ${after.amount}`);
       await page.evaluate(() => window.dae.setNoise({ kind: 'gaussian', amount: 0.3, seed: 42 }));
       const a = (await images(page)).noisy;
       await page.keyboard.press('KeyR');

@@ -35,6 +35,11 @@ enum class NoiseKind {
   Poisson,     // Poisson(x·peak)/peak with peak = 1/amount², so amount is the noise std at x = 1
 };
 
+// Every kind, in the order the app's menu shows them; names come from noise_name and are what the CLI, the trainer
+// and the page's API take (parse_noise_kind).
+inline constexpr NoiseKind kNoiseKinds[] = {NoiseKind::Gaussian, NoiseKind::SaltPepper, NoiseKind::Speckle,
+                                            NoiseKind::Poisson};
+
 struct NoiseParams {
   NoiseKind kind = NoiseKind::Gaussian;
   float amount = 0.3f;  // σ for Gaussian and speckle, probability for salt-and-pepper
