@@ -63,7 +63,9 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
                        const std::map<std::string, std::string>& metadata, StoreAs store) {
   const uint64_t elem = store == StoreAs::F16 ? 2 : 4;
   nlohmann::ordered_json header;
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::map<std::string, std::string> meta = metadata;
+  if (meta.count(kArchMetadataKey)) meta[kFormatMetadataKey] = std::to_string(kFormatVersion);  // model files only
+  if (!meta.empty()) header["__metadata__"] = meta;
   uint64_t offset = 0;
   for (const NamedTensor& t : tensors) {
     int64_t count = 1;

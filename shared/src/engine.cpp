@@ -118,6 +118,11 @@ Result<Model> Model::from_weights(Arch arch, std::map<std::string, std::vector<f
 Result<Model> Model::from_safetensors(const uint8_t* bytes, size_t size) {
   Result<SafetensorsView> view = parse_safetensors(bytes, size);
   if (!view.ok()) return view.status();
+  if (auto f = view->metadata.find(kFormatMetadataKey);
+      f != view->metadata.end() && f->second != std::to_string(kFormatVersion))
+    return Status::Error("model: the file is in format '" + f->second + "', this engine reads format " +
+                         std::to_string(kFormatVersion) + "; re-export it with the dae-train of this version (dae-train "
+                         "export --from <checkpoint or model>)");
   auto arch_it = view->metadata.find(kArchMetadataKey);
   if (arch_it == view->metadata.end())
     return Status::Error(std::string("model: the file has no '") + kArchMetadataKey +

@@ -62,6 +62,7 @@ TEST(Train, LossFallsAndModelLoadsInEngine) {
   dae::Result<dae::Model> m = dae::Model::from_file(r.model_path);
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(m->metadata().at("dae.sigma_train"), "0-0.5");
+  EXPECT_EQ(m->metadata().at(dae::kFormatMetadataKey), std::to_string(dae::kFormatVersion));
   EXPECT_TRUE(std::filesystem::exists(dir + "/conv.onnx"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/conv.ckpt"));
 }

@@ -236,6 +236,21 @@ TEST(Engine, ModelSymmetriesComeFromTheFileOrItsTrainingData) {
   EXPECT_EQ(symmetries({{"dae.symmetries", "3"}}), 1) << "not a count the ensemble takes";
 }
 
+TEST(Engine, ModelFilesOfAnotherFormatVersionAreRefusedWithAHint) {
+  const Arch arch = builtin_arch("conv").value();
+  const auto load = [&](const char* format) {
+    std::vector<std::pair<std::string, std::string>> meta = {{kArchMetadataKey, arch_to_json(arch)}};
+    if (format) meta.emplace_back(kFormatMetadataKey, format);
+    const std::vector<uint8_t> bytes = testing::make_safetensors(testing::random_weights(arch, 1), meta);
+    return Model::from_safetensors(bytes.data(), bytes.size());
+  };
+  EXPECT_TRUE(load(nullptr).ok()) << "files from before the key are version 1";
+  EXPECT_TRUE(load("1").ok());
+  Result<Model> newer = load("2");
+  ASSERT_FALSE(newer.ok());
+  EXPECT_NE(newer.error().find("format '2', this engine reads format 1; re-export"), std::string::npos) << newer.error();
+}
+
 TEST(Engine, RefusesModelsThatChangeTheImageSize) {
   // Found by fuzzing: a valid graph whose output is smaller than its input must not be cropped blindly.
   Result<Arch> arch = arch_from_json(

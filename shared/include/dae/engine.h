@@ -21,6 +21,10 @@ namespace dae {
 
 // Metadata key holding the architecture JSON in a model file.
 inline constexpr const char* kArchMetadataKey = "dae.arch";
+// The model file format: dae-train writes kFormatVersion under this key; files without it are version 1, and a
+// file of another version is refused with a hint to re-export it.
+inline constexpr const char* kFormatMetadataKey = "dae.format";
+inline constexpr int kFormatVersion = 1;
 // Largest height or width the engine accepts.
 inline constexpr int kMaxImageSide = 16384;
 // Largest number of floats any single activation may hold (1 GiB).
