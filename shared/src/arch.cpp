@@ -166,8 +166,12 @@ Status validate(Arch& arch) {
         n.cin = n.cout = in_ch[0];
         break;
       case Op::Concat:
+        // Each input is capped, so the sum cannot overflow; a chain of concatenations would double past any cap.
         n.cin = in_ch[0] + in_ch[1];
         n.cout = n.cin;
+        if (n.cout > kMaxChannels)
+          return Status::Error(where(n) + " would have " + std::to_string(n.cout) + " channels, more than " +
+                               std::to_string(kMaxChannels));
         break;
       case Op::Add:
       case Op::Sub:

@@ -8,6 +8,13 @@ const grayPhoto = (w, h) => png(w, h, (x, y) => {
   return [v, v, v, 255];
 });
 
+// Uploads PNG bytes at full resolution, as the file button does, and waits until the result is in.
+const uploadFull = (page, bytes, name) => page.evaluate(async ([data, name]) => {
+  const r = await window.dae.uploadFile(new File([new Uint8Array(data)], name, { type: 'image/png' }), { mode: 'full' });
+  await window.dae.whenIdle();
+  return r;
+}, [[...bytes], name]);
+
 export const tests = [
   {
     name: 'ONNX Runtime Web (WASM) loads on first use and agrees with the engine',
@@ -45,12 +52,7 @@ export const tests = [
       const page = await openApp(t);
       // 200x150 runs in tiles in the engine and whole in ONNX Runtime: the two agree only if the tiles' context is
       // wide enough and both get the same channels.
-      const r = await page.evaluate(async (data) => {
-        const r = await window.dae.uploadFile(new File([new Uint8Array(data)], 'color.png', { type: 'image/png' }),
-          { mode: 'full' });
-        await window.dae.whenIdle();
-        return r;
-      }, [...colorPhoto(200, 150)]);
+      const r = await uploadFull(page, colorPhoto(200, 150), 'color.png');
       assert.ok(r.ok, r.message);
       const done = await page.evaluate(() => window.dae.setBackend('ort-wasm'));
       assert.ok(done.ok, done.message);
@@ -74,12 +76,7 @@ export const tests = [
       await agreed('unet');
       // A gray photo through the RGB photo model: ONNX Runtime gets the same synthetic color noise as the engine's
       // tiles (keyed by pixel position, at the level estimated on the whole image).
-      const gray = await page.evaluate(async (data) => {
-        const r = await window.dae.uploadFile(new File([new Uint8Array(data)], 'gray.png', { type: 'image/png' }),
-          { mode: 'full' });
-        await window.dae.whenIdle();
-        return r;
-      }, [...grayPhoto(200, 150)]);
+      const gray = await uploadFull(page, grayPhoto(200, 150), 'gray.png');
       assert.ok(gray.ok, gray.message);
       assert.ok((await page.evaluate(() => window.dae.loadModel('photo'))).ok);
       await agreed('photo', 1);
@@ -96,11 +93,7 @@ export const tests = [
       await page.evaluate(() => window.dae.setEnsemble(false));
       // A gray photo with the photo model.
       await page.evaluate(() => window.dae.setNoise({ kind: 'gaussian', amount: 0.2, seed: 4 }));
-      const up = await page.evaluate(async (data) => {
-        const r = await window.dae.uploadFile(new File([new Uint8Array(data)], 'gray.png', { type: 'image/png' }), { mode: 'full' });
-        await window.dae.whenIdle();
-        return r;
-      }, [...grayPhoto(200, 150)]);
+      const up = await uploadFull(page, grayPhoto(200, 150), 'gray.png');
       assert.ok(up.ok, up.message);
       const before = await state(page);
       assert.equal(before.model, 'photo');

@@ -81,5 +81,17 @@ TEST(Arch, HugeInputListsAreRefusedBeforeLookup) {
   EXPECT_NE(arch.error().find("200000 inputs"), std::string::npos) << arch.error();
 }
 
+// Concatenating a node with itself doubles its channels: thirteen levels pass 4096 (thirty-one would overflow an int).
+TEST(Arch, ChainedConcatenationsAreCappedInChannels) {
+  std::string nodes = R"({"name":"c0","op":"concat","inputs":["input","input"]})";
+  for (int i = 1; i < 13; ++i)
+    nodes += R"(,{"name":"c)" + std::to_string(i) + R"(","op":"concat","inputs":["c)" + std::to_string(i - 1) +
+             R"(","c)" + std::to_string(i - 1) + R"("]})";
+  Result<Arch> arch = arch_from_json(R"({"nodes":[)" + nodes + "]}");
+  ASSERT_FALSE(arch.ok());
+  EXPECT_NE(arch.error().find("node 'c12' (concat) would have 8192 channels, more than 4096"), std::string::npos)
+      << arch.error();
+}
+
 }  // namespace
 }  // namespace dae
