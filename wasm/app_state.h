@@ -134,9 +134,9 @@ void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w,
 // The w×h region at (x0, y0) of an image as a [1, c, h, w] tensor, and a [1, c, h, w] tensor as an image.
 dae::Tensor region_tensor(const Image& image, int x0, int y0, int w, int h);
 Image tensor_image(const dae::Tensor& t);
-// How the region at (x0, y0) of `whole` meets a model of another channel count (dae::denoise_channels): a gray
-// image's noise level is estimated once on the whole image, so every tile gets the same.
-dae::ChannelOptions channel_options(const Image& whole, int x0, int y0);
+// How `whole` (or a tile of it, with the origin set) meets a model of `model_channels` (dae::denoise_channels): a
+// gray image's noise level for a color model is estimated once on the whole image, so every tile gets the same.
+dae::ChannelOptions channel_options(const Image& whole, int model_channels);
 void set_message(AppState& s, const std::string& text, bool is_error);
 // The engine's self-ensemble in use: the model's symmetries (dae::model_symmetries) when switched on, else 1.
 int engine_ensemble(const AppState& s);

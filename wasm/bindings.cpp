@@ -55,8 +55,9 @@ void host_request_ort(AppState& s) {
   }
   if (s.ort_pending || s.noisy.empty() || !s.model) return;
   // The same channel arrangement the engine gets, so both backends see the same tensor.
-  dae::Result<dae::Tensor> in = dae::model_input(region_tensor(s.noisy, 0, 0, s.noisy.w, s.noisy.h),
-                                                 s.model->arch().channels, channel_options(s.noisy, 0, 0));
+  const int channels = s.model->arch().channels;
+  dae::Result<dae::Tensor> in = dae::model_input(region_tensor(s.noisy, 0, 0, s.noisy.w, s.noisy.h), channels,
+                                                 channel_options(s.noisy, channels));
   if (!in.ok()) {
     s.ort_status = in.error();
     return;

@@ -54,7 +54,7 @@ Job make_job(std::shared_ptr<const dae::Model> model, const Image& noisy) {
     j.halo = dae::context_radius(j.model->arch());
   }
   j.out = Image(noisy.w, noisy.h, noisy.c, 0.0f);
-  j.channels = channel_options(noisy, 0, 0);
+  j.channels = channel_options(noisy, j.model->arch().channels);
   return j;
 }
 

@@ -174,10 +174,9 @@ Image tensor_image(const dae::Tensor& t) {
   return Image(t.w, t.h, t.c, t.data);
 }
 
-dae::ChannelOptions channel_options(const Image& whole, int x0, int y0) {
+dae::ChannelOptions channel_options(const Image& whole, int model_channels) {
   dae::ChannelOptions o;
-  if (whole.c == 1) o.gray_sigma = dae::estimate_noise_sigma(whole.channel(0), whole.h, whole.w);
-  o.origin_x = x0, o.origin_y = y0;
+  if (whole.c == 1 && model_channels == 3) o.gray_sigma = dae::estimate_noise_sigma(whole.channel(0), whole.h, whole.w);
   return o;
 }
 
@@ -211,7 +210,8 @@ void update_pipeline(AppState& s) {
     if (s.model && s.model_loading.empty()) {
       s.need_denoise = false;
       if (s.backend != Backend::Engine) host_request_ort(s);
-      s.denoiser.submit(s.model, s.noisy, engine_ensemble(s));  // cancels the job in progress: its result would be stale
+      // Cancels the job in progress: its result would be stale.
+      s.denoiser.submit(s.model, s.noisy, engine_ensemble(s));
     } else {
       // While the model this image calls for downloads, the old one would only do work that is thrown away.
       s.denoiser.cancel();

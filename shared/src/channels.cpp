@@ -17,7 +17,8 @@ constexpr uint64_t kGraySeed = 0x6772617931ull;  // the synthetic color noise is
 
 // One generator per pixel and draw, seeded by its absolute position: tiles and threads agree without sharing state.
 Rng pixel_rng(int draw, int y, int x) {
-  const uint64_t key = kGraySeed ^ (uint64_t(uint32_t(draw)) << 56) ^ (uint64_t(uint32_t(y)) << 28) ^ uint64_t(uint32_t(x));
+  const uint64_t key =
+      kGraySeed ^ (uint64_t(uint32_t(draw)) << 56) ^ (uint64_t(uint32_t(y)) << 28) ^ uint64_t(uint32_t(x));
   return Rng(key);
 }
 
@@ -66,7 +67,8 @@ Result<std::string> channel_plan(const Model& model, int image_channels) {
   if (image_channels == mc) return std::string();
   if (mc == 1 && image_channels == 3) return "color input, " + who + ": each color channel is denoised separately";
   if (mc == 3 && image_channels == 1)
-    return "grayscale input, " + who + ": gray given synthetic color noise of its estimated level, the mean of R, G, B kept";
+    return "grayscale input, " + who +
+           ": gray given synthetic color noise of its estimated level, the mean of R, G, B kept";
   return Status::Error(who + " cannot denoise " + count_name(image_channels) +
                        " images (only 1- or 3-channel images, with 1- or 3-channel models)");
 }
@@ -120,7 +122,8 @@ Result<Tensor> denoise_channels(const Model& model, const Tensor& noisy, const C
   if (!plan.ok()) return plan.status();
   const bool gray_in_color = model.arch().channels == 3 && noisy.c == 1;
   const int draws = gray_in_color ? options.gray_draws : 1;
-  if (draws < 1 || draws > 64) return Status::Error("denoise: gray_draws must be 1 to 64, not " + std::to_string(draws));
+  if (draws < 1 || draws > 64)
+    return Status::Error("denoise: gray_draws must be 1 to 64, not " + std::to_string(draws));
   ChannelOptions o = options;
   if (gray_in_color && o.gray_sigma < 0.0f && noisy.n == 1 && draws > 1)
     o.gray_sigma = estimate_noise_sigma(noisy.data.data(), noisy.h, noisy.w);  // once, not once per draw
@@ -132,7 +135,8 @@ Result<Tensor> denoise_channels(const Model& model, const Tensor& noisy, const C
     if (!out.ok()) return out;
     Result<Tensor> y = image_from_output(*out, noisy.c);
     if (!y.ok() || draws == 1) return y;
-    if (d == 0) sum = std::move(*y);
+    if (d == 0)
+      sum = std::move(*y);
     else
       for (size_t i = 0; i < sum.size(); ++i) sum.data[i] += y->data[i];
   }

@@ -64,7 +64,7 @@ Tensor symmetry(const Tensor& in, int s, bool inverse) {
   const bool t = s & 4;
   Tensor out(in.n, in.c, t ? in.w : in.h, t ? in.h : in.w);
   const int oh = inverse ? in.h : out.h, ow = inverse ? in.w : out.w;  // the transformed shape
-  const int iw = inverse ? out.w : in.w;                                // the untransformed width
+  const int iw = inverse ? out.w : in.w;                               // the untransformed width
   for (int n = 0; n < in.n; ++n)
     for (int c = 0; c < in.c; ++c) {
       const float* src = in.at(n, c);
@@ -74,8 +74,10 @@ Tensor symmetry(const Tensor& in, int s, bool inverse) {
           const int mx = s & 1 ? ow - 1 - x : x, my = s & 2 ? oh - 1 - y : y;
           const size_t plain = t ? static_cast<size_t>(mx) * iw + my : static_cast<size_t>(my) * iw + mx;
           const size_t moved = static_cast<size_t>(y) * ow + x;
-          if (inverse) dst[plain] = src[moved];
-          else dst[moved] = src[plain];
+          if (inverse)
+            dst[plain] = src[moved];
+          else
+            dst[moved] = src[plain];
         }
     }
   return out;
@@ -121,7 +123,8 @@ Result<Model> Model::from_safetensors(const uint8_t* bytes, size_t size) {
   if (auto f = view->metadata.find(kFormatMetadataKey);
       f != view->metadata.end() && f->second != std::to_string(kFormatVersion))
     return Status::Error("model: the file is in format '" + f->second + "', this engine reads format " +
-                         std::to_string(kFormatVersion) + "; re-export it with the dae-train of this version (dae-train "
+                         std::to_string(kFormatVersion) +
+                         "; re-export it with the dae-train of this version (dae-train "
                          "export --from <checkpoint or model>)");
   auto arch_it = view->metadata.find(kArchMetadataKey);
   if (arch_it == view->metadata.end())
@@ -257,8 +260,8 @@ Result<Tensor> denoise(const Model& model, const Tensor& noisy, const RunOptions
     for (size_t i = 0; i < sum.size(); ++i) sum.data[i] += back.data[i];
   }
   Tensor result = (h == noisy.h && w == noisy.w) ? std::move(sum) : crop(sum, noisy.h, noisy.w);
-  const float scale = 1.0f / float(e);
-  for (float& v : result.data) v = std::clamp(e == 1 ? v : v * scale, 0.0f, 1.0f);
+  const float scale = 1.0f / float(e);  // exactly 1 without an ensemble, so the result is the same as before
+  for (float& v : result.data) v = std::clamp(v * scale, 0.0f, 1.0f);
   return result;
 }
 

@@ -135,7 +135,8 @@ TEST(Channels, ColorImageThroughAGrayModelIsDenoisedPerChannel) {
     Result<Tensor> alone = denoise(m, plane);
     EXPECT_LT(max_abs_diff(alone->data.data(), out->at(0, c), plane.size()), 1e-6f) << "channel " << c;
   }
-  EXPECT_EQ(channel_plan(m, 3).value(), "color input, the 1-channel model 'unet32': each color channel is denoised separately");
+  EXPECT_EQ(channel_plan(m, 3).value(),
+            "color input, the 1-channel model 'unet32': each color channel is denoised separately");
   EXPECT_EQ(channel_plan(m, 1).value(), "");
   EXPECT_FALSE(channel_plan(m, 2).ok());
   ChannelOptions bad;

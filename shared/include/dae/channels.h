@@ -11,7 +11,9 @@ namespace dae {
 
 // Rec. 601 luma: the one color-to-gray formula of the project (image files, training data, the app, the engine).
 inline constexpr float kLumaR = 0.299f, kLumaG = 0.587f, kLumaB = 0.114f;
-inline float luma(float r, float g, float b) { return kLumaR * r + kLumaG * g + kLumaB * b; }
+inline float luma(float r, float g, float b) {
+  return kLumaR * r + kLumaG * g + kLumaB * b;
+}
 
 // Standard deviation of additive white noise in an h×w plane, estimated from the median absolute value of its
 // finest diagonal Haar detail (Donoho's MAD estimate): edges and texture barely move it, flat clipped areas pull
