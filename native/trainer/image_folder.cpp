@@ -139,13 +139,20 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
       }
       const float sigma = sigma_lo == sigma_hi ? sigma_lo : sigma_lo + (sigma_hi - sigma_lo) * rng.uniform();
       if (channels == 3 && gray_fraction > 0 && rng.uniform() < gray_fraction) {
-        for (size_t k = 0; k < plane; ++k)
-          dst[k] = dae::luma(dst[k], dst[plane + k], dst[2 * plane + k]);
-        add_noise(dst, noisy_data + i * size, plane, {noise, sigma}, rng);
-        for (int c = 1; c < 3; ++c) {
-          std::copy_n(dst, plane, dst + c * plane);
-          std::copy_n(noisy_data + i * size, plane, noisy_data + i * size + c * plane);
-        }
+        // A gray photo as the app and the CLI give it to a color model: gray content with its own noise, then
+        // the engine's synthetic color noise (dae::model_input, σ estimated from the patch as at inference, at a
+        // random origin so every patch gets its own draw). The target is the gray content in every channel.
+        Tensor gray(1, 1, patch, patch);
+        for (size_t k = 0; k < plane; ++k) gray.data[k] = dae::luma(dst[k], dst[plane + k], dst[2 * plane + k]);
+        for (int c = 0; c < 3; ++c) std::copy_n(gray.data.data(), plane, dst + c * plane);
+        Tensor gray_noisy(1, 1, patch, patch);
+        add_noise(gray.data.data(), gray_noisy.data.data(), plane, {noise, sigma}, rng);
+        ChannelOptions origin;
+        origin.origin_x = static_cast<int>(rng.next() % (1u << 27));
+        origin.origin_y = static_cast<int>(rng.next() % (1u << 27));
+        Result<Tensor> rgb = model_input(gray_noisy, 3, origin);
+        if (!rgb.ok()) throw std::runtime_error(rgb.error());
+        std::copy_n(rgb.value().data.data(), size, noisy_data + i * size);
         continue;
       }
       add_noise(dst, noisy_data + i * size, size, {noise, sigma}, rng);

@@ -153,20 +153,34 @@ TEST(ImageFolder, PatchesAreSeededAndIndependentOfThreads) {
   EXPECT_LT(noise_std, 0.21);
 }
 
-TEST(ImageFolder, GrayPatchesHaveEqualChannelsAndEqualNoise) {
+TEST(ImageFolder, GrayPatchesAreGrayPhotosAsTheEngineGivesThemToAColorModel) {
   const std::string dir = dae::test::scratch_dir();
   const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
   torch::Tensor clean = torch::empty({64, 3, 16, 16}), noisy = torch::empty_like(clean);
-  sample_patches(folder.split("train"), 16, 9, dae::NoiseKind::Gaussian, 0.1f, 0.2f, 0.5f, clean, noisy);
+  sample_patches(folder.split("train"), 16, 9, dae::NoiseKind::Gaussian, 0.2f, 0.2f, 0.5f, clean, noisy);
   int gray = 0;
+  std::vector<torch::Tensor> extra_noise;
   for (int64_t i = 0; i < 64; ++i) {
     const bool same = torch::equal(clean[i][0], clean[i][1]) && torch::equal(clean[i][0], clean[i][2]);
     if (!same) continue;
     ++gray;
-    EXPECT_TRUE(torch::equal(noisy[i][0], noisy[i][1]) && torch::equal(noisy[i][0], noisy[i][2])) << i;
+    // The noise differs between the channels, and the channels' mean is the gray photo with noise of σ 0.2
+    // (less where clipped): the synthetic color noise is zero-sum.
+    EXPECT_FALSE(torch::equal(noisy[i][0], noisy[i][1])) << i;
+    const torch::Tensor mean_noise = noisy[i].mean(0) - clean[i][0];
+    EXPECT_GT(mean_noise.std().item<double>(), 0.12) << i;
+    EXPECT_LT(mean_noise.std().item<double>(), 0.24) << i;
+    extra_noise.push_back((noisy[i] - noisy[i].mean(0)).flatten());
   }
   EXPECT_GT(gray, 16);  // about half of 64
   EXPECT_LT(gray, 48);
+  // The zero-sum part has about σ·√2 = 0.28 per channel (σ estimated from each patch, so not exactly).
+  const double zero_sum_std = torch::cat(extra_noise).std().item<double>();
+  EXPECT_GT(zero_sum_std, 0.18);
+  EXPECT_LT(zero_sum_std, 0.36);
+  // Each gray patch has its own draw of the synthetic noise (a random origin), not one shared pattern.
+  ASSERT_GE(extra_noise.size(), 2u);
+  EXPECT_FALSE(torch::allclose(extra_noise[0], extra_noise[1]));
 }
 
 TEST(ImageTrain, ColorModelLearnsAndLoadsInTheEngine) {
