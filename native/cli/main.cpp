@@ -137,7 +137,8 @@ int main(int argc, char** argv) {
   A color image stays color and a grayscale image stays grayscale, whatever the model:
   - color image, 3-channel model (photo): denoised in RGB;
   - color image, 1-channel model (unet32, ...): each of R, G and B is denoised separately;
-  - grayscale image, 3-channel model: gray is replicated to RGB, and the result (its luma) written as gray.
+  - grayscale image, 3-channel model: gray plus zero-sum synthetic color noise of its estimated level (so the
+    model sees the per-channel noise it learned), and the mean of the output's R, G, B written as gray.
   The tool prints which of these it did. --noise adds independent noise to every channel of the image as read.
   --reference is converted to the input's channel count; PSNR is over all values, SSIM the mean over channels.
 

@@ -2,6 +2,8 @@
 // and rank handling. Runs natively and under AddressSanitizer.
 #include "idx.h"
 
+#include "corpus_list.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -13,15 +15,9 @@ const std::string kCorpus = std::string(DAE_SOURCE_DIR) + "/tests/data/bad-idx/"
 constexpr int64_t kCorpusLimit = int64_t(16) << 20;
 
 TEST(BadIdxCorpus, EveryFileGivesItsExpectedMessage) {
-  std::ifstream list(kCorpus + "expected.tsv");
-  ASSERT_TRUE(list) << "cannot read " << kCorpus << "expected.tsv";
-  std::string line;
   int cases = 0, valid = 0;
-  while (std::getline(list, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t tab = line.find('\t');
-    ASSERT_NE(tab, std::string::npos) << line;
-    const std::string file = line.substr(0, tab), expected = line.substr(tab + 1);
+  for (const testing::CorpusCase& c : testing::corpus_cases(kCorpus)) {
+    const std::string &file = c.file, &expected = c.expected;
     Result<IdxFile> idx = read_file(kCorpus + file, 3, kCorpusLimit);
     if (expected == "OK") {
       ASSERT_TRUE(idx.ok()) << file << ": " << idx.error();

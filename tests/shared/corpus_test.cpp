@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "corpus_list.h"
 #include "dae/engine.h"
 
 namespace dae {
@@ -12,15 +13,9 @@ namespace {
 const std::string kCorpus = std::string(DAE_SOURCE_DIR) + "/tests/data/bad-models/";
 
 TEST(BadModelCorpus, EveryFileGivesItsExpectedMessage) {
-  std::ifstream list(kCorpus + "expected.tsv");
-  ASSERT_TRUE(list) << "cannot read " << kCorpus << "expected.tsv";
-  std::string line;
   int cases = 0;
-  while (std::getline(list, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t tab = line.find('\t');
-    ASSERT_NE(tab, std::string::npos) << line;
-    const std::string file = line.substr(0, tab), expected = line.substr(tab + 1);
+  for (const testing::CorpusCase& c : testing::corpus_cases(kCorpus)) {
+    const std::string &file = c.file, &expected = c.expected;
     Result<Model> model = Model::from_file(kCorpus + file);
     if (expected == "OK") {
       EXPECT_TRUE(model.ok()) << file << ": " << model.error();
