@@ -154,6 +154,7 @@ void host_request_model(const std::string& name, const std::string& file, int re
 void host_request_ort(AppState& s);
 void host_open_file();
 void host_save_png(const Image& image, const std::string& name);
+void host_copy_png(const Image& image);
 void host_notify_denoised(const AppState& s);
 // The engine's thread count the page picked for this build.
 int host_engine_threads();

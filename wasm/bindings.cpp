@@ -38,6 +38,8 @@ EM_JS(void, js_request_ort, (const float* px, int n, int c, int h, int w, int ge
 EM_JS(void, js_open_file, (), { window.daeHost.openFile(); });
 EM_JS(void, js_save_png, (const float* px, int w, int h, int c, const char* name),
       { window.daeHost.savePng(HEAPF32.slice(px >> 2, (px >> 2) + w * h * c), w, h, c, UTF8ToString(name)); });
+EM_JS(void, js_copy_png, (const float* px, int w, int h, int c),
+      { window.daeHost.copyPng(HEAPF32.slice(px >> 2, (px >> 2) + w * h * c), w, h, c); });
 EM_JS(void, js_denoised, (int count), { window.daeHost.denoised(count); });
 // The engine's thread count the page chose for this build (web/boot.js: the cores it reports, capped).
 EM_JS(int, js_engine_threads, (), { return Module.daeThreads || 1; });
@@ -73,12 +75,18 @@ void host_open_file() {
 void host_save_png(const Image& image, const std::string& name) {
   if (!image.empty()) js_save_png(image.px.data(), image.w, image.h, image.c, name.c_str());
 }
+void host_copy_png(const Image& image) {
+  if (!image.empty()) js_copy_png(image.px.data(), image.w, image.h, image.c);
+}
 void host_notify_denoised(const AppState& s) {
   js_denoised(s.denoise_count);
 }
 int host_engine_threads() {
   return js_engine_threads();
 }
+
+// The sample a first visit opens on: a T-shirt, the first test image, recognisable at a glance even when noisy.
+static constexpr int kStartSample = 0;
 
 static std::string g_json;  // keeps dae_state_json's result alive until the next call
 
@@ -141,6 +149,12 @@ EMSCRIPTEN_KEEPALIVE void dae_set_samples(const uint8_t* bytes, int size, int co
   std::vector<const float*> images;
   for (const Sample& sample : s.samples) images.push_back(sample.px.data());
   upload_atlas(s.textures, &s.textures.samples, images, 10);
+  // A first visit opens on a sample, so the first thing on screen shows what the app does; an image the person
+  // already drew or loaded while the samples were on their way stays.
+  if (s.image_source == "blank" && s.undo.empty()) {
+    load_sample(s, kStartSample);
+    s.undo.clear();
+  }
 }
 
 EMSCRIPTEN_KEEPALIVE void dae_load_sample(int index) {

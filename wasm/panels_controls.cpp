@@ -29,11 +29,14 @@ static void section_image(AppState& s) {
   ImGui::BeginDisabled(s.undo.empty());
   if (ImGui::Button("Undo (Ctrl+Z)")) pop_undo(s);
   ImGui::EndDisabled();
-  ImGui::SameLine();
   if (ImGui::Button("Save PNG (S)")) host_save_png(s.denoised, "denoised.png");
+  ImGui::SameLine();
+  if (ImGui::Button("Copy (Ctrl+C)")) host_copy_png(s.denoised);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Copy the denoised image to the clipboard as a PNG");
 
   if (ImGui::Button("Upload image... (O)")) host_open_file();
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Or drop an image on the page, or paste one (Ctrl+V)");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Or drop an image on the page, or paste one (Ctrl+V). Several at once are denoised as a batch.");
   int mode = static_cast<int>(s.upload_mode);
   ImGui::RadioButton("As Fashion-MNIST 28x28", &mode, 0);
   ImGui::SameLine();

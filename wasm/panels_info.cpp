@@ -31,7 +31,7 @@ void panel_status(AppState& s) {
   ImGui::TextDisabled("|");
   ImGui::SameLine();
   if (s.message.empty())
-    ImGui::TextDisabled("Draw on the clean image; the model removes the noise as you draw. H for help.");
+    ImGui::TextDisabled("Draw on the clean image, drop a photo or pick a sample: the model removes the noise. H for help.");
   else if (s.message_is_error)
     ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.35f, 1.0f), "%s", s.message.c_str());
   else
@@ -103,8 +103,9 @@ static const char* const kShortcuts[][2] = {
     {"C", "clear the image"},
     {"Ctrl+Z or U", "undo"},
     {"R", "re-roll the noise"},
-    {"O", "open an image (or drop / paste one)"},
+    {"O", "open an image (or drop / paste one; several at once make a batch)"},
     {"S", "save the denoised image as PNG"},
+    {"Ctrl+C", "copy the denoised image to the clipboard"},
     {"1 2 3 4", "third pane (photos: the one image shown): clean / noisy / denoised / difference"},
     {"V", "split view noisy | denoised (Shift+drag moves the split); photos: noisy | denoised, clean | denoised, one"},
     {"F", "photos: hide the controls so the image takes the window"},
@@ -152,7 +153,13 @@ void handle_shortcuts(AppState& s) {
   if (pressed(GLFW_KEY_N)) s.tool = Tool::NoiseBrush;
   if (pressed(GLFW_KEY_LEFT_BRACKET)) s.brush_radius = std::max(0.5f, s.brush_radius - 0.5f);
   if (pressed(GLFW_KEY_RIGHT_BRACKET)) s.brush_radius = std::min(6.0f, s.brush_radius + 0.5f);
-  if (pressed(GLFW_KEY_C) && !(mods & GLFW_MOD_CONTROL)) clear_image(s, 28, 28);
+  if (pressed(GLFW_KEY_C)) {
+    // Ctrl+C, and Cmd+C on a Mac, copy; C alone clears.
+    if (mods & (GLFW_MOD_CONTROL | GLFW_MOD_SUPER))
+      host_copy_png(s.denoised);
+    else
+      clear_image(s, 28, 28);
+  }
   if ((pressed(GLFW_KEY_Z) && (mods & GLFW_MOD_CONTROL)) || pressed(GLFW_KEY_U)) pop_undo(s);
   if (pressed(GLFW_KEY_R)) reroll_noise(s);
   if (pressed(GLFW_KEY_O)) host_open_file();

@@ -1,10 +1,13 @@
 // The page's glue around the WebAssembly app: fetches the model, manifest and samples, handles uploads, drag-and-drop,
-// paste, touch and pen, saving PNGs and the ONNX Runtime backend, and defines the window.dae API documented below.
+// paste, touch and pen, saving and copying PNGs, the tab title and the ONNX Runtime backend, and defines the
+// window.dae API documented below.
 /*
  * window.dae: a small JavaScript API for tests, automation and the curious (open the browser console).
  *
  *   dae.ready               true once a model has denoised an image (poll it, or await dae.whenReady())
  *   dae.whenReady()         Promise resolved when ready
+ *   dae.isolation           {isolated, why}: whether the page is cross-origin isolated, and if not why (coi.js); a
+ *                           page that cannot be says so in the status line once ready
  *   dae.timings             ms after navigation start: runtime (WebAssembly instantiated, main() running),
  *                           firstFrame (second app frame drawn: interactive), modelFetched, modelLoaded (the first
  *                           model), ready (first denoised result on screen)
@@ -39,6 +42,12 @@
  *   dae.whenIdle()          Promise resolved when no denoising is pending (full-resolution images run in tiles)
  *   dae.manifest            Promise of the parsed models/models.json, once the app has checked and accepted it
  *   dae.lastSavedPng        the Blob of the last "Save PNG"
+ *   dae.lastCopy            Promise of the last "Copy" (button or Ctrl+C): {ok, message}; the clipboard gets a PNG
+ *   dae.resultPng()         Promise of the denoised image as a PNG Blob
+ *   dae.batch(files)        denoises several image Files one after another with the current settings, as dropping
+ *                           or choosing several does; resolves with one {name, file, ok, message, width, height,
+ *                           psnrNoisy, psnrDenoised, png} per file. window.daeBatch: {running, done, total, results,
+ *                           zip (the Blob of the last "Download all"), zipResults() (makes it)}
  *   dae.wasmMemoryBytes     the WebAssembly heap's current size (it grows on demand and never shrinks)
  *   dae.build               {name: 'threads' | 'plain', threads, why}: the WebAssembly build boot.js chose (the
  *                           threaded one on a cross-origin isolated page) and the engine's thread count; state()
@@ -55,6 +64,9 @@
   const backendNames = ['engine', 'ort-wasm', 'ort-webgpu'];
 
   let runtimeUp = false;
+  // The app opens on a sample once the samples arrive (dae_set_samples): ready waits for that, so the first result
+  // announced is the sample's.
+  let startImageSettled = false;
   let denoiseWaiters = [];
   let ortWaiters = [];
   const readyWaiters = [];
@@ -137,6 +149,21 @@
     if (!ptr) return null;
     const n = Module._dae_image_width(which) * Module._dae_image_height(which) * Module._dae_image_channels(which);
     return heapF32().slice(ptr >> 2, (ptr >> 2) + n);
+  }
+
+  // px: c planes (1 gray, 3 RGB) of w×h values in [0, 1]; resolves with a PNG Blob.
+  function pngBlob(px, w, h, c) {
+    const rgba = new Uint8ClampedArray(w * h * 4);
+    const plane = w * h;
+    for (let i = 0; i < plane; i++) {
+      for (let k = 0; k < 3; k++) rgba[i * 4 + k] = Math.round(px[(c === 3 ? k * plane : 0) + i] * 255);
+      rgba[i * 4 + 3] = 255;
+    }
+    const out = document.createElement('canvas');
+    out.width = w;
+    out.height = h;
+    out.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
+    return new Promise((ok, fail) => out.toBlob((b) => (b ? ok(b) : fail(new Error('PNG encoding failed'))), 'image/png'));
   }
 
   // ---- site files ----
@@ -270,7 +297,8 @@
         if (!state().messageIsError) message(`Could not read the model list: ${e.message}`, true);
       });
       samples.then((b) => withBytes(b, (p) => Module._dae_set_samples(p, b.byteLength, b.byteLength / 785)))
-        .catch((e) => message(`Could not load the samples: ${e.message}`, true));
+        .catch((e) => message(`Could not load the samples: ${e.message}`, true))
+        .finally(() => { startImageSettled = true; });
     },
     firstFrame() {
       dae.timings.firstFrame = performance.now();
@@ -306,19 +334,8 @@
       fileInput.value = '';
       fileInput.click();
     },
-    // px: c planes (1 gray, 3 RGB) of w×h values in [0, 1].
     savePng(px, w, h, c, name) {
-      const rgba = new Uint8ClampedArray(w * h * 4);
-      const plane = w * h;
-      for (let i = 0; i < plane; i++) {
-        for (let k = 0; k < 3; k++) rgba[i * 4 + k] = Math.round(px[(c === 3 ? k * plane : 0) + i] * 255);
-        rgba[i * 4 + 3] = 255;
-      }
-      const out = document.createElement('canvas');
-      out.width = w;
-      out.height = h;
-      out.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
-      out.toBlob((blob) => {
+      pngBlob(px, w, h, c).then((blob) => {
         dae.lastSavedPng = blob;
         const a = document.createElement('a');
         a.href = URL.createObjectURL(blob);
@@ -326,11 +343,30 @@
         a.click();
         setTimeout(() => URL.revokeObjectURL(a.href), 10000);
         message(`Saved ${name} (${w}x${h})`, false);
-      }, 'image/png');
+      });
+    },
+    // The copy must start while the key press or click still counts as the person's action: the clipboard write
+    // is asked for at once, with the PNG as a promise that it waits on.
+    copyPng(px, w, h, c) {
+      dae.lastCopy = (async () => {
+        try {
+          if (!navigator.clipboard?.write || typeof ClipboardItem !== 'function')
+            throw new Error('this browser cannot put images on the clipboard');
+          await navigator.clipboard.write([new ClipboardItem({ 'image/png': pngBlob(px, w, h, c) })]);
+          const text = `Copied the denoised image (${w}x${h}) to the clipboard`;
+          message(text, false);
+          return { ok: true, message: text };
+        } catch (e) {
+          const text = `Could not copy the image: ${e.message}`;
+          message(text, true);
+          return { ok: false, message: text };
+        }
+      })();
     },
     denoised(count) {
-      if (!dae.ready) {
+      if (!dae.ready && startImageSettled) {
         dae.ready = true;
+        startMessage();
         dae.timings.ready = performance.now();
         readyWaiters.forEach((f) => f());
       }
@@ -339,8 +375,44 @@
     },
   };
 
-  // ---- uploads: file button, drag-and-drop, paste ----
-  fileInput.addEventListener('change', () => fileInput.files[0] && upload(fileInput.files[0]));
+  // Once the first result is on screen, the status line gives the app's own hint (an empty message) in place of the
+  // model choice, or says why this page runs on one thread where the host and browser allow no isolation.
+  function startMessage() {
+    const s = state();
+    if (s.messageIsError) return;
+    const iso = window.daeIsolation;
+    if (build.name === 'plain' && iso && !iso.isolated)
+      message(`Running on one thread: ${iso.why}. Draw, drop a photo or pick a sample; H for help`, false);
+    else message('', false);
+  }
+
+  // coi.js may learn only after the start that isolation cannot be had.
+  window.addEventListener('dae-isolation', () => {
+    if (dae.ready && state().message === '') startMessage();
+  });
+
+  // ---- the tab title says when work is running (a model download, a denoising, a batch) ----
+  const pageTitle = document.title;
+  function work() {
+    const s = state();
+    if (window.daeBatch?.running) return `Batch ${window.daeBatch.done}/${window.daeBatch.total}`;
+    if (!s) return 'Loading';
+    if (s.modelLoading) return `Downloading model ${Math.round(s.modelProgress * 100)}%`;
+    if (s.busy) return s.progress < 1 ? `Denoising ${Math.round(s.progress * 100)}%` : 'Denoising';
+    return '';
+  }
+  setInterval(() => {
+    const w = work();
+    const title = w ? `${w} · ${pageTitle}` : pageTitle;
+    if (document.title !== title) document.title = title;
+  }, 200);
+
+  // ---- uploads: file button, drag-and-drop, paste; several files at once are a batch (batch.js) ----
+  function uploadMany(files) {
+    if (files.length === 1) upload(files[0]);
+    else if (files.length > 1) dae.batch(files);
+  }
+  fileInput.addEventListener('change', () => uploadMany([...fileInput.files]));
   let dragDepth = 0;
   window.addEventListener('dragenter', (e) => { e.preventDefault(); dragDepth++; dropHint.hidden = false; });
   window.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; dropHint.hidden = true; } });
@@ -349,8 +421,8 @@
     e.preventDefault();
     dragDepth = 0;
     dropHint.hidden = true;
-    const file = e.dataTransfer && e.dataTransfer.files[0];
-    if (file) upload(file);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) uploadMany(files);
     else message('Nothing to use in what was dropped: drop an image file', true);
   });
   window.addEventListener('paste', (e) => {
@@ -399,6 +471,7 @@
     ready: false,
     timings: { runtime: null, firstFrame: null, modelFetched: null, modelLoaded: null, ready: null },
     lastSavedPng: null,
+    lastCopy: null,
     get manifest() { return manifest; },
     whenReady: () => (dae.ready ? Promise.resolve() : new Promise((f) => readyWaiters.push(f))),
     whenDenoised: () => new Promise((f) => denoiseWaiters.push(f)),
@@ -439,8 +512,15 @@
       const s = state();
       return s ? { engine: s.engineMs, ort: s.ortMs } : null;
     },
+    resultPng() {
+      const im = dae.getImages();
+      if (!im?.denoised) return Promise.reject(new Error('no denoised image yet'));
+      return pngBlob(im.denoised, im.width, im.height, im.channels);
+    },
+    batch: (files) => window.daeBatch.run([...files]),
     get wasmMemoryBytes() { return runtimeUp ? heapBuffer().byteLength : 0; },
     build,
+    get isolation() { return window.daeIsolation ?? null; },
   };
   window.dae = dae;
 

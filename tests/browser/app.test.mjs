@@ -1,13 +1,35 @@
-// The walking skeleton end to end: the page loads, a stroke drawn with the mouse is denoised, quality improves.
+// The walking skeleton end to end: the page opens on a denoised sample, a stroke drawn with the mouse is denoised,
+// quality improves.
 import { assert, drag, images, openApp, psnr, state, sum } from './lib.mjs';
 
 export const tests = [
   {
+    name: 'the first view shows the point: a sample with noise added and removed, metrics filled in, the hint line',
+    async run(t) {
+      const page = await openApp(t);
+      const s = await state(page);
+      assert.match(s.source, /^sample 0 /, 'a first visit opens on a sample');
+      assert.equal(s.undoDepth, 0, 'the blank pad before it is not an undo step');
+      const im = await images(page);
+      const pn = psnr(im.noisy, im.clean), pd = psnr(im.denoised, im.clean);
+      assert.ok(sum(im.clean) > 50, 'the sample has content');
+      assert.ok(pn < 40, 'noise was added');
+      assert.ok(pd > pn + 3, `and removed: ${pn.toFixed(2)} -> ${pd.toFixed(2)} dB`);
+      assert.ok(Math.abs(s.psnrDenoised - pd) < 1e-3 && s.ssimDenoised > s.ssimNoisy, 'the metrics are filled in');
+      // An empty message: the status line shows the app's hint (draw, drop a photo or pick a sample).
+      assert.equal(s.message, '');
+      assert.equal(await page.evaluate(() => document.getElementById('loading').hidden), true);
+      t.log(`first view: ${s.source}, PSNR ${pn.toFixed(2)} -> ${pd.toFixed(2)} dB, SSIM ${s.ssimNoisy.toFixed(3)} -> ` +
+        `${s.ssimDenoised.toFixed(3)}`);
+      await t.screenshot(page, 'first-view');
+    },
+  },
+  {
     name: 'a stroke drawn on the pad is denoised: PSNR(denoised) > PSNR(noisy)',
     async run(t) {
       const page = await openApp(t);
-      const before = await images(page);
-      assert.equal(sum(before.clean), 0, 'the pad starts blank');
+      await page.keyboard.press('KeyC');  // clear the start sample
+      await page.waitForFunction(() => window.dae.getImages().clean.every((v) => v === 0));
       await drag(page, 0, [[0.2, 0.3], [0.5, 0.5], [0.8, 0.7], [0.5, 0.8]]);
       const im = await images(page);
       assert.equal(im.width, 28);

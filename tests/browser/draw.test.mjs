@@ -8,6 +8,8 @@ export const tests = [
     name: 'brush size, eraser, undo and clear with keyboard shortcuts',
     async run(t) {
       const page = await openApp(t);
+      await page.keyboard.press('KeyC');  // from the start sample to a blank pad
+      await page.waitForFunction(() => window.dae.getImages().clean.every((v) => v === 0));
       await drag(page, 0, line);
       const thin = sum((await images(page)).clean);
       await page.keyboard.press('KeyU');  // undo
@@ -32,6 +34,8 @@ export const tests = [
     name: 'touch and pen strokes (pointer events) draw, pen pressure makes fainter strokes',
     async run(t) {
       const page = await openApp(t, { viewport: { width: 400, height: 800 } });
+      await page.keyboard.press('KeyC');  // from the start sample to a blank pad
+      await page.waitForFunction(() => window.dae.getImages().clean.every((v) => v === 0));
       const s = await state(page);
       const stroke = (type, pressure) => page.evaluate(([rect, type, pressure]) => {
         const canvas = document.getElementById('canvas');
