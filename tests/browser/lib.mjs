@@ -46,3 +46,18 @@ export async function drag(page, pane, points, { button = 'left', steps = 4 } = 
 }
 
 export const sum = (a) => a.reduce((x, y) => x + y, 0);
+
+// Serves `dir` with python3 -m http.server, a plain static server that sets no special headers; resolves with
+// {port, close}. The caller closes it.
+export async function plainStaticServer(dir) {
+  const { spawn } = await import('node:child_process');
+  const server = spawn('python3', ['-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise((ok, fail) => {
+    let text = '';
+    server.stdout.on('data', (d) => { text += d; const m = /port (\d+)/.exec(text); if (m) ok(Number(m[1])); });
+    server.on('exit', (code) => fail(new Error(`http.server exited with ${code}`)));
+    setTimeout(() => fail(new Error('http.server did not start')), 10000);
+  });
+  return { port, close: () => server.kill() };
+}
