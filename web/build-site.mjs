@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTENT_SECURITY_POLICY } from './serve.mjs';
+import { iconFiles } from './icons.mjs';
 
 const web = dirname(fileURLToPath(import.meta.url));
 const args = { app: 'build/wasm/wasm', 'app-threads': 'build/wasm-threads/wasm', out: 'build/site',
@@ -23,7 +24,8 @@ for (let i = 2; i < process.argv.length; i += 2) {
   args[key] = process.argv[i + 1];
 }
 
-const PAGE_FILES = ['index.html', 'style.css', 'boot.js', 'coi.js', 'image-input.js', 'ort-backend.js', 'app.js', 'sw.js'];
+const PAGE_FILES = ['index.html', 'style.css', 'boot.js', 'coi.js', 'image-input.js', 'ort-backend.js', 'zip.js', 'batch.js',
+  'app.js', 'sw.js', 'manifest.webmanifest'];
 const APP_FILES = ['dae_app.js', 'dae_app.wasm'];
 const THREADED_APP_FILES = ['dae_app_threads.js', 'dae_app_threads.wasm', 'dae_app_threads.worker.js'];
 const ORT_DIST = join(web, 'node_modules', 'onnxruntime-web', 'dist');
@@ -62,6 +64,12 @@ for (const f of ORT_FILES) copy(join(ORT_DIST, f), join(args.out, 'ort', f));
 copyTree(args.models, join(args.out, 'models'));
 copyTree(join(web, 'samples'), join(args.out, 'samples'));
 if (existsSync(join(web, 'bench'))) copyTree(join(web, 'bench'), join(args.out, 'bench'));
+// The icons the manifest lists (drawn by icons.mjs), so the page installs as an app.
+const icons = iconFiles();
+for (const [name, bytes] of Object.entries(icons)) {
+  mkdirSync(dirname(join(args.out, name)), { recursive: true });
+  writeFileSync(join(args.out, name), bytes);
+}
 
 // The service worker caches the app shell and the default model at install, so the site works offline. Of the two
 // builds it takes the threaded one: the page it controls is cross-origin isolated (it adds the headers), so that is
@@ -69,7 +77,7 @@ if (existsSync(join(web, 'bench'))) copyTree(join(web, 'bench'), join(args.out, 
 const manifest = JSON.parse(readFileSync(join(args.models, 'models.json'), 'utf8'));
 const entry = manifest.models.find((m) => m.name === manifest.default) ?? manifest.models[0];
 const defaultModel = 'models/' + entry.file.replace(/^models\//, '');
-const precache = ['./', ...PAGE_FILES, ...THREADED_APP_FILES, 'models/models.json', defaultModel,
+const precache = ['./', ...PAGE_FILES, ...THREADED_APP_FILES, ...Object.keys(icons), 'models/models.json', defaultModel,
   'samples/fashion-mnist-test-100.bin'];
 for (const f of precache.slice(1)) need(join(args.out, f), 'listed for the offline cache but not in the site');
 // The page asks the app which model to load, and the app only runs once its WebAssembly is compiled: preloading the

@@ -2,7 +2,8 @@
 // Runs every tests/browser/*.test.mjs in Debian's headless Chromium against the built site, served on 127.0.0.1.
 // Any console error or request leaving 127.0.0.1 fails the test it happened in. Last line: "N passed, N failed".
 // Usage: node tests/browser/run.mjs --site build/site --out build/browser [--only substring]
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -43,6 +44,9 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
 // One browser context per test: fresh storage and service workers, guarded against errors and foreign requests.
 async function makeContext(problems, options = {}, on = browser) {
   const context = await on.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...options });
+  return guard(context, problems);
+}
+async function guard(context, problems) {
   const check = (url) => {
     const u = new URL(url);
     if (['data:', 'blob:'].includes(u.protocol)) return true;
@@ -60,6 +64,7 @@ async function makeContext(problems, options = {}, on = browser) {
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   };
   context.on('page', watch);
+  context.pages().forEach(watch);  // a persistent context opens with a page
   return context;
 }
 
@@ -73,6 +78,7 @@ for (const file of files) {
     const problems = [];
     const contexts = [];
     const browsers = [];
+    const profiles = [];
     const t = {
       url: rootUrl,
       out: args.out,
@@ -86,6 +92,17 @@ for (const file of files) {
       async newPage(options) {
         const c = await t.newContext(options);
         return c.newPage();
+      },
+      // A browser context with a profile on disk, as a person's browser has (others are incognito, where Chromium
+      // offers no install); closed and deleted after the test.
+      async persistentContext() {
+        const dir = mkdtempSync(join(tmpdir(), 'dae-profile-'));
+        const c = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', headless: true,
+          args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
+        await guard(c, problems);
+        contexts.push(c);
+        profiles.push(dir);
+        return c;
       },
       // A Chromium of its own started with extra flags (e.g. a software WebGPU adapter), closed after the test;
       // its pages are guarded like the others.
@@ -117,6 +134,7 @@ for (const file of files) {
     }
     for (const c of contexts) await c.close().catch(() => {});
     for (const b of browsers) await b.close().catch(() => {});
+    for (const d of profiles) rmSync(d, { recursive: true, force: true });
     if (!error && problems.length) error = new Error(problems.join('\n      '));
     const ms = Date.now() - started;
     if (error) {

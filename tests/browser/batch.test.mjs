@@ -1,0 +1,119 @@
+// Batch: several images chosen or dropped at once are denoised one by one with the current settings, listed with
+// their progress, and downloaded together as a zip that an independent reader (Python's zipfile) accepts.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assert, openApp } from './lib.mjs';
+import { colorPhoto, png, productPhoto } from './fixtures.mjs';
+
+const waitForBatch = (page) => page.waitForFunction(() => window.daeBatch && !window.daeBatch.running &&
+  window.daeBatch.total > 0 && window.daeBatch.done === window.daeBatch.total, null, { timeout: 60000 });
+
+// Lists a zip with Python's zipfile: names, sizes, CRC check, and each PNG's width and height from its header.
+function readZip(path) {
+  const script = `
+import json, struct, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+bad = z.testzip()
+out = []
+for i in z.infolist():
+    data = z.read(i)
+    w, h = struct.unpack('>II', data[16:24])
+    out.append({'name': i.filename, 'size': i.file_size, 'method': i.compress_type, 'w': w, 'h': h, 'png': list(data[:8])})
+print(json.dumps({'bad': bad, 'files': out}))`;
+  return JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8' }));
+}
+
+export const tests = [
+  {
+    name: 'several files from the file button: a progress list, a failure reported, results zipped and read back',
+    async run(t) {
+      const page = await openApp(t);
+      const stripes = png(40, 40, (x) => (x % 8 < 4 ? [240, 240, 240, 255] : [20, 20, 20, 255]));
+      const files = [
+        { name: 'bag.png', mimeType: 'image/png', buffer: productPhoto() },
+        { name: 'not-an-image.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG') },
+        { name: 'stripes.png', mimeType: 'image/png', buffer: stripes },
+        { name: 'bag.png', mimeType: 'image/png', buffer: productPhoto(90, 90) },
+      ];
+      // The titles seen while it runs: the tab says which image the batch is on.
+      const titles = page.evaluate(async () => {
+        const seen = new Set();
+        while (!window.daeBatch?.running) await new Promise((f) => setTimeout(f, 10));
+        while (window.daeBatch.running) { seen.add(document.title); await new Promise((f) => setTimeout(f, 20)); }
+        return [...seen];
+      });
+      await page.setInputFiles('#file', files);
+      await waitForBatch(page);
+      const seenTitles = await titles;
+      assert.ok(seenTitles.some((x) => /^Batch \d\/4 · /.test(x)), `titles: ${seenTitles}`);
+      const results = await page.evaluate(() => window.daeBatch.results.map(({ png, url, ...r }) => ({ ...r, pngBytes: png?.size })));
+      assert.equal(results.length, 4);
+      assert.deepEqual(results.map((r) => r.ok), [true, false, true, true]);
+      assert.match(results[1].message, /./, 'the failure says why');
+      assert.deepEqual(results.filter((r) => r.ok).map((r) => r.file), ['bag-denoised.png', 'stripes-denoised.png', 'bag-denoised-2.png']);
+      for (const r of results.filter((r) => r.ok)) {
+        assert.deepEqual([r.width, r.height], [28, 28], 'the current upload mode (as Fashion-MNIST) applies');
+        assert.ok(r.psnrDenoised > r.psnrNoisy, `${r.file}: ${r.psnrNoisy} -> ${r.psnrDenoised}`);
+      }
+      // The list as a person sees it.
+      const list = await page.evaluate(() => ({
+        visible: !document.getElementById('batch').hidden,
+        title: document.getElementById('batch-title').textContent,
+        rows: [...document.querySelectorAll('#batch-list li')].map((li) => ({ failed: li.classList.contains('failed'),
+          text: li.querySelector('.status').textContent, links: li.querySelectorAll('a[download]').length })),
+      }));
+      assert.equal(list.visible, true);
+      assert.equal(list.title, 'Batch: 3 of 4 denoised');
+      assert.deepEqual(list.rows.map((r) => r.links), [1, 0, 1, 1]);
+      assert.equal(list.rows[1].failed, true);
+      await t.screenshot(page, 'list');
+      // Download all: a real download of a zip, checked by another program.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#batch-zip')]);
+      assert.equal(download.suggestedFilename(), 'denoised-images.zip');
+      const path = join(t.out, 'batch.zip');
+      await download.saveAs(path);
+      const zip = readZip(path);
+      assert.equal(zip.bad, null, 'every CRC checks');
+      assert.deepEqual(zip.files.map((f) => f.name), ['bag-denoised.png', 'stripes-denoised.png', 'bag-denoised-2.png']);
+      for (const [i, f] of zip.files.entries()) {
+        assert.deepEqual(f.png, [137, 80, 78, 71, 13, 10, 26, 10]);
+        assert.deepEqual([f.w, f.h], [28, 28]);
+        assert.equal(f.size, results.filter((r) => r.ok)[i].pngBytes);
+        assert.equal(f.method, 0, 'stored');
+      }
+      // The one-by-one link gives the same PNG as the zip holds.
+      const [single] = await Promise.all([page.waitForEvent('download'), page.click('#batch-list li:first-child a[download]')]);
+      assert.equal(single.suggestedFilename(), 'bag-denoised.png');
+      await single.saveAs(join(t.out, 'batch-single.png'));
+      assert.equal(readFileSync(join(t.out, 'batch-single.png')).length, zip.files[0].size);
+    },
+  },
+  {
+    name: 'several files dropped at once, full resolution: each result at its own size, the last one left on screen',
+    async run(t) {
+      const page = await openApp(t);
+      await page.evaluate(() => window.dae.setNoise({ amount: 0.1 }));
+      await page.keyboard.press('KeyC');  // nothing but the batch changes the image
+      const photos = [['a.png', colorPhoto(96, 64)], ['b.png', colorPhoto(50, 70)]];
+      await page.evaluate(async (files) => {
+        // Full resolution, the other upload mode: set by one upload, as the radio button does.
+        await window.dae.uploadFile(new File([new Uint8Array(files[0][1])], 'first.png', { type: 'image/png' }), { mode: 'full' });
+        await window.dae.whenIdle();
+        const dt = new DataTransfer();
+        for (const [name, data] of files) dt.items.add(new File([new Uint8Array(data)], name, { type: 'image/png' }));
+        document.getElementById('canvas').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, photos.map(([n, b]) => [n, [...b]]));
+      await waitForBatch(page);
+      const r = await page.evaluate(() => ({
+        results: window.daeBatch.results.map((x) => ({ ok: x.ok, w: x.width, h: x.height, file: x.file, message: x.message })),
+        s: window.dae.state(),
+      }));
+      assert.deepEqual(r.results.map((x) => [x.ok, x.w, x.h, x.file]), [[true, 96, 64, 'a-denoised.png'], [true, 50, 70, 'b-denoised.png']],
+        JSON.stringify(r.results));
+      assert.equal(r.s.kind, 'photo');
+      assert.deepEqual([r.s.width, r.s.height], [50, 70], 'the last image of the batch stays on screen');
+      await t.screenshot(page, 'photos');
+    },
+  },
+];
