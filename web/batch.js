@@ -59,10 +59,12 @@
     const up = await dae.uploadFile(file);
     if (!up.ok) return { ok: false, message: up.message };
     await dae.whenIdle();
-    // ONNX Runtime answers asynchronously: asking for the backend again waits for its result on this image.
+    // ONNX Runtime answers asynchronously: asking for the backend again waits for its result on this image, and
+    // the app shows it once the engine's run that the request also started is done.
     if (dae.backend !== 'engine') {
       const r = await dae.setBackend(dae.backend);
       if (!r.ok) return { ok: false, message: r.message };
+      await dae.whenIdle();
     }
     const s = dae.state();
     const png = await dae.resultPng();

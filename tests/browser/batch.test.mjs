@@ -116,4 +116,35 @@ export const tests = [
       await t.screenshot(page, 'photos');
     },
   },
+  {
+    name: 'with ONNX Runtime Web as the backend, each result is ONNX Runtime\'s output for that image',
+    async run(t) {
+      const page = await openApp(t);
+      const r = await page.evaluate(async () => ({ ...(await window.dae.setBackend('ort-wasm')) }));
+      assert.equal(r.ok, true, r.message);
+      const shapes = [productPhoto(), productPhoto(60, 100), png(40, 40, (x, y) => ((x >> 3) + (y >> 3)) % 2 ? [250, 250, 250, 255] : [10, 10, 10, 255])];
+      const files = shapes.map((b, i) => ({ name: `img${i}.png`, mimeType: 'image/png', buffer: b }));
+      await page.setInputFiles('#file', files);
+      await waitForBatch(page);
+      // Each file again on its own: its ONNX Runtime output, rounded to bytes, is what the batch's PNG holds.
+      const worst = await page.evaluate(async (data) => {
+        const out = [];
+        const results = window.daeBatch.results;
+        for (let i = 0; i < data.length; i++) {
+          const bitmap = await createImageBitmap(results[i].png);
+          const c = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+          c.drawImage(bitmap, 0, 0);
+          const red = c.getImageData(0, 0, bitmap.width, bitmap.height).data.filter((_, k) => k % 4 === 0);
+          await window.dae.uploadFile(new File([new Uint8Array(data[i])], `again${i}.png`, { type: 'image/png' }));
+          await window.dae.whenIdle();
+          await window.dae.setBackend('ort-wasm');
+          await window.dae.whenIdle();
+          const ort = window.dae.getImages().ort;
+          out.push(Math.max(...Array.from(red, (v, k) => Math.abs(v - Math.round(ort[k] * 255)))));
+        }
+        return out;
+      }, shapes.map((b) => [...b]));
+      assert.deepEqual(worst, [0, 0, 0], `largest byte difference per image: ${worst}`);
+    },
+  },
 ];
