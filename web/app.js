@@ -298,7 +298,12 @@
       });
       samples.then((b) => withBytes(b, (p) => Module._dae_set_samples(p, b.byteLength, b.byteLength / 785)))
         .catch((e) => message(`Could not load the samples: ${e.message}`, true))
-        .finally(() => { startImageSettled = true; });
+        .finally(() => {
+          startImageSettled = true;
+          // Without samples the start image stays the blank pad, which may be denoised already.
+          const s = state();
+          if (s.denoiseCount > 0 && !s.busy) becomeReady();
+        });
     },
     firstFrame() {
       dae.timings.firstFrame = performance.now();
@@ -364,16 +369,19 @@
       })();
     },
     denoised(count) {
-      if (!dae.ready && startImageSettled) {
-        dae.ready = true;
-        startMessage();
-        dae.timings.ready = performance.now();
-        readyWaiters.forEach((f) => f());
-      }
+      if (startImageSettled) becomeReady();
       denoiseWaiters.forEach((f) => f(count));
       denoiseWaiters = [];
     },
   };
+
+  function becomeReady() {
+    if (dae.ready) return;
+    dae.ready = true;
+    startMessage();
+    dae.timings.ready = performance.now();
+    readyWaiters.forEach((f) => f());
+  }
 
   // Once the first result is on screen, the status line gives the app's own hint (an empty message) in place of the
   // model choice, or says why this page runs on one thread where the host and browser allow no isolation.

@@ -43,4 +43,21 @@ export const tests = [
       await t.screenshot(page);
     },
   },
+  {
+    name: 'without the samples file the page still gets ready, on the blank pad, and says what is missing',
+    async run(t) {
+      const context = await t.newContext({ serviceWorkers: 'block' });
+      const page = await context.newPage();
+      await page.route('**/samples/*.bin', (route) => route.fulfill({ status: 404, body: 'gone' }));
+      const warnings = [];
+      page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+      await openApp(t, { page });
+      const s = await state(page);
+      assert.equal(s.source, 'blank');
+      assert.ok(s.model, 'the model is loaded');
+      // Shown in the status line (until the model's own message follows) and in the console.
+      assert.ok(warnings.some((w) => /Could not load the samples/.test(w)), `warnings: ${warnings}`);
+      t.problems.splice(0, t.problems.length, ...t.problems.filter((p) => !/404/.test(p)));  // the browser's own report
+    },
+  },
 ];
