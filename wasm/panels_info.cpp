@@ -31,7 +31,8 @@ void panel_status(AppState& s) {
   ImGui::TextDisabled("|");
   ImGui::SameLine();
   if (s.message.empty())
-    ImGui::TextDisabled("Draw on the clean image, drop a photo or pick a sample: the model removes the noise. H for help.");
+    ImGui::TextDisabled(
+        "Draw on the clean image, drop a photo or pick a sample: the model removes the noise. H for help.");
   else if (s.message_is_error)
     ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.35f, 1.0f), "%s", s.message.c_str());
   else
