@@ -88,10 +88,11 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build build/fuzz -j $(JOBS)
-	mkdir -p build/fuzz/corpus/model_load build/fuzz/corpus/arch_json build/fuzz/corpus/idx build/fuzz/artifacts
+	mkdir -p build/fuzz/corpus/model_load build/fuzz/corpus/arch_json build/fuzz/corpus/idx build/fuzz/corpus/denoise \
+	  build/fuzz/artifacts
 	cp -n tests/data/bad-models/*.safetensors build/fuzz/corpus/model_load/
 	cp -n tests/data/bad-idx/*.idx tests/data/bad-idx/*.idx.gz build/fuzz/corpus/idx/
-	for t in model_load arch_json idx; do \
+	for t in model_load arch_json idx denoise; do \
 	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
 	    -artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 build/fuzz/corpus/$$t 2>&1 \
 	    | grep -E '^(stat::number_of_executed_units|Done|==[0-9]+==ERROR)' | sed "s/^/fuzz_$$t: /"; \

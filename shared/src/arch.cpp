@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -300,6 +301,75 @@ double flops(const Arch& arch, int h, int w) {
     }
   }
   return total;
+}
+
+Result<Cost> cost(const Arch& arch, int images, int h, int w) {
+  Result<std::vector<NodeSize>> sizes = node_sizes(arch, h, w);
+  if (!sizes.ok()) return sizes.status();
+  const size_t count = arch.nodes.size();
+  const NodeSize input{arch.channels, h, w};
+  auto floats = [&](const NodeSize& s) { return double(images) * s.c * s.h * s.w; };
+  Cost c;
+  double most_work = -1;
+  std::vector<size_t> last_use(count, 0);
+  for (size_t i = 0; i < count; ++i) {
+    last_use[i] = i;
+    for (int in : arch.nodes[i].inputs)
+      if (in != kGraphInput) last_use[in] = i;
+  }
+  if (count) last_use[count - 1] = count - 1;
+  // Live floats per step as a difference array: +size at a node's step, -size after its last reader.
+  std::vector<double> change(count + 1, 0.0);
+  for (size_t i = 0; i < count; ++i) {
+    const Node& n = arch.nodes[i];
+    const NodeSize& x = n.inputs[0] == kGraphInput ? input : (*sizes)[n.inputs[0]];
+    const NodeSize& o = (*sizes)[i];
+    double work = 0;
+    if (n.op == Op::Conv)
+      work = floats(o) * n.cin * n.kernel * n.kernel;
+    else if (n.op == Op::ConvTranspose)
+      work = floats(x) * n.cout * n.kernel * n.kernel;
+    else if (n.op == Op::MaxPool)
+      work = floats(o) * n.kernel * n.kernel;
+    else
+      work = floats(o) * double(n.inputs.size());
+    c.work += work;
+    if (work > most_work) most_work = work, c.work_node = static_cast<int>(i);
+    change[i] += floats(o);
+    change[last_use[i] + 1] -= floats(o);
+  }
+  double live = floats(input);
+  for (size_t i = 0; i < count; ++i) {
+    live += change[i];
+    if (live > c.peak_floats) c.peak_floats = live, c.peak_node = static_cast<int>(i);
+  }
+  return c;
+}
+
+Status check_budget(const Arch& arch, int images, int h, int w) {
+  Result<Cost> c = cost(arch, images, h, w);
+  if (!c.ok()) return c.status();
+  const double pixels = double(images) * h * w;
+  auto number = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, v < 1e5 ? "%.0f" : "%.3g", v);
+    return std::string(buf);
+  };
+  const std::string size = std::to_string(h) + "x" + std::to_string(w);
+  if (c->work > kMaxWorkPerPixel * pixels)
+    return Status::Error("the graph does " + number(c->work / pixels) + " operations per image pixel, more than the " +
+                         number(kMaxWorkPerPixel) + " allowed (the most at " + where(arch.nodes[c->work_node]) + ")");
+  if (c->peak_floats > kMaxPeakFloatsPerPixel * pixels)
+    return Status::Error("the graph holds " + number(c->peak_floats / pixels) +
+                         " activation values per image pixel at " + where(arch.nodes[c->peak_node]) +
+                         ", more than the " + number(kMaxPeakFloatsPerPixel) + " allowed");
+  if (c->peak_floats > kMaxPeakFloats) {
+    char gib[32];
+    std::snprintf(gib, sizeof gib, "%.1f", c->peak_floats * 4 / double(1 << 30));
+    return Status::Error(std::to_string(images) + " image(s) of " + size + " would hold " + gib +
+                         " GiB of activations at " + where(arch.nodes[c->peak_node]) + ", more than the 4 GiB allowed");
+  }
+  return Status::Ok();
 }
 
 std::string arch_to_json(const Arch& arch) {

@@ -264,5 +264,48 @@ TEST(Engine, RefusesModelsThatChangeTheImageSize) {
   EXPECT_NE(out.error().find("maps a 9x9 image to 7x7"), std::string::npos) << out.error();
 }
 
+// Five wide convolutions of the input, all alive until the sums read them: each activation is under the 1 GiB cap,
+// together (with the first sum, the peak) they are over the 4 GiB budget, which forward() refuses before allocating.
+TEST(Engine, RefusesInputsOverTheTotalActivationBudget) {
+  std::string nodes;
+  for (int i = 1; i <= 5; ++i)
+    nodes += std::string(i > 1 ? "," : "") + R"({"name":"c)" + std::to_string(i) +
+             R"(","op":"conv","inputs":["input"],"cin":1,"cout":60,"kernel":3,"pad":1})";
+  nodes += R"(,{"name":"s1","op":"add","inputs":["c1","c2"]},{"name":"s2","op":"add","inputs":["s1","c3"]},)"
+           R"({"name":"s3","op":"add","inputs":["s2","c4"]},{"name":"s4","op":"add","inputs":["s3","c5"]},)"
+           R"({"name":"o","op":"conv","inputs":["s4"],"cin":60,"cout":1,"kernel":1})";
+  Result<Arch> arch = arch_from_json(R"({"size_multiple":1,"nodes":[)" + nodes + "]}");
+  ASSERT_TRUE(arch.ok()) << arch.error();
+  const std::vector<uint8_t> bytes = testing::model_file(*arch, 1);
+  Result<Model> model = Model::from_safetensors(bytes.data(), bytes.size());
+  ASSERT_TRUE(model.ok()) << model.error();  // fine per pixel
+  ASSERT_TRUE(model->forward(Tensor(1, 1, 16, 16)).ok());
+  Result<Tensor> out = model->forward(Tensor(1, 1, 2048, 2048));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().find("forward: 1 image(s) of 2048x2048 would hold 5.6 GiB of activations at node 's1'"),
+            std::string::npos)
+      << out.error();
+}
+
+// Weightless graphs costing far more per pixel than any real model are refused when loaded, not when run.
+TEST(Engine, RefusesCostlyGraphsAtLoad) {
+  std::string nodes;
+  for (int i = 1; i <= 6; ++i)
+    nodes += std::string(i > 1 ? "," : "") + R"({"name":"u)" + std::to_string(i) + R"(","op":"upsample","inputs":[")" +
+             (i > 1 ? "u" + std::to_string(i - 1) : std::string("input")) + R"("],"scale":2})";
+  for (int i = 1; i <= 3000; ++i)
+    nodes += R"(,{"name":"a)" + std::to_string(i) + R"(","op":"add","inputs":[")" +
+             (i > 1 ? "a" + std::to_string(i - 1) : std::string("u6")) + R"(","u6"]})";
+  Result<Arch> arch = arch_from_json(R"({"size_multiple":1,"nodes":[)" + nodes + "]}");
+  ASSERT_TRUE(arch.ok()) << arch.error();
+  const std::vector<uint8_t> bytes = testing::model_file(*arch, 1);
+  Result<Model> model = Model::from_safetensors(bytes.data(), bytes.size());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(
+      model.error().find("model: the graph does 2.46e+07 operations per image pixel, more than the 1e+07 allowed"),
+      std::string::npos)
+      << model.error();
+}
+
 }  // namespace
 }  // namespace dae

@@ -74,6 +74,25 @@ int context_radius(const Arch& arch);
 // Multiply-adds ×2 for one h×w image (0 when the image is too small for the graph).
 double flops(const Arch& arch, int h, int w);
 
+// What one forward pass over `images` h×w images costs, from the architecture alone (node_sizes' rule).
+struct Cost {
+  double work = 0;         // multiply-adds of the convolutions; for other nodes, output values times inputs
+  double peak_floats = 0;  // activation floats alive at the worst step: the input, and each node's output from
+                           // its step to its last reader (convolution scratch, a few rows per thread, not counted)
+  int work_node = -1;      // the node doing the most work
+  int peak_node = -1;      // the node whose step reaches the peak
+};
+Result<Cost> cost(const Arch& arch, int images, int h, int w);
+
+// The budget every model and every input must fit. Per image pixel, checked when a model is loaded (so a graph
+// that is too costly at any size is refused before it runs), and in total before every forward pass.
+inline constexpr double kMaxWorkPerPixel = 1e7;            // about 100 times the 32-channel U-Net
+inline constexpr double kMaxPeakFloatsPerPixel = 1 << 14;  // about 100 times the 32-channel U-Net
+inline constexpr double kMaxPeakFloats = double(1 << 30);  // 4 GiB of activations
+// Fails with a message naming the node and the amount when `images` h×w images exceed the budget (or do not fit
+// the graph at all).
+Status check_budget(const Arch& arch, int images, int h, int w);
+
 std::string arch_to_json(const Arch& arch);
 Result<Arch> arch_from_json(std::string_view json);
 

@@ -114,6 +114,20 @@ const cases = [
     'an ONNX model'],
 ];
 
+// Weightless graphs that cost far more than any real model: refused at load, before they run.
+function weightless(nodes) {
+  return file({ __metadata__: { 'dae.arch': JSON.stringify({ name: 'bomb', channels: 1, size_multiple: 1, nodes }) } });
+}
+const upsamples = (count) => Array.from({ length: count }, (_, i) =>
+  ({ name: `u${i + 1}`, op: 'upsample', inputs: [i ? `u${i}` : 'input'], scale: 2 }));
+cases.push(
+  ['upsample-bomb.safetensors', weightless(upsamples(8)),
+    "activation values per image pixel at node 'u8' (upsample), more than the 16384 allowed"],
+  ['add-bomb.safetensors', weightless([...upsamples(6), ...Array.from({ length: 3000 }, (_, i) =>
+    ({ name: `a${i + 1}`, op: 'add', inputs: [i ? `a${i}` : 'u6', 'u6'] }))]),
+    'operations per image pixel, more than the 1e+07 allowed'],
+);
+
 const lines = ['# file<TAB>expected substring of the error, or OK when the file must load'];
 for (const [name, bytes, expected] of cases) {
   writeFileSync(join(here, name), bytes);
