@@ -5,13 +5,14 @@
 #include <cstring>
 #include <fstream>
 
+#include "dae/file.h"
 #include "idx.h"
 #include "image.h"
 
 namespace dae::cli {
 
 Result<Tensor> read_raw(const std::string& path, int n, int c, int h, int w) {
-  Result<std::vector<uint8_t>> bytes = image::read_file(path);
+  Result<std::vector<uint8_t>> bytes = read_file_capped(path, image::kMaxFileBytes);
   if (!bytes.ok()) return bytes.status();
   const uint64_t want = uint64_t(n) * c * h * w * 4;
   if (bytes->size() != want)

@@ -5,7 +5,8 @@
 #include <zlib.h>
 
 #include <cstdint>
-#include <fstream>
+
+#include "dae/file.h"
 
 namespace dae::idx {
 namespace {
@@ -107,16 +108,10 @@ Result<IdxFile> parse(const uint8_t* data, size_t size, int expected_rank, int64
 }
 
 Result<IdxFile> read_file(const std::string& path, int expected_rank, int64_t max_bytes) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) return Status::Error(path + ": cannot open the file");
-  const std::streamoff size = file.tellg();
-  if (size < 0) return Status::Error(path + ": cannot read the file");
   // A compressed file is never larger than its content plus gzip's small overhead per 16 KiB block.
-  if (size > max_bytes + max_bytes / 64 + 1024)
-    return Status::Error(path + ": is " + std::to_string(size) + " bytes, too large for an IDX file");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  file.seekg(0);
-  if (!file.read(reinterpret_cast<char*>(bytes.data()), size)) return Status::Error(path + ": cannot read the file");
+  Result<std::vector<uint8_t>> read = read_file_capped(path, uint64_t(max_bytes + max_bytes / 64 + 1024));
+  if (!read.ok()) return Status::Error(path + ": " + read.error());
+  const std::vector<uint8_t>& bytes = *read;
   Result<IdxFile> idx = parse(bytes.data(), bytes.size(), expected_rank, max_bytes);
   if (!idx.ok()) return Status::Error(path + ": " + idx.error());
   return idx;

@@ -1,10 +1,11 @@
 // Image decoding with stb_image (size checked from the header before decoding), PNG writing and conversions.
 #include "image.h"
-#include "dae/channels.h"
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+
+#include "dae/channels.h"
+#include "dae/file.h"
 
 // Only the formats people upload. PNM stays off: Debian's stb_image over-reads the heap on 16-bit PNM files
 // converted to fewer channels (CVE-2021-42716), and nobody needs it here.
@@ -19,20 +20,6 @@
 #include <stb/stb_image_write.h>
 
 namespace dae::image {
-
-Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) return Status::Error("cannot open '" + path + "'");
-  const std::streamoff size = file.tellg();
-  if (size < 0) return Status::Error("cannot read '" + path + "' (is it a directory?)");
-  if (static_cast<uint64_t>(size) > max_bytes)
-    return Status::Error("'" + path + "' is larger than " + std::to_string(max_bytes >> 20) + " MiB");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  file.seekg(0);
-  if (size > 0 && !file.read(reinterpret_cast<char*>(bytes.data()), size))
-    return Status::Error("cannot read '" + path + "'");
-  return bytes;
-}
 
 Result<Image> decode(const uint8_t* bytes, size_t size, const std::string& name, int channels) {
   if (channels != 0 && channels != 1 && channels != 3)
@@ -81,7 +68,7 @@ Result<Image> decode(const uint8_t* bytes, size_t size, const std::string& name,
 }
 
 Result<Image> load(const std::string& path, int channels) {
-  Result<std::vector<uint8_t>> bytes = read_file(path);
+  Result<std::vector<uint8_t>> bytes = read_file_capped(path, kMaxFileBytes);
   if (!bytes.ok()) return bytes.status();
   return decode(bytes->data(), bytes->size(), path, channels);
 }

@@ -41,7 +41,4 @@ Image downscale_area(const Image& image, int factor);
 Tensor to_tensor(const Image& image);
 Image from_tensor(const Tensor& t, int index = 0);
 
-// The whole file, refusing files larger than `max_bytes` before reading them.
-Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes = kMaxFileBytes);
-
 }  // namespace dae::image

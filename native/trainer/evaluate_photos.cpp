@@ -21,6 +21,7 @@
 #include "dae/arch.h"
 #include "dae/channels.h"
 #include "dae/engine.h"
+#include "dae/file.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
 #include "export_safetensors.h"
@@ -129,7 +130,7 @@ void write_raw(const fs::path& path, const std::vector<float>& v) {
 }
 
 std::vector<float> read_raw(const fs::path& path, size_t count) {
-  Result<std::vector<uint8_t>> bytes = image::read_file(path.string());
+  Result<std::vector<uint8_t>> bytes = read_file_capped(path.string(), image::kMaxFileBytes);
   if (!bytes.ok()) throw std::runtime_error(bytes.error());
   if (bytes->size() != count * sizeof(float))
     throw std::runtime_error("'" + path.string() + "' has " + std::to_string(bytes->size()) + " bytes, expected " +

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "dae/engine.h"
+#include "dae/file.h"
 #include "dae/half.h"
 #include "dae/noise.h"
 #include "dae/safetensors.h"
@@ -124,11 +125,13 @@ void write_model_file(const std::string& path, GraphModule& model, std::map<std:
 }
 
 GraphModule load_model_file(const std::string& path, std::map<std::string, std::string>* metadata) {
-  // The engine's loader checks everything (arch, shapes, finite values); reuse it, then copy the weights.
-  Result<Model> engine_model = Model::from_file(path);
-  if (!engine_model.ok()) throw std::runtime_error(engine_model.error());
-  std::ifstream f(path, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // The engine's loader checks everything (arch, shapes, finite values); reuse it on the bytes read once, then
+  // copy the weights from the same bytes.
+  Result<std::vector<uint8_t>> read = read_file_capped(path, kMaxModelBytes);
+  if (!read.ok()) throw std::runtime_error("model: " + read.error());
+  const std::vector<uint8_t>& bytes = *read;
+  Result<Model> engine_model = Model::from_safetensors(bytes.data(), bytes.size());
+  if (!engine_model.ok()) throw std::runtime_error(path + ": " + engine_model.error());
   Result<SafetensorsView> view = parse_safetensors(bytes.data(), bytes.size());
   if (!view.ok()) throw std::runtime_error(path + ": " + view.error());
   GraphModule model(engine_model->arch());

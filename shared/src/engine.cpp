@@ -3,18 +3,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <tuple>
 
+#include "dae/file.h"
 #include "dae/ops.h"
 #include "dae/safetensors.h"
 #include "plan.h"
 
 namespace dae {
 namespace {
-
-// Largest model file accepted.
-constexpr uint64_t kMaxModelBytes = uint64_t(512) << 20;
 
 ops::ConvParams conv_params(const Node& n) {
   return {n.cin, n.cout, n.kernel, n.stride, n.pad, n.output_pad, n.act};
@@ -157,17 +154,9 @@ Result<Model> Model::from_safetensors(const uint8_t* bytes, size_t size) {
 }
 
 Result<Model> Model::from_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) return Status::Error("model: cannot open '" + path + "'");
-  const std::streamoff size = file.tellg();
-  if (size < 0) return Status::Error("model: cannot read '" + path + "'");
-  if (static_cast<uint64_t>(size) > kMaxModelBytes)
-    return Status::Error("model: '" + path + "' is larger than the 512 MiB limit");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  file.seekg(0);
-  if (!file.read(reinterpret_cast<char*>(bytes.data()), size))
-    return Status::Error("model: cannot read '" + path + "'");
-  Result<Model> model = from_safetensors(bytes.data(), bytes.size());
+  Result<std::vector<uint8_t>> bytes = read_file_capped(path, kMaxModelBytes);
+  if (!bytes.ok()) return Status::Error("model: " + bytes.error());
+  Result<Model> model = from_safetensors(bytes->data(), bytes->size());
   if (!model.ok()) return Status::Error(path + ": " + model.error());
   return model;
 }

@@ -27,6 +27,8 @@ inline constexpr const char* kFormatMetadataKey = "dae.format";
 inline constexpr int kFormatVersion = 1;
 // Largest height or width the engine accepts.
 inline constexpr int kMaxImageSide = 16384;
+// Largest model file read (Model::from_file and the trainer's loader).
+inline constexpr uint64_t kMaxModelBytes = uint64_t(512) << 20;
 // Largest number of floats any single activation may hold (1 GiB).
 inline constexpr uint64_t kMaxActivationFloats = uint64_t(1) << 28;
 
