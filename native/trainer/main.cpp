@@ -108,8 +108,9 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
                         "train on this folder of images (PNG, JPEG, BMP, TGA, GIF) instead of Fashion-MNIST");
   train_cmd->add_option("--patch", t.patch, "--images: patch side in pixels (default 64)");
   train_cmd->add_option("--patches", t.patches, "--images: patches per epoch (default 16384)");
-  train_cmd->add_option("--gray-fraction", t.gray_fraction,
-                        "--images, color models: share of patches made gray photos, noisy as the engine gives them to the model");
+  train_cmd->add_option(
+      "--gray-fraction", t.gray_fraction,
+      "--images, color models: share of patches made gray photos, noisy as the engine gives them to the model");
   CLI::Option* sigma_opt = train_cmd->add_option("--sigma", sigma, "noise level for every image");
   CLI::Option* range_opt =
       train_cmd->add_option("--sigma-range", sigma_range, "LO,HI: per-image noise level drawn uniformly (blind)")

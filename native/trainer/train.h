@@ -29,7 +29,7 @@ struct TrainOptions {
   std::string images_dir;                  // train on this image folder instead of Fashion-MNIST
   int patch = 64;                          // image folders: patch side
   int64_t patches = 16384;                 // image folders: patches per epoch
-  float gray_fraction = 0;                 // image folders, color models: share of gray patches (as model_input makes them)
+  float gray_fraction = 0;                 // image folders, color models: share of gray photo patches (model_input)
   float sigma_lo = 0.3f, sigma_hi = 0.3f;  // per-image σ drawn uniformly from [lo, hi] (blind training)
   NoiseKind noise = NoiseKind::Gaussian;
   std::string loss = "mse";  // "mse", "bce", "l1", or "l1-mse" (L1 for the first half of the steps, then MSE)

@@ -306,6 +306,10 @@ double flops(const Arch& arch, int h, int w) {
 Result<Cost> cost(const Arch& arch, int images, int h, int w) {
   Result<std::vector<NodeSize>> sizes = node_sizes(arch, h, w);
   if (!sizes.ok()) return sizes.status();
+  return cost(arch, *sizes, images, h, w);
+}
+
+Cost cost(const Arch& arch, const std::vector<NodeSize>& sizes, int images, int h, int w) {
   const size_t count = arch.nodes.size();
   const NodeSize input{arch.channels, h, w};
   auto floats = [&](const NodeSize& s) { return double(images) * s.c * s.h * s.w; };
@@ -322,8 +326,8 @@ Result<Cost> cost(const Arch& arch, int images, int h, int w) {
   std::vector<double> change(count + 1, 0.0);
   for (size_t i = 0; i < count; ++i) {
     const Node& n = arch.nodes[i];
-    const NodeSize& x = n.inputs[0] == kGraphInput ? input : (*sizes)[n.inputs[0]];
-    const NodeSize& o = (*sizes)[i];
+    const NodeSize& x = n.inputs[0] == kGraphInput ? input : sizes[n.inputs[0]];
+    const NodeSize& o = sizes[i];
     double work = 0;
     if (n.op == Op::Conv)
       work = floats(o) * n.cin * n.kernel * n.kernel;
@@ -349,25 +353,29 @@ Result<Cost> cost(const Arch& arch, int images, int h, int w) {
 Status check_budget(const Arch& arch, int images, int h, int w) {
   Result<Cost> c = cost(arch, images, h, w);
   if (!c.ok()) return c.status();
+  return check_budget(arch, *c, images, h, w);
+}
+
+Status check_budget(const Arch& arch, const Cost& c, int images, int h, int w) {
   const double pixels = double(images) * h * w;
   auto number = [](double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, v < 1e5 ? "%.0f" : "%.3g", v);
     return std::string(buf);
   };
-  const std::string size = std::to_string(h) + "x" + std::to_string(w);
-  if (c->work > kMaxWorkPerPixel * pixels)
-    return Status::Error("the graph does " + number(c->work / pixels) + " operations per image pixel, more than the " +
-                         number(kMaxWorkPerPixel) + " allowed (the most at " + where(arch.nodes[c->work_node]) + ")");
-  if (c->peak_floats > kMaxPeakFloatsPerPixel * pixels)
-    return Status::Error("the graph holds " + number(c->peak_floats / pixels) +
-                         " activation values per image pixel at " + where(arch.nodes[c->peak_node]) +
+  if (c.work > kMaxWorkPerPixel * pixels)
+    return Status::Error("the graph does " + number(c.work / pixels) + " operations per image pixel, more than the " +
+                         number(kMaxWorkPerPixel) + " allowed (the most at " + where(arch.nodes[c.work_node]) + ")");
+  if (c.peak_floats > kMaxPeakFloatsPerPixel * pixels)
+    return Status::Error("the graph holds " + number(c.peak_floats / pixels) +
+                         " activation values per image pixel at " + where(arch.nodes[c.peak_node]) +
                          ", more than the " + number(kMaxPeakFloatsPerPixel) + " allowed");
-  if (c->peak_floats > kMaxPeakFloats) {
+  if (c.peak_floats > kMaxPeakFloats) {
     char gib[32];
-    std::snprintf(gib, sizeof gib, "%.1f", c->peak_floats * 4 / double(1 << 30));
-    return Status::Error(std::to_string(images) + " image(s) of " + size + " would hold " + gib +
-                         " GiB of activations at " + where(arch.nodes[c->peak_node]) + ", more than the 4 GiB allowed");
+    std::snprintf(gib, sizeof gib, "%.1f", c.peak_floats * 4 / double(1 << 30));
+    return Status::Error(std::to_string(images) + " image(s) of " + std::to_string(h) + "x" + std::to_string(w) +
+                         " would hold " + gib + " GiB of activations at " + where(arch.nodes[c.peak_node]) +
+                         ", more than the 4 GiB allowed");
   }
   return Status::Ok();
 }

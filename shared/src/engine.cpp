@@ -87,8 +87,9 @@ Result<Model> Model::from_weights(Arch arch, std::map<std::string, std::vector<f
   // The per-pixel budget at a reference size, so a graph too costly at any size is refused before it runs (a
   // graph that cannot take this size at all is left to fail on its first input).
   const int reference = padded_side(arch, 64);
-  if (cost(arch, 1, reference, reference).ok())
-    if (Status s = check_budget(arch, 1, reference, reference); !s.ok()) return Status::Error("model: " + s.message());
+  if (Result<Cost> c = cost(arch, 1, reference, reference); c.ok())
+    if (Status s = check_budget(arch, *c, 1, reference, reference); !s.ok())
+      return Status::Error("model: " + s.message());
   const std::vector<ParamSpec> specs = param_specs(arch);
   for (const auto& entry : weights) {
     const std::string& name = entry.first;
@@ -185,7 +186,8 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
       return Status::Error("forward: the image is too large (node '" + arch_.nodes[i].name +
                            "' would need more than 1 GiB)");
   }
-  if (Status s = check_budget(arch_, in.n, in.h, in.w); !s.ok()) return Status::Error("forward: " + s.message());
+  if (Status s = check_budget(arch_, cost(arch_, *sizes, in.n, in.h, in.w), in.n, in.h, in.w); !s.ok())
+    return Status::Error("forward: " + s.message());
   if (!options.reference) return compiled_->run(in, options.threads);
 
   // The reference kernels on plain tensors, each activation freed after its last use.

@@ -83,6 +83,8 @@ struct Cost {
   int peak_node = -1;      // the node whose step reaches the peak
 };
 Result<Cost> cost(const Arch& arch, int images, int h, int w);
+// The same from the node sizes node_sizes() gave for h×w.
+Cost cost(const Arch& arch, const std::vector<NodeSize>& sizes, int images, int h, int w);
 
 // The budget every model and every input must fit. Per image pixel, checked when a model is loaded (so a graph
 // that is too costly at any size is refused before it runs), and in total before every forward pass.
@@ -92,6 +94,8 @@ inline constexpr double kMaxPeakFloats = double(1 << 30);  // 4 GiB of activatio
 // Fails with a message naming the node and the amount when `images` h×w images exceed the budget (or do not fit
 // the graph at all).
 Status check_budget(const Arch& arch, int images, int h, int w);
+// The same for a cost already worked out for those images.
+Status check_budget(const Arch& arch, const Cost& cost, int images, int h, int w);
 
 std::string arch_to_json(const Arch& arch);
 Result<Arch> arch_from_json(std::string_view json);
