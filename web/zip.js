@@ -32,31 +32,27 @@
     for (const f of files) {
       const name = utf8.encode(f.name);
       const crc = crc32(f.bytes), size = f.bytes.byteLength;
-      // version needed 2.0, flag bit 11: the name is UTF-8, method 0: stored
+      // The fields a local header and its central-directory entry share, from `at` on: version needed 2.0, flag
+      // bit 11 (the name is UTF-8), method 0 (stored), time, date, CRC, sizes and the name's length.
+      const shared = (view, at) => {
+        view.setUint16(at, 20, true);
+        view.setUint16(at + 2, 0x0800, true);
+        view.setUint16(at + 4, 0, true);
+        view.setUint16(at + 6, time, true);
+        view.setUint16(at + 8, date, true);
+        view.setUint32(at + 10, crc, true);
+        view.setUint32(at + 14, size, true);
+        view.setUint32(at + 18, size, true);
+        view.setUint16(at + 22, name.length, true);
+      };
       const local = new DataView(new ArrayBuffer(30));
       local.setUint32(0, 0x04034b50, true);
-      local.setUint16(4, 20, true);
-      local.setUint16(6, 0x0800, true);
-      local.setUint16(8, 0, true);
-      local.setUint16(10, time, true);
-      local.setUint16(12, date, true);
-      local.setUint32(14, crc, true);
-      local.setUint32(18, size, true);
-      local.setUint32(22, size, true);
-      local.setUint16(26, name.length, true);
+      shared(local, 4);
       local.setUint16(28, 0, true);
       const entry = new DataView(new ArrayBuffer(46));
       entry.setUint32(0, 0x02014b50, true);
-      entry.setUint16(4, 20, true);
-      entry.setUint16(6, 20, true);
-      entry.setUint16(8, 0x0800, true);
-      entry.setUint16(10, 0, true);
-      entry.setUint16(12, time, true);
-      entry.setUint16(14, date, true);
-      entry.setUint32(16, crc, true);
-      entry.setUint32(20, size, true);
-      entry.setUint32(24, size, true);
-      entry.setUint16(28, name.length, true);
+      entry.setUint16(4, 20, true);  // version made by
+      shared(entry, 6);
       entry.setUint32(42, offset, true);  // the rest (extra, comment, disk, attributes) stays zero
       parts.push(local, name, f.bytes);
       central.push(entry, name);
