@@ -18,6 +18,10 @@ const ModelInfo* Manifest::photo() const {
   return photo_name.empty() ? nullptr : find(photo_name);
 }
 
+const ModelInfo* Manifest::photo_gray() const {
+  return photo_gray_name.empty() ? photo() : find(photo_gray_name);
+}
+
 static std::string format_value(const json& v) {
   char buf[64];
   if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
@@ -62,6 +66,8 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
   if (doc.contains("default") && doc["default"].is_string()) m.default_name = doc["default"].get<std::string>();
   if (doc.contains("default_photo") && doc["default_photo"].is_string())
     m.photo_name = doc["default_photo"].get<std::string>();
+  if (doc.contains("default_photo_gray") && doc["default_photo_gray"].is_string())
+    m.photo_gray_name = doc["default_photo_gray"].get<std::string>();
   for (const json& e : doc["models"]) {
     const std::string where = kFile + ": model " + std::to_string(m.models.size() + 1);
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("file") ||
@@ -107,5 +113,7 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
         break;
       }
   }
+  const ModelInfo* photo_gray = m.find(m.photo_gray_name);
+  if (!photo_gray || photo_gray->channels != 1) m.photo_gray_name.clear();
   return m;
 }

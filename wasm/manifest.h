@@ -22,10 +22,14 @@ struct ModelInfo {
 struct Manifest {
   std::string default_name;
   std::string photo_name;  // "default_photo" if it names an RGB model, else the first RGB model; empty if none
+  std::string photo_gray_name;  // "default_photo_gray" if it names a 1-channel model; else empty
   std::vector<ModelInfo> models;
   const ModelInfo* find(std::string_view name) const;
   // The app's choice for full-resolution uploads (photo_name's entry; nullptr if the list has no RGB model).
   const ModelInfo* photo() const;
+  // The app's choice for full-resolution gray uploads: photo_gray_name's entry, else photo() (which takes gray
+  // images with synthetic color noise, dae::model_input).
+  const ModelInfo* photo_gray() const;
 };
 
 // Unknown fields are kept as model-card facts so the trainer can add to the file without breaking the page. Errors

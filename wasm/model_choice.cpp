@@ -12,10 +12,13 @@ static const char* kind_words(ImageKind kind) {
 static std::string wanted_model(const AppState& s) {
   const std::string& chosen = s.chosen_model[static_cast<int>(s.kind)];
   if (!chosen.empty()) return chosen;
-  // Photos, color or gray, go to the photo model: a gray photo is given synthetic color noise on the way in
-  // (dae::denoise_channels), where the photo model beats the grayscale default up to σ 0.2
+  // Color photos go to the photo model, gray ones to the gray photo model; without one, to the color model too, with
+  // synthetic color noise on the way in (dae::denoise_channels), where it beats the grayscale default up to σ 0.2
   // (web/models/report/PHOTOS.md).
-  if (s.kind == ImageKind::Photo && s.manifest.photo()) return s.manifest.photo()->name;
+  if (s.kind == ImageKind::Photo) {
+    const ModelInfo* photo = s.clean.c == 1 ? s.manifest.photo_gray() : s.manifest.photo();
+    if (photo) return photo->name;
+  }
   return s.manifest.default_name;
 }
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "dae/arch.h"
@@ -144,6 +145,7 @@ int main(int argc, char** argv) {
 
 Examples:
   dae-denoise photo.jpg -o clean.png                 # a color photo: web/models/photo.safetensors by default
+  dae-denoise scan.png -o clean.png                  # a gray photo: web/models/photo-gray.safetensors by default
   dae-denoise clean.png -o out.png --noise gaussian --sigma 0.2 --seed 1 --noisy-out noisy.png --reference clean.png
   dae-denoise --raw-in x.f32 --shape 1,1,64,64 --raw-out y.f32 --model web/models/conv.safetensors
   dae-denoise eval --model web/models/unet32.safetensors --noise gaussian --sigma 0.3 --limit 2000)");
@@ -154,7 +156,8 @@ Examples:
   app.add_option("-o,--output", output, "PNG to write the denoised image to (gray or RGB, as the input)");
   app.add_option("--model", model_path,
                  "Model file (.safetensors written by the trainer); default: web/models/photo.safetensors for color "
-                 "images, web/models/unet32.safetensors otherwise");
+                 "images, web/models/photo-gray.safetensors for gray ones larger than 28x28 (photo.safetensors "
+                 "where it is missing), web/models/unet32.safetensors otherwise");
   app.add_option("--noise", noise.kind, "Add noise before denoising: gaussian, salt-pepper, speckle, poisson");
   app.add_option("--sigma", noise.amount, "Noise amount (σ, or probability for salt-pepper)")->capture_default_str();
   app.add_option("--seed", noise.seed, "Noise seed")->capture_default_str();
@@ -198,14 +201,17 @@ Examples:
   CLI11_PARSE(app, argc, argv);
 
   // The image comes first so that, without --model, a photo (color or gray, larger than a Fashion-MNIST image) gets
-  // the photo model and anything else (Fashion-MNIST-sized images, raw tensors, eval) the grayscale default.
+  // a photo model and anything else (Fashion-MNIST-sized images, raw tensors, eval) the grayscale default.
   dae::image::Image picture;
   if (!eval->parsed() && raw_in.empty() && !input.empty()) picture = check(dae::image::load(input));
-  if (model_path.empty())
-    model_path = std::string("web/models/") + (picture.data.empty() ? dae::kDefaultArch
-                                                                     : dae::arch_for_image(picture.w, picture.h,
-                                                                                           picture.channels)) +
-                 ".safetensors";
+  if (model_path.empty()) {
+    const std::string name =
+        picture.data.empty() ? dae::kDefaultArch : dae::arch_for_image(picture.w, picture.h, picture.channels);
+    model_path = "web/models/" + name + ".safetensors";
+    // A models folder from before the gray photo model: the color one takes gray photos too (dae::model_input).
+    if (name == dae::kPhotoGrayArch && !std::filesystem::exists(model_path))
+      model_path = std::string("web/models/") + dae::kPhotoArch + ".safetensors";
+  }
   const dae::Model model = check(dae::Model::from_file(model_path));
   if (eval->parsed()) {
     run_eval(model, images, limit, batch, eval_noise, run);

@@ -352,6 +352,9 @@ void write_manifest(const std::string& models_dir, const std::string& report_dir
   for (const json& entry : models)
     if (entry["channels"] == 3 && (!manifest.contains("default_photo") || entry["name"] == kPhotoArch))
       manifest["default_photo"] = entry["name"];
+  // And for gray ones: kPhotoGrayArch if present; without it the page gives gray photos to the color model.
+  for (const json& entry : models)
+    if (entry["channels"] == 1 && entry["name"] == kPhotoGrayArch) manifest["default_photo_gray"] = entry["name"];
   write_file_atomic(models_dir + "/models.json", manifest.dump(2) + "\n");
   std::fprintf(stderr, "wrote %s/models.json (%zu models)\n", models_dir.c_str(), models.size());
 }

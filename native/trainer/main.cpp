@@ -95,7 +95,11 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   float sigma = 0.3f;
   std::string noise = "gaussian", golden_path;
   CLI::App* train_cmd = app.add_subcommand("train", "train a model and write <out>/<model>.safetensors and .onnx");
-  train_cmd->add_option("--model", t.model, "seed, conv, unet, unet32 (default) or photo (RGB, needs --images)")->check(CLI::IsMember(dae::builtin_arch_names()));
+  train_cmd
+      ->add_option("--model", t.model,
+                   "seed, conv, unet, unet32 (default), photo (RGB, needs --images) or photo-gray "
+                   "(unet32's graph, named for gray photos)")
+      ->check(CLI::IsMember(dae::builtin_arch_names()));
   train_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
   train_cmd->add_option("--out", t.out_dir, "output folder (checkpoint, model files)");
   CLI::Option* epochs_opt = train_cmd->add_option("--epochs", t.epochs, "epochs (default 10)");
@@ -130,13 +134,16 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
                         "save a checkpoint and stop after N steps, as Ctrl-C would (for tests)");
   train_cmd->add_option("--golden", golden_path, "also write golden tensors for the engine tests to this file");
 
-  std::string from, onnx_out, model_out;
+  std::string from, onnx_out, model_out, export_as;
   bool f16 = false;
   CLI::App* export_cmd =
       app.add_subcommand("export", "re-export a model file as safetensors (F32 or F16), ONNX and/or golden tensors");
   export_cmd->add_option("--from", from, "a model .safetensors file")->required();
   export_cmd->add_option("--safetensors", model_out, "write the model file here (all metadata kept)");
   export_cmd->add_flag("--f16", f16, "with --safetensors: store the weights as F16 (half the size)");
+  export_cmd->add_option("--as", export_as,
+                         "give the weights this built-in model's name (its graph must be the file's; e.g. a run "
+                         "of --model unet32 on photos exported as photo-gray)");
   export_cmd->add_option("--onnx", onnx_out, "write the ONNX file here");
   export_cmd->add_option("--golden", golden_path, "write golden tensors here");
   export_cmd->add_option("--data", data_dir, "folder with the Fashion-MNIST .gz files");
@@ -230,6 +237,15 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
     } else if (export_cmd->parsed()) {
       std::map<std::string, std::string> meta;
       GraphModule m = load_model_file(from, &meta);
+      if (!export_as.empty()) {
+        GraphModule renamed = make_model(export_as);
+        if (renamed->arch().channels != m->arch().channels)
+          throw std::runtime_error("--as " + export_as + ": '" + from + "' has " + std::to_string(m->arch().channels) +
+                                   " channel(s), '" + export_as + "' " + std::to_string(renamed->arch().channels));
+        copy_init_weights(*renamed, *m, "--as " + export_as + ": '" + from + "'");
+        if (renamed->arch().name != m->arch().name) meta["dae.exported_from_model"] = m->arch().name;
+        m = renamed;
+      }
       if (f16 && model_out.empty()) throw std::runtime_error("--f16 needs --safetensors OUT");
       if (!model_out.empty()) {
         if (f16) meta["dae.weights"] = "F16, rounded from F32";

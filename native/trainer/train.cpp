@@ -33,6 +33,71 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// Node by node, the same graph up to the image's channel count (each node's op, inputs and attributes).
+bool same_graph_but_channels(const Arch& a, const Arch& b) {
+  if (a.nodes.size() != b.nodes.size() || a.size_multiple != b.size_multiple) return false;
+  const auto channels_agree = [&](int x, int y) { return x == y || (x == a.channels && y == b.channels); };
+  for (size_t i = 0; i < a.nodes.size(); ++i) {
+    const Node &x = a.nodes[i], &y = b.nodes[i];
+    if (x.name != y.name || x.op != y.op || x.inputs != y.inputs || x.kernel != y.kernel || x.stride != y.stride ||
+        x.pad != y.pad || x.output_pad != y.output_pad || x.act != y.act || !channels_agree(x.cin, y.cin) ||
+        !channels_agree(x.cout, y.cout))
+      return false;
+  }
+  return true;
+}
+
+// `t` with dimension `dim` of size `from` made `to` (one of them 1): from n channels to 1 the sum (a layer reading
+// the image, so a gray image gives the features its gray copied to every channel gave) or the mean (a layer writing
+// the image, so gray is the mean of the channels' results); from 1 to n the same read backwards.
+torch::Tensor convert_channels(const torch::Tensor& t, int64_t dim, bool reads_image, int64_t to) {
+  if (to == 1) return reads_image ? t.sum(dim, true) : t.mean(dim, true);
+  std::vector<int64_t> repeat(t.dim(), 1);
+  repeat[dim] = to;
+  return reads_image ? t.repeat(repeat) / static_cast<double>(to) : t.repeat(repeat);
+}
+
+}  // namespace
+
+// Starts `model` from `init`'s weights. The two must be the same graph; they may differ in the image's channels
+// (a color model's weights start a gray one, or the other way round) when one of them has one channel: the layers
+// that read or write the image are converted by convert_channels, the rest copied.
+void copy_init_weights(GraphModuleImpl& model, const GraphModuleImpl& init, const std::string& what) {
+  const Arch &to = model.arch(), &from = init.arch();
+  if (!same_graph_but_channels(from, to) || (from.channels != to.channels && from.channels != 1 && to.channels != 1))
+    throw std::runtime_error(what + " is a '" + from.name + "' model (" + std::to_string(from.channels) +
+                             " channel(s)), not the graph of '" + to.name + "' (" + std::to_string(to.channels) +
+                             "); a model of the same graph with 1 or the same number of channels is needed");
+  // The layers that write the image: the last node, and through Add and Sub nodes (a residual output) their inputs.
+  std::vector<bool> writes(from.nodes.size(), false);
+  writes.back() = true;
+  for (size_t i = from.nodes.size(); i-- > 0;)
+    if (writes[i] && (from.nodes[i].op == Op::Add || from.nodes[i].op == Op::Sub))
+      for (int in : from.nodes[i].inputs)
+        if (in != kGraphInput) writes[in] = true;
+  torch::NoGradGuard no_grad;
+  auto params = model.named_parameters(true);
+  for (auto& [name, t] : init.named_weights()) {
+    torch::Tensor w = t;
+    const size_t dot = name.rfind('.');
+    const bool is_weight = name.substr(dot + 1) == "weight";
+    for (size_t i = 0; i < from.nodes.size() && from.channels != to.channels; ++i) {
+      const Node& n = from.nodes[i];
+      if (n.name != name.substr(0, dot)) continue;
+      // Conv weights are [cout, cin, k, k], ConvTranspose weights [cin, cout, k, k]; biases [cout].
+      const bool transpose = n.op == Op::ConvTranspose;
+      if (is_weight && n.inputs == std::vector<int>{kGraphInput})
+        w = convert_channels(w, transpose ? 0 : 1, true, to.channels);
+      if (writes[i]) w = convert_channels(w, is_weight && transpose ? 1 : 0, false, to.channels);
+    }
+    if (!params.contains(name) || params[name].sizes() != w.sizes())
+      throw std::runtime_error(what + ": its tensor '" + name + "' does not fit '" + to.name + "'");
+    params[name].copy_(w);
+  }
+}
+
+namespace {
+
 std::string format_duration(double s) {
   char buf[32];
   const int total = static_cast<int>(s + 0.5);
@@ -264,11 +329,7 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
   std::map<std::string, std::string> init_metadata;
   if (!o.init_from.empty()) {
     GraphModule init = load_model_file(o.init_from, &init_metadata);
-    if (arch_to_json(init->arch()) != arch_to_json(model->arch()))
-      throw std::runtime_error("--init: '" + o.init_from + "' is not a '" + o.model + "' model");
-    torch::NoGradGuard no_grad;
-    auto params = model->named_parameters(true);
-    for (auto& [name, t] : init->named_weights()) params[name].copy_(t);
+    copy_init_weights(*model, *init, "--init: '" + o.init_from + "'");
   }
   model->to(device);
   model->train();

@@ -91,6 +91,11 @@ std::string checkpoint_fingerprint(const TrainOptions& options);
 // Trains on `data` and writes the checkpoint, the model file, the ONNX file and a JSON log into options.out_dir.
 TrainResult train(const TrainOptions& options, const TrainingData& data);
 
+// Starts `model` from `init`'s weights (--init). Same graph as `model`, with the same number of channels or with
+// 1 where `model` has n or the other way round: a color model's weights can start a gray one (the first layer
+// summed over the channels, the output layers averaged) and a gray model's a color one. Throws naming `what`.
+void copy_init_weights(GraphModuleImpl& model, const GraphModuleImpl& init, const std::string& what);
+
 // Adds noise image by image, each with its own σ drawn from [sigma_lo, sigma_hi], all from one generator.
 torch::Tensor make_noisy(const torch::Tensor& clean, NoiseKind kind, float sigma_lo, float sigma_hi, Rng& rng);
 

@@ -488,7 +488,7 @@ Result<Arch> arch_from_json(std::string_view text) {
 }
 
 std::vector<std::string> builtin_arch_names() {
-  return {"seed", "conv", "unet", "unet32", "photo"};
+  return {"seed", "conv", "unet", "unet32", "photo", "photo-gray"};
 }
 
 Result<Arch> builtin_arch(std::string_view name) {
@@ -497,6 +497,7 @@ Result<Arch> builtin_arch(std::string_view name) {
   if (name == "unet") return unet_arch("unet", 16, 1);
   if (name == "unet32") return unet_arch("unet32", 32, 1);
   if (name == "photo") return unet_arch("photo", 32, 3);
+  if (name == "photo-gray") return unet_arch("photo-gray", 32, 1);
   std::string known;
   for (const std::string& n : builtin_arch_names()) known += (known.empty() ? "" : ", ") + n;
   return Status::Error("unknown model '" + std::string(name) + "' (known: " + known + ")");

@@ -202,3 +202,55 @@ TEST(Train, DivergingLossStopsWithClearMessage) {
 }
 
 }  // namespace
+
+namespace {
+
+// A module of `name` with seeded random weights.
+GraphModule random_module(const std::string& name, uint64_t seed) {
+  torch::manual_seed(seed);
+  GraphModule m = make_model(name);
+  torch::NoGradGuard no_grad;
+  for (auto& p : m->parameters()) p.uniform_(-0.3, 0.3);
+  return m;
+}
+
+}  // namespace
+
+TEST(Train, ColorWeightsStartAGrayModelThatGivesTheMeanOfTheColorOutputs) {
+  // The gray model from the color one's weights: a gray image gives the mean over R, G, B of what the color model
+  // gives for that gray copied to R, G and B (first layer summed over the channels, output layers averaged).
+  GraphModule color = random_module("photo", 5);
+  GraphModule gray = random_module("photo-gray", 6);
+  copy_init_weights(*gray, *color, "test");
+  torch::manual_seed(7);
+  const torch::Tensor g = torch::rand({2, 1, 16, 24});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor want = color->forward(g.repeat({1, 3, 1, 1})).mean(1, true);
+  EXPECT_TRUE(torch::allclose(gray->forward(g), want, 1e-4, 1e-5));
+
+  // And back: a color model from gray weights gives every channel the gray model's result on a gray image.
+  GraphModule back = random_module("photo", 8);
+  copy_init_weights(*back, *gray, "test");
+  const torch::Tensor out = back->forward(g.repeat({1, 3, 1, 1}));
+  for (int c = 0; c < 3; ++c) EXPECT_TRUE(torch::allclose(out.slice(1, c, c + 1), gray->forward(g), 1e-4, 1e-5));
+
+  // The same graph under another name copies as it is.
+  GraphModule unet32 = random_module("unet32", 9);
+  copy_init_weights(*unet32, *gray, "test");
+  EXPECT_TRUE(torch::equal(unet32->forward(g), gray->forward(g)));
+}
+
+TEST(Train, InitFromAnotherGraphIsRefusedWithTheReason) {
+  GraphModule seed = random_module("seed", 1), unet = random_module("unet", 2), photo = random_module("photo", 3);
+  for (auto [target, init] : {std::pair{&seed, &photo}, std::pair{&unet, &photo}}) {
+    try {
+      copy_init_weights(**target, **init, "--init: 'x.safetensors'");
+      ADD_FAILURE() << "a different graph was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(
+          std::string(e.what()).find("--init: 'x.safetensors' is a 'photo' model (3 channel(s)), not the graph of"),
+          std::string::npos)
+          << e.what();
+    }
+  }
+}

@@ -100,16 +100,21 @@ Status check_budget(const Arch& arch, const Cost& cost, int images, int h, int w
 std::string arch_to_json(const Arch& arch);
 Result<Arch> arch_from_json(std::string_view json);
 
-// Architectures the trainer knows by name: "seed", "conv", "unet", "unet32" (grayscale, for Fashion-MNIST) and
-// "photo" (the unet32 graph for RGB images, trained on photographs).
+// Architectures the trainer knows by name: "seed", "conv", "unet", "unet32" (grayscale, for Fashion-MNIST),
+// "photo" (the unet32 graph for RGB images, trained on photographs) and "photo-gray" (the unet32 graph again, one
+// channel, trained on the luma of photographs).
 // The browser's default model and the trainer's default --model.
 inline constexpr const char* kDefaultArch = "unet32";
-// The model the browser uses for full-resolution uploads, color or gray.
+// The model the browser uses for full-resolution color uploads.
 inline constexpr const char* kPhotoArch = "photo";
-// The model for an image file when none is chosen: the photo model for photos (color, or gray and larger than a
+// The model for full-resolution gray uploads. Where it is missing, gray photos go to kPhotoArch, which takes them
+// with synthetic color noise (dae::model_input).
+inline constexpr const char* kPhotoGrayArch = "photo-gray";
+// The model for an image file when none is chosen: the photo models for photos (color, or gray and larger than a
 // 28×28 Fashion-MNIST image), the default for the rest.
 inline const char* arch_for_image(int width, int height, int channels) {
-  return channels == 3 || width > 28 || height > 28 ? kPhotoArch : kDefaultArch;
+  if (channels == 3) return kPhotoArch;
+  return width > 28 || height > 28 ? kPhotoGrayArch : kDefaultArch;
 }
 std::vector<std::string> builtin_arch_names();
 Result<Arch> builtin_arch(std::string_view name);
