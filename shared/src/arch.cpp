@@ -377,6 +377,16 @@ Status check_budget(const Arch& arch, const Cost& c, int images, int h, int w) {
                          " would hold " + gib + " GiB of activations at " + where(arch.nodes[c.peak_node]) +
                          ", more than the 4 GiB allowed");
   }
+  if (c.peak_floats + c.scratch_floats > kMaxPeakFloats) {
+    char gib[64];
+    std::snprintf(gib, sizeof gib, "%.1f GiB of convolution scratch beside %.1f",
+                  c.scratch_floats * 4 / double(1 << 30), c.peak_floats * 4 / double(1 << 30));
+    return Status::Error(std::to_string(images) + " image(s) of " + std::to_string(h) + "x" + std::to_string(w) +
+                         " would need " + gib + " GiB of activations (the most at " +
+                         where(arch.nodes[c.scratch_node]) +
+                         "), more than the 4 GiB allowed; fewer threads or a "
+                         "smaller image need less");
+  }
   return Status::Ok();
 }
 

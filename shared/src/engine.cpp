@@ -186,8 +186,12 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
       return Status::Error("forward: the image is too large (node '" + arch_.nodes[i].name +
                            "' would need more than 1 GiB)");
   }
-  if (Status s = check_budget(arch_, cost(arch_, *sizes, in.n, in.h, in.w), in.n, in.h, in.w); !s.ok())
-    return Status::Error("forward: " + s.message());
+  Cost c = cost(arch_, *sizes, in.n, in.h, in.w);
+  if (!options.reference) {
+    const detail::Compiled::Scratch scratch = compiled_->scratch(in.h, in.w, options.threads);
+    c.scratch_floats = scratch.floats, c.scratch_node = scratch.node;
+  }
+  if (Status s = check_budget(arch_, c, in.n, in.h, in.w); !s.ok()) return Status::Error("forward: " + s.message());
   if (!options.reference) return compiled_->run(in, options.threads);
 
   // The reference kernels on plain tensors, each activation freed after its last use.

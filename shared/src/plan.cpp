@@ -40,6 +40,7 @@ class CompiledModel final : public dae::detail::Compiled {
   CompiledModel(const Arch& arch, const std::vector<std::vector<float>>& weights,
                 const std::vector<std::vector<float>>& biases);
   Tensor run(const Tensor& in, int threads) const override;
+  Scratch scratch(int h, int w, int threads) const override;
 
  private:
   struct Plan;
@@ -69,6 +70,7 @@ struct CompiledModel::Plan {
   std::vector<int> most_threads;                              // per node: threads its work is worth
   size_t arena = 0;
   ScratchSize scratch;  // the most any node's kernel needs
+  int scratch_node = -1;  // the node needing the most (shared + one worker's)
 };
 
 struct CompiledModel::Workspace {
@@ -110,6 +112,7 @@ std::shared_ptr<const CompiledModel::Plan> CompiledModel::plan(int images, int h
   p.transposed.resize(count);
   p.in_place.assign(count, 0);
   p.most_threads.assign(count, 1);
+  size_t most_scratch = 0;
   for (size_t i = 0; i < count; ++i) {
     const Node& n = arch_.nodes[i];
     const NodeSize& x = n.inputs[0] == kGraphInput ? input : p.sizes[n.inputs[0]];
@@ -129,6 +132,7 @@ std::shared_ptr<const CompiledModel::Plan> CompiledModel::plan(int images, int h
       p.transposed[i] = setup_conv_transpose(conv_params(n), x.h, x.w);
       need = p.transposed[i].scratch;
     }
+    if (need.shared + need.worker > most_scratch) most_scratch = need.shared + need.worker, p.scratch_node = int(i);
     p.scratch.shared = std::max(p.scratch.shared, need.shared);
     p.scratch.worker = std::max(p.scratch.worker, need.worker);
   }
@@ -260,6 +264,12 @@ void CompiledModel::execute(const Plan& plan, const Tensor& in, int first, Tenso
     }
     if (n.op != Op::Conv && n.op != Op::ConvTranspose) run_activate(o, n.act, ex);
   }
+}
+
+dae::detail::Compiled::Scratch CompiledModel::scratch(int h, int w, int threads) const {
+  threads = std::clamp(threads, 1, max_threads());
+  const std::shared_ptr<const Plan> p = plan(1, h, w);  // the scratch does not depend on the number of images
+  return {double(threads) * double(p->scratch.shared + p->scratch.worker), p->scratch_node};
 }
 
 Tensor CompiledModel::run(const Tensor& in, int threads) const {

@@ -17,6 +17,14 @@ class Compiled {
   // Runs the graph on `in`, which the caller has checked ([N, channels, H, W], sizes valid for the graph), on
   // up to `threads` threads. The result is the same for every thread count. Safe to call from several threads.
   virtual Tensor run(const Tensor& in, int threads) const = 0;
+  // What the convolution kernels of a run at h×w on `threads` threads allocate beside the activations (at most:
+  // one workspace with every thread's scratch, or one workspace per thread when each runs whole images), and the
+  // node that needs the most.
+  struct Scratch {
+    double floats = 0;
+    int node = -1;
+  };
+  virtual Scratch scratch(int h, int w, int threads) const = 0;
 };
 
 // weights and biases per node, as the model holds them (empty for weightless nodes). Picks the kernels of the

@@ -287,6 +287,28 @@ TEST(Engine, RefusesInputsOverTheTotalActivationBudget) {
       << out.error();
 }
 
+// A 4096-channel layer and a 15×15 convolution of it down to one channel: modest per pixel (the load is fine) and
+// in activations at 3×16384, but the convolution's band of zero-bordered input planes would take 4 GiB of scratch
+// for one thread. forward() refuses it, naming the node, before allocating or computing anything.
+TEST(Engine, RefusesInputsWhoseConvolutionScratchIsOverTheBudget) {
+  Result<Arch> arch = arch_from_json(
+      R"({"size_multiple":1,"nodes":[{"name":"wide","op":"conv","inputs":["input"],"cin":1,"cout":4096,"kernel":1},)"
+      R"({"name":"narrow","op":"conv","inputs":["wide"],"cin":4096,"cout":1,"kernel":15,"pad":7}]})");
+  ASSERT_TRUE(arch.ok()) << arch.error();
+  const std::vector<uint8_t> bytes = testing::model_file(*arch, 1);
+  Result<Model> model = Model::from_safetensors(bytes.data(), bytes.size());
+  ASSERT_TRUE(model.ok()) << model.error();
+  const Cost activations = cost(*arch, 1, 3, 16384).value();
+  EXPECT_LT(activations.peak_floats, kMaxPeakFloats / 4);  // so it is the scratch that is refused
+  ASSERT_TRUE(model->forward(Tensor(1, 1, 3, 64)).ok());
+  Result<Tensor> out = model->forward(Tensor(1, 1, 3, 16384));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().find("GiB of convolution scratch beside 0.8 GiB of activations (the most at node 'narrow' "
+                             "(conv)), more than the 4 GiB allowed"),
+            std::string::npos)
+      << out.error();
+}
+
 // Weightless graphs costing far more per pixel than any real model are refused when loaded, not when run.
 TEST(Engine, RefusesCostlyGraphsAtLoad) {
   std::string nodes;

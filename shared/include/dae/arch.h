@@ -81,13 +81,18 @@ struct Cost {
                            // its step to its last reader (convolution scratch, a few rows per thread, not counted)
   int work_node = -1;      // the node doing the most work
   int peak_node = -1;      // the node whose step reaches the peak
+  // What the kernels that run the graph allocate beside the activations (convolution scratch, for the thread
+  // count of the run), and the node needing the most: filled in by the engine, which knows its kernels.
+  double scratch_floats = 0;
+  int scratch_node = -1;
 };
 Result<Cost> cost(const Arch& arch, int images, int h, int w);
 // The same from the node sizes node_sizes() gave for h×w.
 Cost cost(const Arch& arch, const std::vector<NodeSize>& sizes, int images, int h, int w);
 
 // The budget every model and every input must fit. Per image pixel, checked when a model is loaded (so a graph
-// that is too costly at any size is refused before it runs), and in total before every forward pass.
+// that is too costly at any size is refused before it runs), and in total (activations plus scratch) before every
+// forward pass.
 inline constexpr double kMaxWorkPerPixel = 1e7;            // about 100 times the 32-channel U-Net
 inline constexpr double kMaxPeakFloatsPerPixel = 1 << 14;  // about 100 times the 32-channel U-Net
 inline constexpr double kMaxPeakFloats = double(1 << 30);  // 4 GiB of activations

@@ -180,14 +180,15 @@ ConvSetup setup_conv(const ConvParams& p, ConvAlgo algo, int h, int w) {
     s.koff.resize(static_cast<size_t>(p.cin) * k * k);
     for (int ci = 0; ci < p.cin; ++ci)
       for (int ky = 0; ky < k; ++ky)
-        for (int kx = 0; kx < k; ++kx) s.koff[(ci * k + ky) * k + kx] = static_cast<int>(ci * pplane) + ky * pw + kx;
+        for (int kx = 0; kx < k; ++kx)
+          s.koff[(ci * k + ky) * k + kx] = static_cast<std::ptrdiff_t>(ci * pplane) + std::ptrdiff_t{ky} * pw + kx;
     // The band's planes, slack past the last one (reads run up to round_up(columns, kNR) + koff of the last
     // row) and the product before cropping.
-    s.scratch.worker = p.cin * pplane + kNR + k + static_cast<size_t>(p.cout) * s.rows * pw;
+    s.scratch.worker = static_cast<size_t>(p.cin) * pplane + kNR + k + static_cast<size_t>(p.cout) * s.rows * pw;
   } else {
     const int kdim = p.cin * k * k;
     s.rows = std::clamp(kColFloats / kdim / s.ow, 1, s.oh);
-    const int band = s.rows * s.ow;
+    const std::ptrdiff_t band = std::ptrdiff_t{s.rows} * s.ow;
     s.koff.resize(kdim);
     for (int r = 0; r < kdim; ++r) s.koff[r] = r * band;
     s.scratch.worker = static_cast<size_t>(kdim) * band + kNR;

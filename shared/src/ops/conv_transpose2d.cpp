@@ -63,7 +63,7 @@ ConvTransposeSetup setup_conv_transpose(const ConvParams& p, int h, int w) {
   s.rows = std::clamp(16384 / std::max(rows, 1) / w, 1, h);
   const size_t plane = static_cast<size_t>(h) * w;
   s.koff.resize(p.cin);
-  for (int ci = 0; ci < p.cin; ++ci) s.koff[ci] = static_cast<int>(ci * plane);
+  for (int ci = 0; ci < p.cin; ++ci) s.koff[ci] = static_cast<std::ptrdiff_t>(ci * plane);
   // A copy of the image with slack, because the product reads whole tiles past the last pixel.
   s.scratch.shared = p.cin * plane + kNR;
   s.scratch.worker = static_cast<size_t>(rows + kMR) * s.rows * w;

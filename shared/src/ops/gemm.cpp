@@ -9,8 +9,8 @@ namespace {
 // One kMR × (NV · kWidth) tile of C over the whole K: accumulators stay in registers, A values are
 // broadcast from the packed block and B rows are loaded unaligned from wherever koff points.
 template <int NV>
-void micro_tile(const float* ap, const float* base, const int* koff, int k_count, const float* bias, bool relu,
-                float* c, size_t ldc, int rows, int cols) {
+void micro_tile(const float* ap, const float* base, const std::ptrdiff_t* koff, int k_count, const float* bias,
+                bool relu, float* c, size_t ldc, int rows, int cols) {
   using namespace simd;
   Vec acc[kMR][NV];
   for (int m = 0; m < kMR; ++m) {
@@ -57,8 +57,8 @@ void pack_a(const float* a, int m, int k, size_t row_stride, size_t col_stride, 
   }
 }
 
-void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c, size_t ldc, bool relu, int row_begin,
-          int row_end) {
+void gemm(const PackedA& a, const float* base, const std::ptrdiff_t* koff, int n, float* c, size_t ldc, bool relu,
+          int row_begin, int row_end) {
   // Columns per chunk: keep the B rows one chunk touches (about K × chunk floats) within L2 while
   // every block of A passes over them.
   const int chunk = std::max(kNR, (16384 / std::max(a.k, 1)) / kNR * kNR);

@@ -38,7 +38,7 @@ void pack_a(const float* a, int m, int k, size_t row_stride, size_t col_stride, 
 // ReLU when `relu`. `c` points at row row_begin, a multiple of kMR. Each C value is the same sequence of
 // multiply-adds whatever n, the column and the row range, so splitting a product never changes its result.
 // Reads B up to column round_up(n, kNR) - 1, so callers provide that much readable slack.
-void gemm(const PackedA& a, const float* base, const int* koff, int n, float* c, size_t ldc, bool relu,
+void gemm(const PackedA& a, const float* base, const std::ptrdiff_t* koff, int n, float* c, size_t ldc, bool relu,
           int row_begin = 0, int row_end = -1);
 
 // Rounds x up to a multiple of m.

@@ -74,7 +74,7 @@ struct ConvSetup {
   int rows = 0;            // output rows (GEMM) or tile rows (Winograd) per work item, at most
   int cols = 0;            // Winograd: tiles per row of a work item, at most
   int block = 0, ld = 0;   // Winograd: tiles per work item, at most, and the row stride of transformed tiles
-  std::vector<int> koff;   // the GEMM's B row offsets
+  std::vector<std::ptrdiff_t> koff;  // the GEMM's B row offsets
   ScratchSize scratch;
 };
 // algo Winograd is only valid where winograd_applies(p). oh and ow must be >= 1.
@@ -97,7 +97,7 @@ ConvTransposeWeights prepare_conv_transpose(const float* weight, const float* bi
 struct ConvTransposeSetup {
   int h = 0, w = 0, oh = 0, ow = 0;
   int rows = 0;  // input rows per band
-  std::vector<int> koff;
+  std::vector<std::ptrdiff_t> koff;
   ScratchSize scratch;
 };
 ConvTransposeSetup setup_conv_transpose(const ConvParams& p, int h, int w);

@@ -174,7 +174,7 @@ void setup_winograd(const ConvParams& p, ConvSetup& s) {
   // transform crops them. ld is the row stride of the transformed inputs and products.
   s.ld = s.block + simd::kWidth;
   s.koff.resize(p.cin);
-  for (int ci = 0; ci < p.cin; ++ci) s.koff[ci] = ci * s.ld;
+  for (int ci = 0; ci < p.cin; ++ci) s.koff[ci] = std::ptrdiff_t{ci} * s.ld;
   const SplitPlane patch = split_patch(s.rows, s.cols);
   // Slack after the patches: the overrunning loads of the last patch's last row.
   s.scratch.worker = p.cin * patch.size() + patch.row + 2 * simd::kWidth +
