@@ -110,7 +110,7 @@ Result<IdxFile> parse(const uint8_t* data, size_t size, int expected_rank, int64
 Result<IdxFile> read_file(const std::string& path, int expected_rank, int64_t max_bytes) {
   // A compressed file is never larger than its content plus gzip's small overhead per 16 KiB block.
   Result<std::vector<uint8_t>> read = read_file_capped(path, uint64_t(max_bytes + max_bytes / 64 + 1024));
-  if (!read.ok()) return Status::Error(path + ": " + read.error());
+  if (!read.ok()) return read.status();  // its message names the path
   const std::vector<uint8_t>& bytes = *read;
   Result<IdxFile> idx = parse(bytes.data(), bytes.size(), expected_rank, max_bytes);
   if (!idx.ok()) return Status::Error(path + ": " + idx.error());
