@@ -5,11 +5,11 @@
 // Usage: node web/build-site.mjs --app build/wasm/wasm --app-threads build/wasm-threads/wasm --out build/site
 //          [--models web/models]
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTENT_SECURITY_POLICY } from './serve.mjs';
 import { iconFiles } from './icons.mjs';
+import { stampSiteVersion } from './site-version.mjs';
 
 const web = dirname(fileURLToPath(import.meta.url));
 const args = { app: 'build/wasm/wasm', 'app-threads': 'build/wasm-threads/wasm', out: 'build/site',
@@ -95,14 +95,9 @@ writeFileSync(join(args.out, 'index.html'), html
   .replace(bootLine, `<link rel="preload" href="${defaultModel}" as="fetch" crossorigin>
   ${bootLine}`));
 writeFileSync(join(args.out, 'precache.json'), JSON.stringify(precache, null, 1) + '\n');
-// Naming the cache after the site's contents (both builds) changes sw.js whenever the site changes, so browsers
-// install the new worker and drop the old cache instead of serving a stale app forever.
-const hash = createHash('sha256');
-for (const f of [...precache.slice(1), ...APP_FILES]) hash.update(readFileSync(join(args.out, f)));
-const version = hash.digest('hex').slice(0, 12);
-const sw = readFileSync(join(args.out, 'sw.js'), 'utf8');
-if (!sw.includes("const CACHE = 'dae-site-v1';")) throw new Error('sw.js: cache name line not found');
-writeFileSync(join(args.out, 'sw.js'), sw.replace("const CACHE = 'dae-site-v1';", `const CACHE = 'dae-site-${version}';`));
+// Naming the cache after everything the site serves (both builds, every model, models.json) changes sw.js whenever
+// the site changes, so browsers install the new worker, which serves the new version whole and drops the old cache.
+stampSiteVersion(args.out);
 
 let bytes = 0, files = 0;
 const walk = (d) => readdirSync(d).forEach((n) => {
