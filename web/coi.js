@@ -1,9 +1,78 @@
 // Registers the service worker (offline use) and, on hosts that cannot send cross-origin isolation headers, reloads
 // once so the worker can add them, and the page gets the threaded build; it runs without isolation too (the
 // single-threaded build, coarser timers). window.daeIsolation says which, and why: app.js tells the person.
+// After a deploy the new version waits (sw.js) and a small bar offers to reload into it; window.daeUpdate says so.
 'use strict';
 
 (() => {
+  // What a page running an older version than the server's shows: a line and a Reload button, out of the way.
+  window.daeUpdate = { waiting: false, stale: false };
+  const offerUpdate = (text, reload, state) => {
+    let bar = document.getElementById('update');
+    if (!bar) {
+      bar = Object.assign(document.createElement('div'), { id: 'update' });
+      bar.setAttribute('role', 'status');
+      bar.append(document.createElement('span'), Object.assign(document.createElement('button'), { type: 'button', textContent: 'Reload' }));
+      document.body.append(bar);
+    }
+    bar.querySelector('span').textContent = text;
+    bar.querySelector('button').onclick = reload;
+    window.daeUpdate = state;
+    window.dispatchEvent(new Event('dae-update'));
+  };
+  // A worker that installs while this page has a controller is a new version; the first install has none, and takes
+  // over by itself. The page keeps its version until the person reloads; the new worker takes over only then.
+  const updateKey = 'dae-update-reloaded';
+  const watchUpdates = (registration) => {
+    let controlled = Boolean(navigator.serviceWorker.controller);
+    let reloading = false;
+    const activate = (worker, message) => {
+      reloading = true;
+      worker.postMessage(message);
+    };
+    const offerWaiting = () => offerUpdate('A new version of the denoiser is ready.', () => {
+      if (registration.waiting) activate(registration.waiting, { type: 'skip-waiting' });
+      else window.location.reload();
+    }, { waiting: true, stale: false });
+    const track = (worker) => worker?.addEventListener('statechange', () => {
+      if (worker.state === 'installed' && navigator.serviceWorker.controller) offerWaiting();
+    });
+    track(registration.installing);
+    registration.addEventListener('updatefound', () => track(registration.installing));
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (!controlled) {
+        controlled = true;  // the first install's worker claimed the page
+        return;
+      }
+      if (reloading) {
+        reloading = false;
+        window.location.reload();
+        return;
+      }
+      // Another tab took the new version; this page still runs the old one, whose files are gone from the cache.
+      offerUpdate('A new version of the denoiser took over in another tab.', () => window.location.reload(),
+        { waiting: false, stale: true });
+    });
+    navigator.serviceWorker.addEventListener('message', (event) => {
+      if (event.data?.type === 'update-waits' && registration.waiting) {
+        reloading = false;
+        offerWaiting();
+      }
+    });
+    navigator.serviceWorker.startMessages();
+    if (!registration.waiting || !navigator.serviceWorker.controller) {
+      sessionStorage.removeItem(updateKey);
+      return;
+    }
+    // Opened with a new version waiting, before the person did anything here: take it now, unless another page is
+    // open (the worker then waits on), and at most once per tab session, so a worker that never takes over cannot
+    // reload the page forever.
+    if (sessionStorage.getItem(updateKey)) offerWaiting();
+    else {
+      sessionStorage.setItem(updateKey, '1');
+      activate(registration.waiting, { type: 'skip-waiting', onlyIfAlone: true });
+    }
+  };
   const settle = (isolated, why) => {
     window.daeIsolation = { isolated, why };
     window.dispatchEvent(new Event('dae-isolation'));
@@ -21,6 +90,7 @@
   }
   const reloadedKey = 'dae-coi-reloaded';
   navigator.serviceWorker.register('sw.js').then((registration) => {
+    if (registration) watchUpdates(registration);
     if (window.crossOriginIsolated) {
       sessionStorage.removeItem(reloadedKey);
       return;
