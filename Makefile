@@ -13,7 +13,7 @@ export MALLOC_TOP_PAD_ := 268435456
 APT_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libbenchmark-dev zlib1g-dev \
   nlohmann-json3-dev libstb-dev libcli11-dev libtorch-dev libopenblas0-openmp dataset-fashion-mnist \
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata emscripten wabt chromium nodejs \
-  dpkg-dev xz-utils
+  dpkg-dev xz-utils libgloo-dev
 IMGUI_DIR := build/third_party/imgui
 
 .PHONY: demo test test-browser deps native wasm wasm-threads site asan fuzz photoset clean
