@@ -1,4 +1,4 @@
-// dae-train: command-line front end of the trainer (train, evaluate, export, manifest, bench).
+// dae-train: command-line front end of the trainer (train, launch, evaluate, export, manifest, bench).
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "dae/arch.h"
+#include "distributed.h"
 #include "evaluate.h"
 #include "evaluate_photos.h"
 #include "export_onnx.h"
@@ -23,6 +24,8 @@ using namespace dae::trainer;
 constexpr int kExitInterrupted = 130;
 // Exit code when the loss became NaN or infinite.
 constexpr int kExitNonFinite = 3;
+// Exit code when another rank of a multi-process run died or stalled, or the group could not be formed.
+constexpr int kExitPeerLost = 4;
 
 // glibc would hand big tensors back to the kernel after every batch and fault them in again; keeping them mapped
 // made batch times several times faster and steady on the 2-core machines this runs on.
@@ -63,6 +66,14 @@ void apply_model_defaults(TrainOptions& o, bool has_loss, bool has_lr, bool has_
   if (!has_epochs) o.epochs = 10;
 }
 
+// A CUDA rank's GPU: LOCAL_RANK (set by `dae-train launch` and other launchers) or the rank, modulo the GPUs.
+std::string rank_device(const std::string& device, int rank) {
+  if (device != "cuda") return device;
+  const char* local = std::getenv("LOCAL_RANK");
+  const int index = local && *local ? std::atoi(local) : rank;
+  return "cuda:" + std::to_string(index % std::max<int>(1, static_cast<int>(torch::cuda::device_count())));
+}
+
 std::string join_args(int argc, char** argv) {
   std::string s = "dae-train";
   for (int i = 1; i < argc; ++i) s += std::string(" ") + argv[i];
@@ -79,6 +90,7 @@ int main(int argc, char** argv) {
   dae-train --threads 2 train --model unet32 --sigma-range 0,0.5 --out build/train/unet32
   dae-train train --model seed --sigma 0.3 --out build/train/seed          # the seed notebook's recipe
   dae-train train --model unet32 --sigma-range 0,0.5 --out build/train/unet32 --resume
+  dae-train launch --nproc 2 -- --threads 1 train --model unet32 --batch 64 --out build/train/unet32   # 2 ranks
   dae-train export --from build/train/unet32/unet32.safetensors --safetensors web/models/unet32.safetensors --f16 \
       --onnx web/models/unet32.onnx --golden tests/data/golden/unet32.safetensors
   dae-train --threads 1 evaluate --models web/models --out web/models/report
@@ -133,6 +145,32 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   train_cmd->add_option("--stop-after-steps", t.stop_after_steps,
                         "save a checkpoint and stop after N steps, as Ctrl-C would (for tests)");
   train_cmd->add_option("--golden", golden_path, "also write golden tensors for the engine tests to this file");
+  DistOptions dist;
+  train_cmd->add_option("--world-size", dist.world_size, "processes training together (default: $WORLD_SIZE, or 1)")
+      ->envname("WORLD_SIZE");
+  train_cmd->add_option("--rank", dist.rank, "this process among them, 0 .. world size - 1 (default: $RANK)")
+      ->envname("RANK");
+  train_cmd
+      ->add_option("--master-addr", dist.master_addr,
+                   "host of the TCP rendezvous store, served by rank 0 "
+                   "(default: $MASTER_ADDR, or 127.0.0.1)")
+      ->envname("MASTER_ADDR");
+  train_cmd->add_option("--master-port", dist.master_port, "its port (default: $MASTER_PORT, or 29500)")
+      ->envname("MASTER_PORT");
+  train_cmd->add_option("--store-file", dist.store_file,
+                        "meet through this new file on a filesystem every rank sees, instead of the TCP store");
+  train_cmd->add_option("--dist-timeout", dist.timeout_s,
+                        "seconds a rank waits for the others (joining, each all-reduce) before the run stops (300)");
+  train_cmd->add_option("--backend", dist.backend, "auto, gloo or nccl (auto: NCCL for CUDA ranks where built in)")
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
+
+  int nproc = 0, launch_port = 0;
+  std::vector<std::string> launch_args;
+  CLI::App* launch_cmd = app.add_subcommand(
+      "launch", "start N ranks of one training on this machine: dae-train launch --nproc N -- [--threads T] train ...");
+  launch_cmd->add_option("--nproc", nproc, "ranks to start")->required();
+  launch_cmd->add_option("--port", launch_port, "port of the rendezvous store (default: a free one)");
+  launch_cmd->add_option("args", launch_args, "the dae-train arguments of every rank, after --");
 
   std::string from, onnx_out, model_out, export_as;
   bool f16 = false;
@@ -193,11 +231,22 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   CLI11_PARSE(app, argc, argv);
   try {
     set_threads(threads);
+    if (launch_cmd->parsed()) return launch_local(nproc, launch_port, launch_args);
     if (train_cmd->parsed()) {
       t.device = resolve_device(device);
+      std::unique_ptr<Collectives> group;
+      if (dist.world_size > 1) {
+        group = join_group(dist, torch::Device(t.device));
+        t.world_size = dist.world_size, t.rank = dist.rank;
+        t.device = rank_device(t.device, t.rank);
+        if (t.rank != 0) t.quiet = true;
+      }
       t.command = join_args(argc, argv);
       apply_model_defaults(t, loss_opt->count() > 0, lr_opt->count() > 0, batch_opt->count() > 0,
                            epochs_opt->count() > 0);
+      if (group && t.rank == 0)
+        std::fprintf(stderr, "training as %d processes (%s): batch %d each, %lld per step\n", t.world_size,
+                     group->description().c_str(), t.batch, static_cast<long long>(global_batch(t)));
       if (range_opt->count()) {
         t.sigma_lo = sigma_range[0], t.sigma_hi = sigma_range[1];
         if (!(t.sigma_lo >= 0 && t.sigma_hi >= t.sigma_lo))
@@ -216,21 +265,23 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
         dae::Result<dae::Arch> arch = dae::builtin_arch(t.model);
         if (!arch.ok()) throw std::runtime_error(arch.error());
         folder = load_image_folder({t.images_dir, arch->channels, t.patch});
-        for (const std::string& s : folder->skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
-        std::filesystem::create_directories(t.out_dir);
-        write_file_list(t.out_dir + "/" + t.model + ".files.tsv", *folder);
-        std::fprintf(stderr, "%zu train, %zu val, %zu test images (%zu skipped); file list in %s/%s.files.tsv\n",
-                     folder->split("train").size(), folder->split("val").size(), folder->split("test").size(),
-                     folder->skipped.size(), t.out_dir.c_str(), t.model.c_str());
+        if (t.rank == 0) {
+          for (const std::string& s : folder->skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+          std::filesystem::create_directories(t.out_dir);
+          write_file_list(t.out_dir + "/" + t.model + ".files.tsv", *folder);
+          std::fprintf(stderr, "%zu train, %zu val, %zu test images (%zu skipped); file list in %s/%s.files.tsv\n",
+                       folder->split("train").size(), folder->split("val").size(), folder->split("test").size(),
+                       folder->skipped.size(), t.out_dir.c_str(), t.model.c_str());
+        }
         data = image_folder_training(*folder, t);
       } else {
         fashion = load_fashion_mnist(data_dir);
         data = fashion_mnist_training(*fashion, t);
       }
       std::signal(SIGINT, on_sigint);
-      TrainResult r = train(t, data);
+      TrainResult r = train(t, data, group.get());
       if (!r.finished) return kExitInterrupted;
-      if (!golden_path.empty()) {
+      if (!golden_path.empty() && t.rank == 0) {
         GraphModule m = load_model_file(r.model_path);
         write_golden(golden_path, m, fashion ? fashion->test : load_fashion_mnist(data_dir).test, t.seed);
       }
@@ -266,6 +317,9 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
       b.threads = threads > 0 ? threads : torch::get_num_threads();
       run_bench(b, load_fashion_mnist(data_dir));
     }
+  } catch (const PeerLost& err) {
+    std::fprintf(stderr, "\nerror: %s\n", err.what());
+    return kExitPeerLost;
   } catch (const NonFiniteLoss& err) {
     std::fprintf(stderr, "\nerror: %s\n", err.what());
     return kExitNonFinite;

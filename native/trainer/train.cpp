@@ -26,6 +26,9 @@ constexpr uint64_t kOrderStream = 1, kNoiseStream = 2, kValStream = 3;
 constexpr double kProgressInterval = 2.0;
 // Images per validation forward pass.
 constexpr int64_t kValBatch = 500;
+// Gradients are summed across ranks in flat buckets of at most this size (DDP's default; these models' gradients
+// fit in one).
+constexpr int64_t kGradientBucketBytes = 25 << 20;
 
 using Clock = std::chrono::steady_clock;
 
@@ -127,7 +130,8 @@ torch::Tensor loss_fn(const std::string& loss, const torch::Tensor& out, const t
 // The recipe options beyond loss and noise, for the model file ("adam lr 0.001 cosine, warm-up 500, ema 0.999").
 std::string recipe_string(const TrainOptions& o) {
   std::ostringstream r;
-  r << "adam lr " << o.lr << " cosine, batch " << o.batch;
+  r << "adam lr " << o.lr << " cosine, batch " << global_batch(o);
+  if (o.world_size > 1) r << " (" << o.world_size << " processes x " << o.batch << ")";
   if (o.warmup > 0) r << ", warm-up " << o.warmup;
   if (o.ema > 0) r << ", ema " << o.ema;
   return r.str();
@@ -156,9 +160,10 @@ void update_ema(GraphModule& ema, GraphModule& model, double decay, int64_t step
 
 std::string fingerprint(const TrainOptions& o) {
   std::ostringstream s;
-  s << "model=" << o.model << " epochs=" << o.epochs << " batch=" << o.batch << " lr=" << o.lr << " limit=" << o.limit
-    << " val=" << o.val_count << " sigma=" << sigma_string(o.sigma_lo, o.sigma_hi) << " noise=" << noise_name(o.noise)
-    << " loss=" << o.loss << " seed=" << o.seed;
+  // The global batch: a run resumed with another split into processes sees the same batches.
+  s << "model=" << o.model << " epochs=" << o.epochs << " batch=" << global_batch(o) << " lr=" << o.lr
+    << " limit=" << o.limit << " val=" << o.val_count << " sigma=" << sigma_string(o.sigma_lo, o.sigma_hi)
+    << " noise=" << noise_name(o.noise) << " loss=" << o.loss << " seed=" << o.seed;
   if (o.ema > 0) s << " ema=" << o.ema;
   if (o.warmup > 0) s << " warmup=" << o.warmup;
   if (!o.images_dir.empty()) s << " images=" << o.images_dir << " patch=" << o.patch << " patches=" << o.patches;
@@ -196,6 +201,68 @@ Validation validate_model(GraphModule& model, const TrainingData& data, const Tr
   return v;
 }
 
+// Sums every rank's gradients, each first weighted by the rank's share of the global batch, so the sum is the
+// gradient of the global batch's mean loss however the rows were split (a rank may get fewer, or none, in an
+// epoch's last batch). The step's loss and any rank's stop request travel in the same buckets. Returns the global
+// batch's mean loss.
+double sum_gradients(Collectives& group, GraphModule& model, int64_t rows, int64_t global_rows, double loss, bool stop,
+                     bool& stop_agreed, const std::string& what) {
+  torch::NoGradGuard no_grad;
+  const double share = double(rows) / double(global_rows);
+  std::vector<torch::Tensor> tensors;
+  for (torch::Tensor& p : model->parameters()) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    p.mutable_grad().mul_(share);
+    tensors.push_back(p.grad());
+  }
+  const torch::Device device = tensors.front().device();
+  torch::Tensor stats = torch::tensor({static_cast<float>(rows > 0 ? loss * share : 0.0), stop ? 1.0f : 0.0f},
+                                      torch::TensorOptions(device));
+  tensors.push_back(stats);
+  allreduce_sum_bucketed(group, tensors, kGradientBucketBytes, what);
+  stats = stats.cpu();
+  stop_agreed = stats[1].item<float>() > 0;
+  return stats[0].item<float>();
+}
+
+// What rank 0 did before the first step (output folder, --init, --resume), shared with the other ranks: whether it
+// worked (else every rank throws), its weights and, when resuming, its optimizer state and loop position.
+void start_together(Collectives& group, const std::exception_ptr& rank0_error, GraphModule& model, GraphModule* ema,
+                    torch::optim::Optimizer& optimizer, LoopState& state, bool resumed) {
+  torch::Tensor header = torch::tensor(
+      {rank0_error ? 1.0 : 0.0, double(state.epoch), double(state.batch), double(state.loss_count), state.loss_sum},
+      torch::kFloat64);
+  group.broadcast(header, 0, "the start of the run");
+  if (rank0_error) std::rethrow_exception(rank0_error);
+  if (header[0].item<double>() != 0)
+    throw std::runtime_error("rank " + std::to_string(group.rank()) +
+                             ": rank 0 could not start the run (its own message says why)");
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> weights = model->parameters();
+  if (ema)
+    for (const torch::Tensor& t : (*ema)->parameters()) weights.push_back(t);
+  broadcast_bucketed(group, weights, 0, "the starting weights");
+  if (!resumed) return;
+  std::string bytes;
+  if (group.rank() == 0) {
+    torch::serialize::OutputArchive archive;
+    optimizer.save(archive);
+    std::ostringstream out;
+    archive.save_to(out);
+    bytes = out.str();
+  }
+  broadcast_bytes(group, bytes, 0, "the optimizer state");
+  if (group.rank() != 0) {
+    torch::serialize::InputArchive archive;
+    archive.load_from(bytes.data(), bytes.size());
+    optimizer.load(archive);
+    state.epoch = static_cast<int>(header[1].item<double>());
+    state.batch = static_cast<int64_t>(header[2].item<double>());
+    state.loss_count = static_cast<int64_t>(header[3].item<double>());
+    state.loss_sum = header[4].item<double>();
+  }
+}
+
 std::string history_json(const std::vector<EpochStats>& history) {
   nlohmann::json j = nlohmann::json::array();
   for (const EpochStats& e : history)
@@ -217,6 +284,10 @@ std::string checkpoint_fingerprint(const TrainOptions& options) {
 std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};
   return flag;
+}
+
+int64_t global_batch(const TrainOptions& o) {
+  return int64_t(o.batch) * std::max(1, o.world_size);
 }
 
 uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t stream) {
@@ -265,7 +336,7 @@ TrainingData fashion_mnist_training(const Dataset& data, const TrainOptions& o) 
       Rng order_rng(stream_seed(o.seed, epoch, kOrderStream));
       *order = {epoch, permutation(train_split.size(), order_rng)};
     }
-    const int64_t begin = batch * o.batch, end = std::min(train_split.size(), begin + o.batch);
+    const int64_t begin = batch * global_batch(o), end = std::min(train_split.size(), begin + global_batch(o));
     torch::Tensor index =
         torch::from_blob(order->second.data() + begin, {end - begin}, torch::kInt64);
     torch::Tensor clean = train_split.images.index_select(0, index);
@@ -294,7 +365,7 @@ TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions
   sample_patches(val_files, o.patch, stream_seed(o.seed, 0, kValStream), o.noise, o.sigma_lo, o.sigma_hi,
                  o.gray_fraction, d.val_clean, d.val_noisy);
   d.batch = [train_files, channels, o](int64_t epoch, int64_t batch) {
-    const int64_t count = std::min<int64_t>(o.batch, o.patches - batch * o.batch);
+    const int64_t count = std::min<int64_t>(global_batch(o), o.patches - batch * global_batch(o));
     torch::Tensor clean = torch::empty({count, channels, o.patch, o.patch});
     torch::Tensor noisy = torch::empty_like(clean);
     sample_patches(train_files, o.patch, stream_seed(o.seed, epoch, kNoiseStream + 16 * (batch + 1)), o.noise,
@@ -304,17 +375,23 @@ TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions
   return d;
 }
 
-TrainResult train(const TrainOptions& o, const TrainingData& data) {
+TrainResult train(const TrainOptions& o, const TrainingData& data, Collectives* group) {
   if (o.epochs < 1 || o.batch < 1 || !(o.lr > 0))
     throw std::runtime_error("--epochs, --batch and --lr must be positive");
   if (!is_known_loss(o.loss)) throw std::runtime_error("--loss must be mse, bce, l1 or l1-mse");
   if (!(o.ema >= 0 && o.ema < 1)) throw std::runtime_error("--ema must be in [0, 1)");
   if (o.warmup < 0) throw std::runtime_error("--warmup must not be negative");
-  const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
-  std::filesystem::create_directories(o.out_dir);
+  if ((group ? group->world_size() : 1) != o.world_size || (group ? group->rank() : 0) != o.rank)
+    throw std::runtime_error("train: the options say rank " + std::to_string(o.rank) + " of " +
+                             std::to_string(o.world_size) + ", the process group does not");
+  const torch::Device device(o.device);
+  // Rank 0 validates and writes every file; the other ranks only train.
+  const bool writer = o.rank == 0;
+  const bool talk = writer && !o.quiet;
 
   const int64_t n = data.per_epoch;
-  const int64_t steps_per_epoch = (n + o.batch - 1) / o.batch;
+  const int64_t step_images = global_batch(o);
+  const int64_t steps_per_epoch = (n + step_images - 1) / step_images;
   const int64_t total_steps = steps_per_epoch * o.epochs;
 
   torch::manual_seed(o.seed);
@@ -326,11 +403,24 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
   if (o.loss == "bce" && model->arch().nodes.back().act != Act::Sigmoid)
     throw std::runtime_error("--loss bce needs a model whose output ends in a sigmoid; '" + o.model +
                              "' does not (use --loss mse)");
+  // Rank 0's start-up work may fail (an unwritable folder, a missing file): the other ranks learn it from
+  // start_together instead of waiting for it.
+  std::exception_ptr start_error;
+  const auto on_writer = [&](const std::function<void()>& work) {
+    if (!writer || start_error) return;
+    try {
+      work();
+    } catch (...) {
+      start_error = std::current_exception();
+    }
+  };
   std::map<std::string, std::string> init_metadata;
-  if (!o.init_from.empty()) {
+  on_writer([&] {
+    std::filesystem::create_directories(o.out_dir);
+    if (o.init_from.empty()) return;
     GraphModule init = load_model_file(o.init_from, &init_metadata);
     copy_init_weights(*model, *init, "--init: '" + o.init_from + "'");
-  }
+  });
   model->to(device);
   model->train();
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
@@ -350,22 +440,28 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
   LoopState state;
   state.fingerprint = fingerprint(o);
   if (o.resume) {
-    if (!std::filesystem::exists(result.checkpoint_path))
-      throw std::runtime_error("--resume: no checkpoint at '" + result.checkpoint_path + "'");
-    state = load_checkpoint(result.checkpoint_path, model, optimizer, state.fingerprint, o.ema > 0 ? &ema : nullptr);
-    // The fingerprint matched, but the position is only a number in a file: check it before it indexes anything.
-    const bool at_end = state.epoch == o.epochs && state.batch == 0;
-    if (state.epoch < 0 || state.epoch > o.epochs || state.batch < 0 ||
-        (!at_end && state.batch >= steps_per_epoch) || state.history.size() > size_t(std::max(state.epoch, 0)))
-      throw std::runtime_error("checkpoint '" + result.checkpoint_path + "' is damaged: it says epoch " +
-                               std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch) + " of " +
-                               std::to_string(o.epochs) + " epochs x " + std::to_string(steps_per_epoch) +
-                               " batches, with " + std::to_string(state.history.size()) +
-                               " finished epochs; delete it to start over");
-    if (!o.quiet)
-      std::fprintf(stderr, "resuming from %s at epoch %d, batch %lld\n", result.checkpoint_path.c_str(),
-                   state.epoch + 1, static_cast<long long>(state.batch));
+    on_writer([&] {
+      if (!std::filesystem::exists(result.checkpoint_path))
+        throw std::runtime_error("--resume: no checkpoint at '" + result.checkpoint_path + "'");
+      state = load_checkpoint(result.checkpoint_path, model, optimizer, state.fingerprint, o.ema > 0 ? &ema : nullptr);
+      // The fingerprint matched, but the position is only a number in a file: check it before it indexes anything.
+      const bool at_end = state.epoch == o.epochs && state.batch == 0;
+      if (state.epoch < 0 || state.epoch > o.epochs || state.batch < 0 || (!at_end && state.batch >= steps_per_epoch) ||
+          state.history.size() > size_t(std::max(state.epoch, 0)))
+        throw std::runtime_error("checkpoint '" + result.checkpoint_path + "' is damaged: it says epoch " +
+                                 std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch) + " of " +
+                                 std::to_string(o.epochs) + " epochs x " + std::to_string(steps_per_epoch) +
+                                 " batches, with " + std::to_string(state.history.size()) +
+                                 " finished epochs; delete it to start over");
+      if (talk)
+        std::fprintf(stderr, "resuming from %s at epoch %d, batch %lld\n", result.checkpoint_path.c_str(),
+                     state.epoch + 1, static_cast<long long>(state.batch));
+    });
   }
+  if (group)
+    start_together(*group, start_error, model, o.ema > 0 ? &ema : nullptr, optimizer, state, o.resume);
+  else if (start_error)
+    std::rethrow_exception(start_error);
   result.model_path = o.out_dir + "/" + o.model + ".safetensors";
   auto write_model = [&](GraphModule& m, const std::vector<EpochStats>& history) {
     std::map<std::string, std::string> extra = {
@@ -393,13 +489,21 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
   auto last_progress = Clock::now();
   const auto run_start = Clock::now();
   int64_t images_this_run = 0;
+  // With a group: whether some rank asked to stop (Ctrl-C) during the last step, agreed through its all-reduce so
+  // that every rank stops at the same step; and this epoch's time in the all-reduce against its step time.
+  bool stop_agreed = false;
+  double comm_seconds = 0, step_seconds = 0;
+  int64_t epoch_steps = 0;
 
   for (; state.epoch < o.epochs;
        ++state.epoch, state.batch = 0, state.loss_sum = 0, state.loss_count = 0, state.seconds = 0) {
+    comm_seconds = step_seconds = 0, epoch_steps = 0;
     for (; state.batch < steps_per_epoch; ++state.batch) {
-      if (stop_requested() || (o.stop_after_steps > 0 && steps_this_run >= o.stop_after_steps)) {
-        save_checkpoint(result.checkpoint_path, model, optimizer, state, o.ema > 0 ? &ema : nullptr);
-        if (!o.quiet)
+      if ((group ? stop_agreed : stop_requested().load()) ||
+          (o.stop_after_steps > 0 && steps_this_run >= o.stop_after_steps)) {
+        if (writer) save_checkpoint(result.checkpoint_path, model, optimizer, state, o.ema > 0 ? &ema : nullptr);
+        if (group) group->barrier("the checkpoint at the stop");
+        if (talk)
           std::fprintf(stderr, "%sstopped at epoch %d, batch %lld; checkpoint saved to %s (continue with --resume)\n",
                        tty ? "\n" : "", state.epoch + 1, static_cast<long long>(state.batch),
                        result.checkpoint_path.c_str());
@@ -409,44 +513,70 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
       const auto t0 = Clock::now();
       auto [clean, noisy] = data.batch(state.epoch, state.batch);
       const int64_t batch_size = clean.size(0);
+      if (group) {
+        // This rank's rows of the global batch (fewer, or none, in a short last batch).
+        const int64_t begin = std::min(batch_size, int64_t(o.rank) * o.batch);
+        const int64_t end = std::min(batch_size, begin + o.batch);
+        clean = clean.slice(0, begin, end);
+        noisy = noisy.slice(0, begin, end);
+      }
+      const int64_t rows = clean.size(0);
       const int64_t step = state.epoch * steps_per_epoch + state.batch;
       const double lr = learning_rate(o, step, total_steps);
-      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-      torch::Tensor out = model->forward(noisy.to(device));
-      torch::Tensor loss = loss_fn(o.loss, out, clean.to(device), step, total_steps);
-      const double loss_value = loss.item<double>();
+      for (auto& param_group : optimizer.param_groups())
+        static_cast<torch::optim::AdamOptions&>(param_group.options()).lr(lr);
+      optimizer.zero_grad();
+      double loss_value = 0;
+      if (rows > 0) {
+        torch::Tensor out = model->forward(noisy.to(device));
+        torch::Tensor loss = loss_fn(o.loss, out, clean.to(device), step, total_steps);
+        loss_value = loss.item<double>();
+        loss.backward();
+      }
+      if (group) {
+        const auto c0 = Clock::now();
+        loss_value =
+            sum_gradients(*group, model, rows, batch_size, loss_value, stop_requested(), stop_agreed,
+                          "epoch " + std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch));
+        comm_seconds += seconds_since(c0);
+      }
       if (!std::isfinite(loss_value))
         throw NonFiniteLoss("the loss became " + std::to_string(loss_value) + " at epoch " +
                             std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch) +
                             "; stopping. The last good checkpoint is kept at '" + result.checkpoint_path +
                             "'. Try a lower --lr.");
-      optimizer.zero_grad();
-      loss.backward();
       optimizer.step();
       if (o.ema > 0) update_ema(ema, model, o.ema, step);
       ++steps_this_run;
       state.loss_sum += loss_value * double(batch_size);
       state.loss_count += batch_size;
       state.seconds += seconds_since(t0);
+      step_seconds += seconds_since(t0);
+      ++epoch_steps;
       images_this_run += batch_size;
-      if (!o.quiet && seconds_since(last_progress) >= kProgressInterval) {
+      if (talk && seconds_since(last_progress) >= kProgressInterval) {
         last_progress = Clock::now();
         const double ips = double(images_this_run) / seconds_since(run_start);
-        const double remaining = double((total_steps - step - 1) * o.batch) / ips;
+        const double remaining = double((total_steps - step - 1) * step_images) / ips;
         std::fprintf(stderr, "%sepoch %d/%d  batch %lld/%lld  loss %.5f  %.0f img/s  ETA %s%s", tty ? "\r" : "",
                      state.epoch + 1, o.epochs, static_cast<long long>(state.batch + 1),
                      static_cast<long long>(steps_per_epoch), state.loss_sum / double(state.loss_count), ips,
                      format_duration(remaining).c_str(), tty ? "   " : "\n");
       }
     }
+    if (!writer) continue;
     const Validation v = validate_model(exported, data, o, device);
     EpochStats e{state.epoch + 1, state.loss_sum / double(std::max<int64_t>(state.loss_count, 1)), v.loss, v.psnr,
                  state.seconds,   double(state.loss_count) / std::max(state.seconds, 1e-9)};
     state.history.push_back(e);
-    if (!o.quiet)
+    if (talk) {
       std::fprintf(stderr, "%sepoch %d/%d  train loss %.5f  val loss %.5f  val PSNR %.2f dB  %.0f img/s  %.0f s\n",
                    tty ? "\r" : "", e.epoch, o.epochs, e.train_loss, e.val_loss, e.val_psnr, e.images_per_second,
                    e.seconds);
+      if (group && step_seconds > 0)
+        std::fprintf(stderr, "epoch %d/%d  all-reduce %.2f ms per step, %.1f%% of the step time (rank 0)\n", e.epoch,
+                     o.epochs, 1e3 * comm_seconds / double(epoch_steps), 100.0 * comm_seconds / step_seconds);
+    }
     LoopState next = state;
     next.epoch = state.epoch + 1;
     next.batch = 0, next.loss_sum = 0, next.loss_count = 0, next.seconds = 0;
@@ -457,15 +587,21 @@ TrainResult train(const TrainOptions& o, const TrainingData& data) {
 
   result.history = state.history;
   result.finished = true;
-  exported->to(torch::kCPU);
-  exported->eval();
-  write_model(exported, state.history);
-  if (o.export_onnx && onnx_export_available())
-    write_onnx(o.out_dir + "/" + o.model + ".onnx", exported);
-  else if (o.export_onnx && !o.quiet)
-    std::fprintf(stderr, "no ONNX file: this build has no ONNX export (dae-train export --from %s --onnx OUT on one "
-                         "that has)\n", result.model_path.c_str());
-  if (!o.quiet) std::fprintf(stderr, "wrote %s\n", result.model_path.c_str());
+  if (writer) {
+    exported->to(torch::kCPU);
+    exported->eval();
+    write_model(exported, state.history);
+    if (o.export_onnx && onnx_export_available())
+      write_onnx(o.out_dir + "/" + o.model + ".onnx", exported);
+    else if (o.export_onnx && !o.quiet)
+      std::fprintf(stderr,
+                   "no ONNX file: this build has no ONNX export (dae-train export --from %s --onnx OUT on one "
+                   "that has)\n",
+                   result.model_path.c_str());
+    if (!o.quiet) std::fprintf(stderr, "wrote %s\n", result.model_path.c_str());
+  }
+  // The other ranks wait for rank 0's files, so a finished group means finished files.
+  if (group) group->barrier("the end of the run");
   return result;
 }
 

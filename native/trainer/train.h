@@ -13,6 +13,7 @@
 #include "dae/arch.h"
 #include "dae/noise.h"
 #include "data.h"
+#include "distributed.h"
 #include "graph_module.h"
 #include "image_folder.h"
 
@@ -22,7 +23,9 @@ struct TrainOptions {
   std::string model = kDefaultArch;
   std::string out_dir = "build/train";
   int epochs = 10;
-  int batch = 128;
+  int batch = 128;     // images per step in this process; a step of the group takes batch * world_size
+  int world_size = 1;  // processes training together (data-parallel, see distributed.h)
+  int rank = 0;        // this process among them; rank 0 validates and writes every file
   double lr = 1e-3;
   int64_t limit = 0;                       // use only the first N training images (0 = all but the validation part)
   int64_t val_count = 5000;                // validation images (Fashion-MNIST: from the end of the training file)
@@ -88,8 +91,14 @@ TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions
 // The options a checkpoint must have been written with to be resumed (stored in it).
 std::string checkpoint_fingerprint(const TrainOptions& options);
 
+// Images per optimizer step of the whole group: every rank makes this batch and trains on its share of it.
+int64_t global_batch(const TrainOptions& options);
+
 // Trains on `data` and writes the checkpoint, the model file, the ONNX file and a JSON log into options.out_dir.
-TrainResult train(const TrainOptions& options, const TrainingData& data);
+// With a `group` (options.world_size > 1) this process is one rank of a data-parallel run: rank r trains on rows
+// [r * batch, (r + 1) * batch) of each global batch, gradients are summed across the ranks before every step, and
+// only rank 0 validates and writes files. N ranks with batch B reach the weights of one process with batch N * B.
+TrainResult train(const TrainOptions& options, const TrainingData& data, Collectives* group = nullptr);
 
 // Starts `model` from `init`'s weights (--init). Same graph as `model`, with the same number of channels or with
 // 1 where `model` has n or the other way round: a color model's weights can start a gray one (the first layer
