@@ -11,7 +11,7 @@ export MALLOC_TRIM_THRESHOLD_ := 4294967296
 export MALLOC_TOP_PAD_ := 268435456
 
 APT_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libbenchmark-dev zlib1g-dev \
-  nlohmann-json3-dev libstb-dev libcli11-dev libtorch-dev libgloo-dev libopenblas0-openmp dataset-fashion-mnist \
+  nlohmann-json3-dev libstb-dev libcli11-dev libtorch-dev libopenblas0-openmp dataset-fashion-mnist \
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata emscripten wabt chromium nodejs \
   dpkg-dev xz-utils libgloo-dev
 IMGUI_DIR := build/third_party/imgui
