@@ -131,7 +131,7 @@ export const tests = [
     },
   },
   {
-    name: 'the RGB model on the 28x28 canvas and on a grayscale photo: gray in, gray out, picked for gray photos too',
+    name: 'the RGB model on the 28x28 canvas and on a grayscale photo: gray in, gray out; gray photos get the gray photo model by themselves',
     async run(t) {
       const { page } = await openPhotoApp(t);
       await page.evaluate(() => window.dae.setNoise({ kind: 'gaussian', amount: 0.2, seed: 9 }));
