@@ -32,16 +32,7 @@ Status write_raw(const std::string& path, const Tensor& t) {
 }
 
 Result<Tensor> read_idx_images(const std::string& path, int limit) {
-  Result<idx::IdxFile> file = idx::read_file(path, 3);
-  if (!file.ok()) return file.status();
-  if (file->dims[1] != 28 || file->dims[2] != 28)
-    return Status::Error(path + ": holds " + std::to_string(file->dims[1]) + "x" + std::to_string(file->dims[2]) +
-                         " images, expected 28x28");
-  const int64_t count = file->dims[0];
-  const int64_t n = limit > 0 ? std::min<int64_t>(limit, count) : count;
-  Tensor t(static_cast<int>(n), 1, 28, 28);
-  for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = file->bytes[i] / 255.0f;
-  return t;
+  return idx::read_images_28(path, limit);
 }
 
 }  // namespace dae::cli

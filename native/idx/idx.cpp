@@ -4,8 +4,11 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 
+#include "dae/fashion_mnist.h"
 #include "dae/file.h"
 
 namespace dae::idx {
@@ -115,6 +118,20 @@ Result<IdxFile> read_file(const std::string& path, int expected_rank, int64_t ma
   Result<IdxFile> idx = parse(bytes.data(), bytes.size(), expected_rank, max_bytes);
   if (!idx.ok()) return Status::Error(path + ": " + idx.error());
   return idx;
+}
+
+Result<Tensor> read_images_28(const std::string& path, int64_t limit, int64_t max_bytes) {
+  constexpr int kSide = fashion_mnist::kSide;
+  Result<IdxFile> file = read_file(path, 3, max_bytes);
+  if (!file.ok()) return file.status();
+  if (file->dims[1] != kSide || file->dims[2] != kSide)
+    return Status::Error(path + ": holds " + std::to_string(file->dims[1]) + "x" + std::to_string(file->dims[2]) +
+                         " images, expected 28x28");
+  const int64_t count = limit > 0 ? std::min(limit, file->dims[0]) : file->dims[0];
+  if (count > std::numeric_limits<int>::max()) return Status::Error(path + ": holds too many images");
+  Tensor t(static_cast<int>(count), 1, kSide, kSide);
+  for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = file->bytes[i] / 255.0f;
+  return t;
 }
 
 }  // namespace dae::idx

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dae/result.h"
+#include "dae/tensor.h"
 
 namespace dae::idx {
 
@@ -28,5 +29,10 @@ Result<IdxFile> parse(const uint8_t* data, size_t size, int expected_rank, int64
 
 // Reads and parses `path`; errors start with the path.
 Result<IdxFile> read_file(const std::string& path, int expected_rank, int64_t max_bytes = kDefaultMaxBytes);
+
+// Reads a file of 28×28 images (Fashion-MNIST's images files) as a [N, 1, 28, 28] tensor of byte / 255 values, the
+// first `limit` images only when limit > 0. The one place those bytes become pixels for the trainer and the CLI.
+// Errors start with the path.
+Result<Tensor> read_images_28(const std::string& path, int64_t limit = 0, int64_t max_bytes = kDefaultMaxBytes);
 
 }  // namespace dae::idx

@@ -28,19 +28,16 @@ namespace {
 Split read_split(const std::string& dir, const std::string& prefix) {
   const std::string image_path = dir + "/" + prefix + "-images-idx3-ubyte.gz";
   const std::string label_path = dir + "/" + prefix + "-labels-idx1-ubyte.gz";
-  IdxFile images = read_idx_gz(image_path, 3);
+  Result<Tensor> images = idx::read_images_28(image_path);
+  if (!images.ok()) throw std::runtime_error(images.error() + kInstallHint);
   IdxFile labels = read_idx_gz(label_path, 1);
-  if (images.dims[1] != 28 || images.dims[2] != 28)
-    fail(image_path,
-         "holds " + std::to_string(images.dims[1]) + "x" + std::to_string(images.dims[2]) + " images, expected 28x28");
-  if (labels.dims[0] != images.dims[0])
-    fail(label_path,
-         "holds " + std::to_string(labels.dims[0]) + " labels for " + std::to_string(images.dims[0]) + " images");
+  const int64_t n = images->n;
+  if (labels.dims[0] != n)
+    fail(label_path, "holds " + std::to_string(labels.dims[0]) + " labels for " + std::to_string(n) + " images");
   for (uint8_t l : labels.bytes)
     if (l > 9) fail(label_path, "holds a label outside 0..9");
-  const int64_t n = images.dims[0];
   Split s;
-  s.images = torch::from_blob(images.bytes.data(), {n, 1, 28, 28}, torch::kUInt8).to(torch::kFloat32).div_(255.0f);
+  s.images = torch::from_blob(images->data.data(), {n, 1, 28, 28}, torch::kFloat32).clone();
   s.labels = torch::from_blob(labels.bytes.data(), {n}, torch::kUInt8).to(torch::kInt64);
   return s;
 }
