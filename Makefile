@@ -83,8 +83,11 @@ asan:
 	cmake --preset asan >/dev/null
 	cmake --build build/asan -j $(JOBS)
 
-# Each libFuzzer target for FUZZ_SECONDS, its corpus seeded from the committed bad-input files.
+# Each libFuzzer target for FUZZ_SECONDS (0: no time limit) or FUZZ_RUNS executions (-1: no limit), whichever
+# comes first (FUZZ_TARGETS picks some), its corpus seeded from the committed bad-input files.
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= -1
+FUZZ_TARGETS ?= model_load arch_json idx denoise
 fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build build/fuzz -j $(JOBS)
@@ -92,10 +95,13 @@ fuzz: deps
 	  build/fuzz/artifacts
 	cp -n tests/data/bad-models/*.safetensors build/fuzz/corpus/model_load/
 	cp -n tests/data/bad-idx/*.idx tests/data/bad-idx/*.idx.gz build/fuzz/corpus/idx/
-	for t in model_load arch_json idx denoise; do \
-	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	for t in $(FUZZ_TARGETS); do \
+	  start=$$SECONDS; \
+	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -rss_limit_mb=2048 -max_len=65536 \
 	    -artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 build/fuzz/corpus/$$t 2>&1 \
-	    | grep -E '^(stat::number_of_executed_units|Done|==[0-9]+==ERROR)' | sed "s/^/fuzz_$$t: /"; \
+	    | grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done|==[0-9]+==ERROR)' \
+	    | sed "s/^/fuzz_$$t: /"; \
+	  echo "fuzz_$$t: $$((SECONDS - start)) s"; \
 	done
 
 clean:
