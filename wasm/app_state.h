@@ -17,6 +17,8 @@
 #include "textures.h"
 
 enum class Backend { Engine = 0, OrtWasm = 1, OrtWebGpu = 2 };
+// The names the page and the state snapshot use for the backends, in the enum's order: the one table of them.
+inline constexpr const char* kBackendNames[] = {"engine", "ort-wasm", "ort-webgpu"};
 enum class View { Clean = 0, Noisy = 1, Denoised = 2, Difference = 3 };
 enum class Tool { Pen = 0, Eraser = 1, NoiseBrush = 2 };
 enum class UploadMode { FashionMnist = 0, FullResolution = 1 };
@@ -77,6 +79,9 @@ struct AppState {
   bool ort_available = false, webgpu_available = false;
   bool ort_pending = false;
   int ort_generation = 0;
+  // What the pending ONNX Runtime request sent: the model, and the padded size its output must come back at.
+  std::string ort_model;
+  int ort_h = 0, ort_w = 0;
   std::string ort_status;
 
   Denoiser denoiser;  // the engine's jobs: on a background thread (threaded build) or tile by tile
@@ -129,7 +134,8 @@ void pop_undo(AppState& s);
 void paint_stroke(AppState& s, float x0, float y0, float x1, float y1, float pressure);
 void reroll_noise(AppState& s);
 void update_pipeline(AppState& s);
-// ONNX Runtime's output for the [n, c, h, w] input that dae::model_input made.
+// ONNX Runtime's output for the [n, c, h, w] input host_request_ort sent (dae::model_input, padded by
+// dae::pad_for_model); cropped and clamped here by dae::finish_output, as the engine's own output is.
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation);
 // The w×h region at (x0, y0) of an image as a [1, c, h, w] tensor, and a [1, c, h, w] tensor as an image.
 dae::Tensor region_tensor(const Image& image, int x0, int y0, int w, int h);

@@ -4,6 +4,8 @@
 #include <emscripten.h>
 
 #include <cstdio>
+#include <iterator>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "app_state.h"
@@ -56,7 +58,7 @@ void host_request_ort(AppState& s) {
     return;
   }
   if (s.ort_pending || s.noisy.empty() || !s.model) return;
-  // The same channel arrangement the engine gets, so both backends see the same tensor.
+  // The same channel arrangement and padding the engine gets, so both backends see the same tensor.
   const int channels = s.model->arch().channels;
   dae::Result<dae::Tensor> in = dae::model_input(region_tensor(s.noisy, 0, 0, s.noisy.w, s.noisy.h), channels,
                                                  channel_options(s.noisy, channels));
@@ -64,9 +66,12 @@ void host_request_ort(AppState& s) {
     s.ort_status = in.error();
     return;
   }
+  const dae::Tensor padded = dae::pad_for_model(s.model->arch(), *in);
   s.ort_pending = true;
-  js_request_ort(in->data.data(), in->n, in->c, in->h, in->w, s.ort_generation, s.backend == Backend::OrtWebGpu,
-                 info->onnx.c_str());
+  s.ort_model = s.model_name;
+  s.ort_h = padded.h, s.ort_w = padded.w;
+  js_request_ort(padded.data.data(), padded.n, padded.c, padded.h, padded.w, s.ort_generation,
+                 s.backend == Backend::OrtWebGpu, info->onnx.c_str());
 }
 
 void host_open_file() {
@@ -130,9 +135,11 @@ EMSCRIPTEN_KEEPALIVE int dae_set_manifest(const char* json) {
   return 1;
 }
 
-// 100-byte-per-image label list followed by 28×28 bytes per image (web/samples/README in make-samples.mjs).
-EMSCRIPTEN_KEEPALIVE void dae_set_samples(const uint8_t* bytes, int size, int count) {
+// One label byte per image, then 28×28 bytes per image (web/tools/make-samples.mjs): the count is what
+// the size holds.
+EMSCRIPTEN_KEEPALIVE void dae_set_samples(const uint8_t* bytes, int size) {
   AppState& s = *g_state;
+  const int count = size / (1 + dae::fashion_mnist::kPixels);
   if (count <= 0 || size != int64_t(count) * (1 + dae::fashion_mnist::kPixels)) {
     set_message(s, "The samples file has an unexpected size", true);
     return;
@@ -194,11 +201,16 @@ EMSCRIPTEN_KEEPALIVE int dae_set_noise(const char* kind, float amount, int seed)
   return 1;
 }
 
-EMSCRIPTEN_KEEPALIVE void dae_set_backend(int backend) {
+// name: one of kBackendNames. 0 (and nothing changed) for another name.
+EMSCRIPTEN_KEEPALIVE int dae_set_backend(const char* name) {
   AppState& s = *g_state;
-  if (backend < 0 || backend > 2) return;
-  s.backend = static_cast<Backend>(backend);
-  s.need_denoise = true;
+  for (int b = 0; b < static_cast<int>(std::size(kBackendNames)); ++b)
+    if (std::string_view(name) == kBackendNames[b]) {
+      s.backend = static_cast<Backend>(b);
+      s.need_denoise = true;
+      return 1;
+    }
+  return 0;
 }
 
 // Switches the engine's self-ensemble; returns the symmetries it uses with the current model (1: none allowed).
@@ -311,7 +323,7 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"engineMs", s.engine_ms},
       {"ortMs", s.ort_ms},
       {"maxAbsDiff", s.max_abs_diff},
-      {"backend", static_cast<int>(s.backend)},
+      {"backend", kBackendNames[static_cast<int>(s.backend)]},
       {"ensemble", engine_ensemble(s)},
       {"ensembleOn", s.ensemble},
       {"modelSymmetries", s.model ? dae::model_symmetries(*s.model) : 1},

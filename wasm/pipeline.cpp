@@ -223,15 +223,20 @@ void update_pipeline(AppState& s) {
 
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation) {
   s.ort_pending = false;
-  if (generation != s.ort_generation || w != s.noisy.w || h != s.noisy.h) {
-    // The image changed while ONNX Runtime was busy: ask again for the current one.
-    if (s.backend != Backend::Engine) host_request_ort(s);
+  if (generation != s.ort_generation || s.ort_model != s.model_name || !s.model) {
+    // The image or the model changed while ONNX Runtime was busy: ask again for the current one.
+    if (s.backend != Backend::Engine && s.model) host_request_ort(s);
+    return;
+  }
+  if (h != s.ort_h || w != s.ort_w) {
+    s.ort_status = "ONNX Runtime returned " + std::to_string(w) + "x" + std::to_string(h) + " for a " +
+                   std::to_string(s.ort_w) + "x" + std::to_string(s.ort_h) + " input";
     return;
   }
   dae::Tensor out(n, c, h, w);
   std::copy_n(px, out.size(), out.data.begin());
-  for (float& v : out.data) v = std::clamp(v, 0.0f, 1.0f);
-  dae::Result<dae::Tensor> image = dae::image_from_output(out, s.noisy.c);
+  dae::Result<dae::Tensor> image =
+      dae::image_from_output(dae::finish_output(std::move(out), s.noisy.h, s.noisy.w), s.noisy.c);
   if (!image.ok() || image->n != 1) {
     s.ort_status = image.ok() ? "ONNX Runtime returned " + std::to_string(n) + " images for one" : image.error();
     return;

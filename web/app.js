@@ -61,7 +61,6 @@
   const loading = document.getElementById('loading');
   const fileInput = document.getElementById('file');
   const dropHint = document.getElementById('drop-hint');
-  const backendNames = ['engine', 'ort-wasm', 'ort-webgpu'];
 
   let runtimeUp = false;
   // The app opens on a sample once the samples arrive (dae_set_samples): ready waits for that, so the first result
@@ -296,7 +295,7 @@
         refuseManifest(e);
         if (!state().messageIsError) message(`Could not read the model list: ${e.message}`, true);
       });
-      samples.then((b) => withBytes(b, (p) => Module._dae_set_samples(p, b.byteLength, b.byteLength / 785)))
+      samples.then((b) => withBytes(b, (p) => Module._dae_set_samples(p, b.byteLength)))
         .catch((e) => message(`Could not load the samples: ${e.message}`, true))
         .finally(() => {
           startImageSettled = true;
@@ -315,12 +314,13 @@
     requestModel(name, file, request) {
       download(name, file, request);
     },
-    // shape: [n, c, h, w] of the model input the app prepared (the same tensor the engine gets).
+    // shape: [n, c, h, w] of the model input the app prepared and padded (the same tensor the engine gets); the
+    // output goes back as ONNX Runtime shaped it, and the app checks, crops and clamps it as it does the engine's.
     runOrt(px, shape, generation, webgpu, onnx) {
       const provider = webgpu ? 'webgpu' : 'wasm';
       const s = state();
-      window.daeOrt.run(provider, modelUrl(onnx), px, shape, s.sizeMultiple || 1).then(({ px: out, ms }) => {
-        floatsToHeap(out, (p) => Module._dae_ort_result(p, ...shape, ms, generation));
+      window.daeOrt.run(provider, modelUrl(onnx), px, shape).then(({ px: out, dims, ms }) => {
+        floatsToHeap(out, (p) => Module._dae_ort_result(p, ...dims, ms, generation));
         withString(`${provider}, last run ${ms.toFixed(2)} ms`, (p) => Module._dae_ort_status(1, s.webgpu ? 1 : 0, p));
         ortWaiters.forEach((f) => f({ ok: true, ms }));
         ortWaiters = [];
@@ -508,13 +508,13 @@
     get lastUpload() { return lastUpload; },
     loadModel,
     loadModelBytes: (buffer, name = 'custom') => loadModelBytes(new Uint8Array(buffer), name, 0),
-    get backend() { return backendNames[state()?.backend ?? 0]; },
+    get backend() { return state()?.backend ?? 'engine'; },
+    // The app knows the names (kBackendNames in wasm/app_state.h) and refuses others.
     setBackend(name) {
-      const b = backendNames.indexOf(name);
-      if (b < 0) return Promise.reject(new Error(`unknown backend '${name}'`));
-      const done = b === 0 ? dae.whenDenoised().then(() => ({ ok: true })) : new Promise((f) => ortWaiters.push(f));
-      Module._dae_set_backend(b);
-      return done;
+      if (withString(String(name), (p) => Module._dae_set_backend(p)) !== 1)
+        return Promise.reject(new Error(`unknown backend '${name}'`));
+      return state().backend === 'engine' ? dae.whenDenoised().then(() => ({ ok: true }))
+        : new Promise((f) => ortWaiters.push(f));
     },
     get latency() {
       const s = state();

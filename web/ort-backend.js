@@ -52,41 +52,26 @@ window.daeOrt = (() => {
     return sessions[key];
   }
 
-  // Edge-replicates every plane of the [n, c, h, w] input up to a multiple of `m` (as the engine does), runs it and
-  // crops the result back. Grayscale and RGB models alike: the app prepared the channels (see model_input).
-  async function runOnce(provider, file, px, [n, c, h, w], m) {
+  // Runs the model on the [n, c, h, w] input as given: the app prepared its channels and padded it to the model's
+  // size multiple (dae::pad_for_model), and it crops and clamps what comes back (dae::finish_output).
+  async function runOnce(provider, file, px, [n, c, h, w]) {
     const s = await session(provider, file);
     const ort = await runtime(provider);
-    const pw = Math.ceil(w / m) * m, ph = Math.ceil(h / m) * m;
-    const planes = n * c;
-    let input = px;
-    if (pw !== w || ph !== h) {
-      input = new Float32Array(planes * pw * ph);
-      for (let k = 0; k < planes; k++)
-        for (let y = 0; y < ph; y++)
-          for (let x = 0; x < pw; x++)
-            input[(k * ph + y) * pw + x] = px[(k * h + Math.min(y, h - 1)) * w + Math.min(x, w - 1)];
-    }
-    const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', input, [n, c, ph, pw]) };
+    const feeds = { [s.inputNames[0]]: new ort.Tensor('float32', px, [n, c, h, w]) };
     const t0 = performance.now();
     const result = await s.run(feeds);
     const ms = performance.now() - t0;
     const out = result[s.outputNames[0]];
     const data = out.getData ? await out.getData() : out.data;
-    if (data.length !== planes * pw * ph)
-      throw new Error(`the ONNX model returned ${data.length} values for ${planes} planes of ${pw}x${ph}`);
-    let cropped = data;
-    if (pw !== w || ph !== h) {
-      cropped = new Float32Array(planes * w * h);
-      for (let k = 0; k < planes; k++)
-        for (let y = 0; y < h; y++) cropped.set(data.subarray((k * ph + y) * pw, (k * ph + y) * pw + w), (k * h + y) * w);
-    }
-    return { px: cropped, ms };
+    const dims = Array.from(out.dims);
+    if (dims.length !== 4 || dims.reduce((a, b) => a * b, 1) !== data.length)
+      throw new Error(`the ONNX model returned ${data.length} values of shape [${dims.join(', ')}], not an image batch`);
+    return { px: data, dims, ms };
   }
 
   // Runs are queued: ONNX Runtime sessions must not run concurrently.
-  function run(provider, file, px, shape, m) {
-    const job = queue.then(() => runOnce(provider, file, px, shape, m));
+  function run(provider, file, px, shape) {
+    const job = queue.then(() => runOnce(provider, file, px, shape));
     queue = job.catch(() => {});
     return job;
   }

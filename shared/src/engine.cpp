@@ -260,8 +260,16 @@ Result<Tensor> denoise(const Model& model, const Tensor& noisy, const RunOptions
     const Tensor back = symmetry(*out, s, true);
     for (size_t i = 0; i < sum.size(); ++i) sum.data[i] += back.data[i];
   }
-  Tensor result = (h == noisy.h && w == noisy.w) ? std::move(sum) : crop(sum, noisy.h, noisy.w);
-  const float scale = 1.0f / float(e);  // exactly 1 without an ensemble, so the result is the same as before
+  // The scale is exactly 1 without an ensemble, so the result is the same as before.
+  return finish_output(std::move(sum), noisy.h, noisy.w, 1.0f / float(e));
+}
+
+Tensor pad_for_model(const Arch& arch, const Tensor& image) {
+  return pad_edges(image, padded_side(arch, image.h), padded_side(arch, image.w));
+}
+
+Tensor finish_output(Tensor out, int h, int w, float scale) {
+  Tensor result = (out.h == h && out.w == w) ? std::move(out) : crop(out, h, w);
   for (float& v : result.data) v = std::clamp(v * scale, 0.0f, 1.0f);
   return result;
 }

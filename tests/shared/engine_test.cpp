@@ -72,6 +72,32 @@ TEST(Engine, PaddingOnlyAppendsEdgePixels) {
     for (int x = 0; x < 30; ++x) EXPECT_FLOAT_EQ(a->data[y * 30 + x], b->data[y * 32 + x]);
 }
 
+TEST(Engine, ASecondBackendGivenThePaddedInputAndFinishingItsOutputMatchesDenoise) {
+  // What the page does around ONNX Runtime: pad_for_model, the graph run elsewhere (here forward), finish_output.
+  for (const std::string& name : {std::string("unet"), std::string("photo")}) {
+    Model m = random_model(name);
+    const Tensor odd = random_image(2, 13, 30, 5, m.arch().channels);
+    const Tensor padded = pad_for_model(m.arch(), odd);
+    EXPECT_EQ(padded.h, padded_side(m.arch(), 13));
+    EXPECT_EQ(padded.w, padded_side(m.arch(), 30));
+    EXPECT_GT(padded.h, 13);
+    Result<Tensor> raw = m.forward(padded);
+    ASSERT_TRUE(raw.ok()) << raw.error();
+    const Tensor finished = finish_output(std::move(*raw), 13, 30);
+    Result<Tensor> whole = denoise(m, odd);
+    ASSERT_TRUE(whole.ok()) << whole.error();
+    ASSERT_EQ(finished.h, 13);
+    ASSERT_EQ(finished.w, 30);
+    EXPECT_EQ(finished.data, whole->data) << name;
+  }
+  // Already a multiple: an unchanged copy; and finish_output scales before it clamps.
+  const Tensor even = random_image(1, 8, 8, 6);
+  EXPECT_EQ(pad_for_model(random_model("unet").arch(), even).data, even.data);
+  Tensor sum(1, 1, 1, 3);
+  sum.data = {-0.5f, 1.5f, 3.0f};
+  EXPECT_EQ(finish_output(sum, 1, 3, 0.5f).data, (std::vector<float>{0.0f, 0.75f, 1.0f}));
+}
+
 TEST(Engine, BatchItemsAreIndependent) {
   Model m = random_model("conv");
   const Tensor batch = random_image(3, 28, 28, 5);

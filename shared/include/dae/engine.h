@@ -81,4 +81,13 @@ int model_symmetries(const Model& model);
 // result to [0, 1]. noisy: [N, channels, H, W].
 Result<Tensor> denoise(const Model& model, const Tensor& noisy, const RunOptions& options = {});
 
+// The two ends of denoise() for a backend that runs the graph itself (ONNX Runtime Web in the page), so both
+// backends see the same input and give back the same kind of output.
+// pad_for_model: image [N, C, H, W] with H and W padded up to arch's size multiple by repeating the right and bottom
+// edge pixels (an unchanged copy when they are multiples already).
+Tensor pad_for_model(const Arch& arch, const Tensor& image);
+// finish_output: out [N, C, >= h, >= w] cropped to its top-left h×w and each value times `scale` (1/k for the sum of
+// k runs) clamped to [0, 1].
+Tensor finish_output(Tensor out, int h, int w, float scale = 1.0f);
+
 }  // namespace dae
