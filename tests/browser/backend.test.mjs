@@ -38,7 +38,7 @@ export const tests = [
       await page.waitForFunction(() => { const s = window.dae.state(); return !s.ortPending && s.maxAbsDiff >= 0 && s.source.includes('40'); });
       const s = await state(page);
       t.log(`engine ${s.engineMs.toFixed(3)} ms, ORT ${s.ortMs.toFixed(3)} ms, max |diff| ${s.maxAbsDiff.toExponential(2)}`);
-      assert.equal(s.backend, 1);
+      assert.equal(s.backend, 'ort-wasm');
       assert.ok(s.maxAbsDiff < 1e-4, `engine and ORT agree (max diff ${s.maxAbsDiff})`);
       const im = await page.evaluate(() => { const i = window.dae.getImages(); return [Array.from(i.denoised), Array.from(i.ort)]; });
       assert.deepEqual(im[0], im[1], 'the shown result is ONNX Runtime\'s');
@@ -48,7 +48,10 @@ export const tests = [
       assert.match((await state(page)).ortStatus, /shape \[1000000, 1000000, 28, 28\], which is no image of this app/);
       await page.keyboard.press('KeyB');  // cycles back to the engine (no WebGPU headless)
       const back = await state(page);
-      assert.equal(back.backend, back.webgpu ? 2 : 0);
+      assert.equal(back.backend, back.webgpu ? 'ort-webgpu' : 'engine');
+      // The app owns the backend names: another one is refused and changes nothing.
+      await assert.rejects(page.evaluate(() => window.dae.setBackend('ort-gpu')), /unknown backend 'ort-gpu'/);
+      assert.equal((await state(page)).backend, back.backend);
     },
   },
   {

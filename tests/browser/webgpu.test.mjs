@@ -27,7 +27,7 @@ export const tests = [
       assert.ok(ortRequests.some((u) => u.endsWith('ort.webgpu.min.js')), 'the WebGPU build of ONNX Runtime was loaded');
       assert.ok(!ortRequests.some((u) => u.endsWith('ort.wasm.min.js')), 'and not the WASM build');
       const s = await state(page);
-      assert.equal(s.backend, 2);
+      assert.equal(s.backend, 'ort-webgpu');
       assert.match(s.ortStatus, /^webgpu, last run/);
       assert.ok(s.source.includes('40'), s.source);
       const im = await images(page);
@@ -44,7 +44,7 @@ export const tests = [
 
       const back = await page.evaluate(() => window.dae.setBackend('engine'));
       assert.ok(back.ok);
-      assert.equal((await state(page)).backend, 0);
+      assert.equal((await state(page)).backend, 'engine');
       const after = await images(page);
       assert.deepEqual(after.denoised, after.engine, 'the shown result is the engine\'s again');
     },
@@ -63,7 +63,7 @@ export const tests = [
       assert.match(r.message, /adapter/i, 'the reason names the missing adapter');
       const s = await state(page);
       t.log(`reason: ${s.message}`);
-      assert.equal(s.backend, 0, 'back on the engine');
+      assert.equal(s.backend, 'engine', 'back on the engine');
       assert.ok(s.messageIsError);
       assert.match(s.message, /adapter/i);
       assert.match(s.message, /switched back to the engine/);
@@ -74,7 +74,7 @@ export const tests = [
       const s2 = await state(page);
       assert.ok(s2.source.includes('7'), s2.source);
       assert.ok(s2.denoiseCount > count, 'the engine denoised the next image');
-      assert.equal(s2.backend, 0);
+      assert.equal(s2.backend, 'engine');
       const im = await images(page);
       assert.deepEqual(im.denoised, im.engine);
       assert.ok(psnr(im.clean, im.denoised) > psnr(im.clean, im.noisy));
