@@ -10,10 +10,8 @@
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
-#ifdef __EMSCRIPTEN__
 #include <emscripten.h>
 #include <emscripten/html5.h>
-#endif
 
 struct FrameContext {
   GLFWwindow* window = nullptr;
@@ -22,14 +20,13 @@ struct FrameContext {
   int frames = 0;
 };
 
-#ifdef __EMSCRIPTEN__
+// Only built by Emscripten (the top-level CMakeLists.txt adds wasm/ for it alone), so there are no native branches.
 // Tells the page the runtime is up, so it can hand over the model, manifest and samples it fetched meanwhile.
 EM_JS(void, js_app_started, (), { window.daeHost.started(); });
 EM_JS(void, js_first_frame, (), { window.daeHost.firstFrame(); });
 // Wheel steps (positive = away from the user) accumulated by the page since the last call, normalised across
 // pixel, line and page delta modes; emscripten's GLFW passes raw pixel deltas with the browser's sign.
 EM_JS(double, js_take_wheel_steps, (), { return window.daeHost.takeWheelSteps(); });
-#endif
 
 static AppState* g_state_for_callbacks = nullptr;
 
@@ -37,13 +34,8 @@ static void on_key(GLFWwindow*, int key, int, int action, int mods) {
   if (action == GLFW_PRESS && g_state_for_callbacks) g_state_for_callbacks->pressed_keys.emplace_back(key, mods);
 }
 
-static void on_scroll(GLFWwindow* window, double dx, double dy) {
-#ifdef __EMSCRIPTEN__
-  (void)dx, (void)dy;
+static void on_scroll(GLFWwindow* window, double, double) {
   ImGui_ImplGlfw_ScrollCallback(window, 0.0, js_take_wheel_steps());
-#else
-  ImGui_ImplGlfw_ScrollCallback(window, dx, dy);
-#endif
 }
 
 static void glfw_error_callback(int error, const char* description) {
@@ -55,11 +47,8 @@ static void glfw_error_callback(int error, const char* description) {
 static void fit_to_canvas(FrameContext& ctx) {
   ImGuiIO& io = ImGui::GetIO();
   int w = 1280, h = 720;
-  float dpr = 1.0f;
-#ifdef __EMSCRIPTEN__
   emscripten_get_canvas_element_size("#canvas", &w, &h);
-  dpr = static_cast<float>(emscripten_get_device_pixel_ratio());
-#endif
+  const float dpr = static_cast<float>(emscripten_get_device_pixel_ratio());
   ctx.state->dpr = dpr;
   ctx.state->narrow = w / dpr < 720.0f;
   io.DisplaySize = ImVec2(static_cast<float>(w), static_cast<float>(h));
@@ -156,9 +145,7 @@ static void frame(void* arg) {
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   glfwSwapBuffers(ctx.window);
   s.frames = ++ctx.frames;
-#ifdef __EMSCRIPTEN__
   if (ctx.frames == 2) js_first_frame();
-#endif
 }
 
 int main(int, char**) {
@@ -198,16 +185,7 @@ int main(int, char**) {
   clear_image(state, 28, 28);
   state.undo.clear();
 
-#ifdef __EMSCRIPTEN__
   js_app_started();
   emscripten_set_main_loop_arg(frame, &ctx, 0, true);
-#else
-  while (!glfwWindowShouldClose(window)) frame(&ctx);
-  ImGui_ImplOpenGL3_Shutdown();
-  ImGui_ImplGlfw_Shutdown();
-  ImGui::DestroyContext();
-  glfwDestroyWindow(window);
-  glfwTerminate();
-#endif
   return 0;
 }
