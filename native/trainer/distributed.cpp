@@ -46,9 +46,6 @@ void through_flat(const std::vector<torch::Tensor>& bucket, Collective collectiv
   }
 }
 
-// Parameters broadcast at the start: DDP's bucket size, far above these models' few hundred KB.
-constexpr int64_t kBroadcastBucketBytes = 25 << 20;
-
 // A free TCP port on this machine, for a launcher given none (the kernel picks it; it is free again at once).
 int free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -77,7 +74,7 @@ void allreduce_sum_bucketed(Collectives& group, const std::vector<torch::Tensor>
 
 void broadcast_bucketed(Collectives& group, const std::vector<torch::Tensor>& tensors, int root,
                         const std::string& what) {
-  for (const auto& bucket : buckets(tensors, kBroadcastBucketBytes))
+  for (const auto& bucket : buckets(tensors, kBucketBytes))
     through_flat(bucket, [&](torch::Tensor& flat) { group.broadcast(flat, root, what); });
 }
 

@@ -53,6 +53,10 @@ bool distributed_available();
 // where the gradients live; NCCL needs CUDA, Gloo stages CUDA tensors through host memory.
 std::unique_ptr<Collectives> join_group(const DistOptions& options, const torch::Device& device);
 
+// The most bytes one collective carries: DDP's default bucket size, far above these models' few hundred KB of
+// parameters or gradients (so each fits in one bucket).
+inline constexpr int64_t kBucketBytes = 25 << 20;
+
 // Sums the tensors over the ranks through flat buckets of at most `bucket_bytes` each (one collective per bucket,
 // not per tensor). Tensors must share one dtype and device.
 void allreduce_sum_bucketed(Collectives& group, const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes,

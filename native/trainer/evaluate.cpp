@@ -140,16 +140,11 @@ void draw_loss_png(const std::string& path, const std::vector<ModelEntry>& model
   cv.save_png(path);
 }
 
-}  // namespace
-
-void evaluate_models(const EvalOptions& o, const Split& test_all) {
-  const Split test = head(test_all, o.limit);
-  const int64_t n = test.size();
-  std::vector<float> clean(test.images.data_ptr<float>(), test.images.data_ptr<float>() + n * kPlane);
-  std::vector<int64_t> labels(test.labels.data_ptr<int64_t>(), test.labels.data_ptr<int64_t>() + n);
+// The folder's models that run on Fashion-MNIST (one channel), the default first.
+std::vector<ModelEntry> load_gray_models(const std::string& dir) {
   std::vector<ModelEntry> models;
-  for (const std::string& name : model_names(o.models_dir)) {
-    const std::string path = o.models_dir + "/" + name + ".safetensors";
+  for (const std::string& name : model_names(dir)) {
+    const std::string path = dir + "/" + name + ".safetensors";
     Result<Model> m = Model::from_file(path);
     if (!m.ok()) throw std::runtime_error(m.error());
     if (m->arch().channels != 1) {
@@ -160,34 +155,48 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
     }
     models.push_back({name, path, std::move(*m)});
   }
-  fs::create_directories(o.out_dir);
+  return models;
+}
 
+// The sample grid: the first test image of each class, in rows of clean / noisy / model outputs for three σ.
+const float kGridSigmas[] = {0.1f, 0.3f, 0.5f};
+
+struct SampleGrid {
+  std::vector<int64_t> index = std::vector<int64_t>(10, -1);  // per class; -1 when the class is missing
+  std::vector<std::pair<std::string, std::vector<float>>> rows;
+
+  explicit SampleGrid(const std::vector<int64_t>& labels) {
+    for (int64_t i = 0; i < static_cast<int64_t>(labels.size()); ++i)
+      if (index[labels[i]] < 0) index[labels[i]] = i;
+  }
+  void add(const std::string& label, const std::vector<float>& images) {
+    std::vector<float> row;
+    for (int64_t idx : index)
+      if (idx >= 0) row.insert(row.end(), images.begin() + idx * kPlane, images.begin() + (idx + 1) * kPlane);
+    rows.emplace_back(label, row);
+  }
+};
+
+// What the report shows: report.json's rows, the per-class PSNR at kMainSigma, engine speeds and the sample grid.
+struct Measured {
   json rows = json::array();
-  auto add_row = [&](const std::string& name, const std::string& kind, json by_sigma, json params) {
-    rows.push_back({{"name", name}, {"kind", kind}, {"by_sigma", by_sigma}, {"params", params}});
-  };
+  json per_class = json::object();
+  json speeds = json::object();
+  SampleGrid grid;
+};
+
+// Noise at every σ, the baselines at their best parameter, and every model through dae::denoise.
+Measured measure(std::vector<ModelEntry>& models, const std::vector<float>& clean, const std::vector<int64_t>& labels,
+                 uint64_t seed) {
+  Measured m{json::array(), json::object(), json::object(), SampleGrid(labels)};
   json noisy_row, blur_row, blur_params, median_row, median_params;
   std::vector<json> model_rows(models.size());
-  json per_class = json::object();
-  // Sample grid: first test image of each class, rows clean / noisy / model outputs for three σ.
-  std::vector<int64_t> sample_index(10, -1);
-  for (int64_t i = 0; i < n; ++i)
-    if (sample_index[labels[i]] < 0) sample_index[labels[i]] = i;
-  const float grid_sigmas[] = {0.1f, 0.3f, 0.5f};
-  std::vector<std::pair<std::string, std::vector<float>>> grid_rows;
-  auto grid_row = [&](const std::string& label, const std::vector<float>& images) {
-    std::vector<float> row;
-    for (int64_t idx : sample_index)
-      if (idx >= 0) row.insert(row.end(), images.begin() + idx * kPlane, images.begin() + (idx + 1) * kPlane);
-    grid_rows.emplace_back(label, row);
-  };
-  grid_row("clean", clean);
-
+  m.grid.add("clean", clean);
   for (size_t si = 0; si < std::size(kSigmas); ++si) {
     const float sigma = kSigmas[si];
     const std::string key = sigma_key(sigma);
     std::fprintf(stderr, "sigma %s: noise, baselines", key.c_str());
-    Rng rng(o.seed + si);
+    Rng rng(seed + si);
     std::vector<float> noisy(clean.size());
     add_noise(clean.data(), noisy.data(), clean.size(), {NoiseKind::Gaussian, sigma}, rng);
     const Scores noisy_scores = score(noisy, clean, labels);
@@ -205,27 +214,29 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
     }
     blur_row[key] = scores_json(best_blur);
     median_row[key] = scores_json(best_median);
-    const bool in_grid = std::find(std::begin(grid_sigmas), std::end(grid_sigmas), sigma) != std::end(grid_sigmas);
-    if (in_grid) grid_row("noisy " + key, noisy);
+    const bool in_grid = std::find(std::begin(kGridSigmas), std::end(kGridSigmas), sigma) != std::end(kGridSigmas);
+    if (in_grid) m.grid.add("noisy " + key, noisy);
     if (sigma == kMainSigma) {
-      per_class["noisy"] = noisy_scores.class_psnr;
-      per_class["gaussian blur"] = best_blur.class_psnr;
-      per_class["median filter"] = best_median.class_psnr;
+      m.per_class["noisy"] = noisy_scores.class_psnr;
+      m.per_class["gaussian blur"] = best_blur.class_psnr;
+      m.per_class["median filter"] = best_median.class_psnr;
     }
     for (size_t mi = 0; mi < models.size(); ++mi) {
       std::fprintf(stderr, ", %s", models[mi].name.c_str());
       const std::vector<float> out = run_model(models[mi], noisy);
       const Scores s = score(out, clean, labels);
       model_rows[mi][key] = scores_json(s);
-      if (sigma == kMainSigma) per_class[models[mi].name] = s.class_psnr;
-      if (in_grid) grid_row(models[mi].name + " " + key, out);
+      if (sigma == kMainSigma) m.per_class[models[mi].name] = s.class_psnr;
+      if (in_grid) m.grid.add(models[mi].name + " " + key, out);
     }
     std::fprintf(stderr, "\n");
   }
+  auto add_row = [&](const std::string& name, const std::string& kind, json by_sigma, json params) {
+    m.rows.push_back({{"name", name}, {"kind", kind}, {"by_sigma", by_sigma}, {"params", params}});
+  };
   add_row("noisy input", "input", noisy_row, nullptr);
   add_row("gaussian blur", "baseline", blur_row, {{"sigma", blur_params}});
   add_row("median filter", "baseline", median_row, {{"radius", median_params}});
-  json speeds = json::object();
   for (size_t mi = 0; mi < models.size(); ++mi) {
     const auto& meta = models[mi].model.metadata();
     json info = {{"file", models[mi].name + ".safetensors"}, {"params", models[mi].model.param_count()}};
@@ -233,37 +244,44 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
                           "dae.init.train_command", "dae.weights"})
       if (meta.count(k)) info[std::string(k).substr(4)] = meta.at(k);
     add_row(models[mi].name, "model", model_rows[mi], info);
-    speeds[models[mi].name] = double(models[mi].images) / models[mi].seconds;
+    m.speeds[models[mi].name] = double(models[mi].images) / models[mi].seconds;
   }
-  const auto& names = fashion_mnist::kClassNames;
-  std::vector<std::string> class_names(std::begin(names), std::end(names));
-  const json report = {{"test_images", n},
-                       {"noise", "gaussian, x + sigma*N(0,1) clipped to [0, 1], sigma on the [0, 1] pixel scale"},
-                       {"noise_seed", o.seed},
-                       {"runner", "engine dae::denoise (output clamped to [0, 1]), one thread"},
-                       {"psnr", "mean over images of per-image PSNR, data range 1"},
-                       {"ssim", "per-image SSIM (7x7 Gaussian window, sigma 1.5), mean over images"},
-                       {"baseline_parameter_choice", "best mean PSNR on this same test set, per sigma"},
-                       {"rows", rows},
-                       {"per_class_psnr_sigma_0.3", {{"classes", class_names}, {"psnr", per_class}}},
-                       {"engine_images_per_second", speeds}};
-  write_file_atomic(o.out_dir + "/report.json", report.dump(2) + "\n");
+  return m;
+}
 
-  // REPORT.md
+std::vector<std::string> class_names() {
+  const auto& names = fashion_mnist::kClassNames;
+  return {std::begin(names), std::end(names)};
+}
+
+json report_json(const Measured& m, int64_t n, uint64_t seed) {
+  return {{"test_images", n},
+          {"noise", "gaussian, x + sigma*N(0,1) clipped to [0, 1], sigma on the [0, 1] pixel scale"},
+          {"noise_seed", seed},
+          {"runner", "engine dae::denoise (output clamped to [0, 1]), one thread"},
+          {"psnr", "mean over images of per-image PSNR, data range 1"},
+          {"ssim", "per-image SSIM (7x7 Gaussian window, sigma 1.5), mean over images"},
+          {"baseline_parameter_choice", "best mean PSNR on this same test set, per sigma"},
+          {"rows", m.rows},
+          {"per_class_psnr_sigma_0.3", {{"classes", class_names()}, {"psnr", m.per_class}}},
+          {"engine_images_per_second", m.speeds}};
+}
+
+std::string report_markdown(const Measured& m, int64_t n, uint64_t seed) {
   std::string md = "# Denoising report\n\n";
   // Big enough for a row holding two training commands.
   char buf[2048];
   std::snprintf(buf, sizeof buf,
                 "Fashion-MNIST test set, %lld images. Noise: Gaussian, `x + sigma*N(0,1)` clipped to [0, 1]; sigma on "
                 "the [0, 1] pixel scale; noise seed %llu.\n",
-                static_cast<long long>(n), static_cast<unsigned long long>(o.seed));
+                static_cast<long long>(n), static_cast<unsigned long long>(seed));
   md += buf;
   md +=
       "Models run through the engine (`dae::denoise`, the code the browser runs, output clamped to [0, 1]). PSNR is "
       "the mean of per-image PSNRs (data range 1); SSIM is the mean per-image SSIM (7x7 Gaussian window). The "
       "baselines use their best parameter per sigma, chosen on this same test set (which favours them).\n\n";
   md += "| method | sigma | MSE | PSNR dB | SSIM |\n|---|---|---|---|---|\n";
-  for (const json& row : rows)
+  for (const json& row : m.rows)
     for (float sigma : kSigmas) {
       const json& s = row["by_sigma"][sigma_key(sigma)];
       std::string name = row["name"];
@@ -274,18 +292,19 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
       md += buf;
     }
   md += "\n## PSNR per class at sigma 0.3 (dB)\n\n| method |";
-  for (const auto& c : class_names) md += " " + c + " |";
+  const std::vector<std::string> classes = class_names();
+  for (const auto& c : classes) md += " " + c + " |";
   md += "\n|---|";
-  for (size_t i = 0; i < class_names.size(); ++i) md += "---|";
+  for (size_t i = 0; i < classes.size(); ++i) md += "---|";
   md += "\n";
-  for (const auto& [name, values] : per_class.items()) {
+  for (const auto& [name, values] : m.per_class.items()) {
     md += "| " + name + " |";
     for (double v : values) std::snprintf(buf, sizeof buf, " %.2f |", v), md += buf;
     md += "\n";
   }
   md +=
       "\n## Models\n\n| model | params | trained on | engine img/s (28x28, batch 250, 1 thread) |\n|---|---|---|---|\n";
-  for (const json& row : rows) {
+  for (const json& row : m.rows) {
     if (row["kind"] != "model") continue;
     const json& p = row["params"];
     std::string how = "`" + p.value("train_command", std::string("?")) + "`";
@@ -293,25 +312,42 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
     if (p.contains("weights")) how += "; weights stored as " + p["weights"].get<std::string>();
     std::snprintf(buf, sizeof buf, "| %s | %lld | %s | %.0f |\n", row["name"].get<std::string>().c_str(),
                   static_cast<long long>(p["params"].get<int64_t>()), how.c_str(),
-                  speeds[row["name"].get<std::string>()].get<double>());
+                  m.speeds.at(row["name"].get<std::string>()).get<double>());
     md += buf;
   }
   md +=
       "\n![samples](samples.png)\n\nRows: clean, then for sigma 0.1, 0.3 and 0.5 the noisy input and each model's "
       "output; one column per class.\n\n![loss](loss.png)\n\nTraining curves from the `dae.history` metadata in "
       "each model file.\n";
-  write_file_atomic(o.out_dir + "/REPORT.md", md);
+  return md;
+}
 
+void draw_sample_grid(const std::string& path, const SampleGrid& g) {
   constexpr int kZoom = 3, kGap = 4, kLabel = 110;
   const int cell = kSide * kZoom + kGap;
-  Canvas grid(kLabel + 10 * cell, static_cast<int>(grid_rows.size()) * cell + kGap, {255, 255, 255});
-  for (size_t r = 0; r < grid_rows.size(); ++r) {
-    grid.text(4, int(r) * cell + cell / 2 - 4, grid_rows[r].first, {30, 30, 30}, 1);
-    for (size_t c = 0; c < grid_rows[r].second.size() / kPlane; ++c)
-      grid.gray_image(kLabel + int(c) * cell, kGap + int(r) * cell, grid_rows[r].second.data() + c * kPlane, kSide,
+  Canvas grid(kLabel + 10 * cell, static_cast<int>(g.rows.size()) * cell + kGap, {255, 255, 255});
+  for (size_t r = 0; r < g.rows.size(); ++r) {
+    grid.text(4, int(r) * cell + cell / 2 - 4, g.rows[r].first, {30, 30, 30}, 1);
+    for (size_t c = 0; c < g.rows[r].second.size() / kPlane; ++c)
+      grid.gray_image(kLabel + int(c) * cell, kGap + int(r) * cell, g.rows[r].second.data() + c * kPlane, kSide,
                       kSide, kZoom);
   }
-  grid.save_png(o.out_dir + "/samples.png");
+  grid.save_png(path);
+}
+
+}  // namespace
+
+void evaluate_models(const EvalOptions& o, const Split& test_all) {
+  const Split test = head(test_all, o.limit);
+  const int64_t n = test.size();
+  const std::vector<float> clean(test.images.data_ptr<float>(), test.images.data_ptr<float>() + n * kPlane);
+  const std::vector<int64_t> labels(test.labels.data_ptr<int64_t>(), test.labels.data_ptr<int64_t>() + n);
+  std::vector<ModelEntry> models = load_gray_models(o.models_dir);
+  fs::create_directories(o.out_dir);
+  const Measured m = measure(models, clean, labels, o.seed);
+  write_file_atomic(o.out_dir + "/report.json", report_json(m, n, o.seed).dump(2) + "\n");
+  write_file_atomic(o.out_dir + "/REPORT.md", report_markdown(m, n, o.seed));
+  draw_sample_grid(o.out_dir + "/samples.png", m.grid);
   draw_loss_png(o.out_dir + "/loss.png", models);
   std::fprintf(stderr, "wrote %s/report.json, REPORT.md, samples.png, loss.png\n", o.out_dir.c_str());
 }

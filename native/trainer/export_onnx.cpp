@@ -141,6 +141,9 @@ void write_onnx(const std::string& path, GraphModule& model) {
       const float scales[4] = {1.0f, 1.0f, float(s), float(s)};
       add_initializer(g, "scales_x" + std::to_string(s), {4}, scales, 4);
     }
+  // The graph ends in a clamp to [0, 1], like dae::finish_output, because the ONNX file is also used on its own
+  // (onnxruntime, netron, other tools) where nothing clamps after it. The page does not rely on it: it passes
+  // ONNX Runtime's output through dae::finish_output as well, so a file without the Clip is shown the same.
   const float lo = 0.0f, hi = 1.0f;
   add_initializer(g, "clip_min", {}, &lo, 1);
   add_initializer(g, "clip_max", {}, &hi, 1);

@@ -26,9 +26,6 @@ constexpr uint64_t kOrderStream = 1, kNoiseStream = 2, kValStream = 3;
 constexpr double kProgressInterval = 2.0;
 // Images per validation forward pass.
 constexpr int64_t kValBatch = 500;
-// Gradients are summed across ranks in flat buckets of at most this size (DDP's default; these models' gradients
-// fit in one).
-constexpr int64_t kGradientBucketBytes = 25 << 20;
 
 using Clock = std::chrono::steady_clock;
 
@@ -219,7 +216,7 @@ double sum_gradients(Collectives& group, GraphModule& model, int64_t rows, int64
   torch::Tensor stats = torch::tensor({static_cast<float>(rows > 0 ? loss * share : 0.0), stop ? 1.0f : 0.0f},
                                       torch::TensorOptions(device));
   tensors.push_back(stats);
-  allreduce_sum_bucketed(group, tensors, kGradientBucketBytes, what);
+  allreduce_sum_bucketed(group, tensors, kBucketBytes, what);
   stats = stats.cpu();
   stop_agreed = stats[1].item<float>() > 0;
   return stats[0].item<float>();

@@ -77,7 +77,7 @@ fs::path setup(const fs::path& dir, int w, int h) {
         dae::image::save_png((dir / "photos" / ("p" + std::to_string(i) + ".png")).string(), photo(w, h, i)).ok());
   }
   fs::create_directories(dir / "models");
-  fs::copy_file(fs::path(DAE_SOURCE_DIR) / "web/models/unet32.safetensors", dir / "models/unet32.safetensors");
+  fs::copy_file(fs::path(DAE_MODELS_DIR) / "unet32.safetensors", dir / "models/unet32.safetensors");
   return dir;
 }
 

@@ -147,7 +147,7 @@ TEST(Channels, ColorImageThroughAGrayModelIsDenoisedPerChannel) {
 // The shipped photo model on a gray image: with synthetic color noise it removes the noise; given three equal
 // channels with equal noise (what it never saw in training) it keeps much of it.
 TEST(Channels, ShippedPhotoModelDenoisesGrayImagesWithSyntheticColorNoise) {
-  const std::string path = std::string(DAE_SOURCE_DIR) + "/web/models/photo.safetensors";
+  const std::string path = std::string(DAE_MODELS_DIR) + "/photo.safetensors";
   ASSERT_TRUE(std::filesystem::exists(path)) << path;
   Result<Model> m = Model::from_file(path);
   ASSERT_TRUE(m.ok()) << m.error();

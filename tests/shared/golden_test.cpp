@@ -45,7 +45,7 @@ float max_abs_diff(const dae::Tensor& a, const dae::Tensor& b) {
 }
 
 TEST(Golden, EngineMatchesLibTorchForEveryShippedModel) {
-  const std::string models_dir = std::string(DAE_SOURCE_DIR) + "/web/models";
+  const std::string models_dir = DAE_MODELS_DIR;
   const std::string golden_dir = std::string(DAE_SOURCE_DIR) + "/tests/data/golden";
   int checked = 0;
   for (const auto& entry : fs::directory_iterator(models_dir)) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -328,11 +329,15 @@ TEST(Ops, ThreadsGiveTheSameResultAsOneThread) {
 }
 
 TEST(Ops, ShippedModelsMatchReferenceKernelsClosely) {
-  // The trained models, with Winograd where conv2d picks it: outputs within 1e-5 of the reference.
-  int checked = 0;
-  for (const std::string& name : builtin_arch_names()) {
-    Result<Model> model = Model::from_file(std::string(DAE_SOURCE_DIR) + "/web/models/" + name + ".safetensors");
-    if (!model.ok()) continue;
+  // Every trained model shipped, with Winograd where conv2d picks it: outputs within 1e-5 of the reference. A
+  // shipped file that does not load fails the test.
+  int checked = 0, files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DAE_MODELS_DIR)) {
+    if (entry.path().extension() != ".safetensors") continue;
+    ++files;
+    const std::string name = entry.path().stem().string();
+    Result<Model> model = Model::from_file(entry.path().string());
+    ASSERT_TRUE(model.ok()) << name << ": " << model.error();
     for (auto [n, h, w] : {std::tuple{1, 28, 28}, std::tuple{2, 44, 60}}) {
       Tensor in(n, model->arch().channels, h, w);
       Rng rng(h * 7 + w + n);
@@ -345,7 +350,8 @@ TEST(Ops, ShippedModelsMatchReferenceKernelsClosely) {
       ++checked;
     }
   }
-  EXPECT_GT(checked, 0) << "no model file in web/models";
+  EXPECT_GT(files, 0) << "no model file in " << DAE_MODELS_DIR;
+  EXPECT_EQ(checked, 2 * files);
 }
 
 }  // namespace
