@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
@@ -372,7 +373,9 @@ TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions
   return d;
 }
 
-TrainResult train(const TrainOptions& o, const TrainingData& data, Collectives* group) {
+namespace {
+
+void check_options(const TrainOptions& o, const Collectives* group) {
   if (o.epochs < 1 || o.batch < 1 || !(o.lr > 0))
     throw std::runtime_error("--epochs, --batch and --lr must be positive");
   if (!is_known_loss(o.loss)) throw std::runtime_error("--loss must be mse, bce, l1 or l1-mse");
@@ -381,17 +384,10 @@ TrainResult train(const TrainOptions& o, const TrainingData& data, Collectives* 
   if ((group ? group->world_size() : 1) != o.world_size || (group ? group->rank() : 0) != o.rank)
     throw std::runtime_error("train: the options say rank " + std::to_string(o.rank) + " of " +
                              std::to_string(o.world_size) + ", the process group does not");
-  const torch::Device device(o.device);
-  // Rank 0 validates and writes every file; the other ranks only train.
-  const bool writer = o.rank == 0;
-  const bool talk = writer && !o.quiet;
+}
 
-  const int64_t n = data.per_epoch;
-  const int64_t step_images = global_batch(o);
-  const int64_t steps_per_epoch = (n + step_images - 1) / step_images;
-  const int64_t total_steps = steps_per_epoch * o.epochs;
-
-  torch::manual_seed(o.seed);
+// The model named by the options, refused when it cannot train on this data with this loss.
+GraphModule model_for(const TrainOptions& o, const TrainingData& data) {
   GraphModule model = make_model(o.model);
   if (model->arch().channels != data.channels)
     throw std::runtime_error("model '" + o.model + "' has " + std::to_string(model->arch().channels) +
@@ -400,206 +396,285 @@ TrainResult train(const TrainOptions& o, const TrainingData& data, Collectives* 
   if (o.loss == "bce" && model->arch().nodes.back().act != Act::Sigmoid)
     throw std::runtime_error("--loss bce needs a model whose output ends in a sigmoid; '" + o.model +
                              "' does not (use --loss mse)");
+  return model;
+}
+
+// What a model file written by this run records about how it was made.
+std::map<std::string, std::string> training_metadata(const TrainOptions& o, const TrainingData& data,
+                                                     const std::map<std::string, std::string>& init_metadata,
+                                                     const std::vector<EpochStats>& history) {
+  std::map<std::string, std::string> extra = {
+      {"dae.train_command", o.command},
+      {"dae.sigma_train", sigma_string(o.sigma_lo, o.sigma_hi)},
+      {"dae.noise_train", noise_name(o.noise)},
+      {"dae.loss", o.loss},
+      {"dae.recipe", recipe_string(o)},
+      {"dae.epochs", std::to_string(history.size()) + "/" + std::to_string(o.epochs)},
+      {"dae.seed", std::to_string(o.seed)},
+      {"dae.train_images", std::to_string(data.per_epoch)},
+      {"dae.train_data", data.description},
+      {"dae.symmetries", std::to_string(data.symmetries)},
+      {"dae.history", history_json(history)}};
+  if (!o.init_from.empty()) {
+    // A fine-tuned model records where its starting weights came from and how those were trained.
+    extra["dae.init_from"] = o.init_from;
+    for (const char* k : {"dae.train_command", "dae.epochs", "dae.history", "dae.sigma_train"})
+      if (init_metadata.count(k)) extra[std::string("dae.init.") + (k + 4)] = init_metadata.at(k);
+  }
+  return extra;
+}
+
+// One call of train(): the models, the optimizer and the loop position, and the steps of the run.
+class TrainingRun {
+ public:
+  TrainingRun(const TrainOptions& o, const TrainingData& data, Collectives* group)
+      : o_(o),
+        data_(data),
+        group_(group),
+        device_(o.device),
+        writer_(o.rank == 0),
+        talk_(writer_ && !o.quiet),
+        tty_(isatty(fileno(stderr))),
+        step_images_(global_batch(o)),
+        steps_per_epoch_((data.per_epoch + step_images_ - 1) / step_images_),
+        total_steps_(steps_per_epoch_ * o.epochs) {
+    result_.checkpoint_path = checkpoint_path(o);
+    result_.model_path = o.out_dir + "/" + o.model + ".safetensors";
+    state_.fingerprint = fingerprint(o);
+  }
+
+  TrainResult run() {
+    set_up();
+    for (; state_.epoch < o_.epochs; next_epoch()) {
+      for (; state_.batch < steps_per_epoch_; ++state_.batch) {
+        if (should_stop()) return stop_here();
+        step();
+      }
+      if (writer_) end_epoch();
+    }
+    return finish();
+  }
+
+ private:
+  GraphModule* ema_or_null() { return o_.ema > 0 ? &ema_ : nullptr; }
+  // With --ema the averaged weights are validated, checkpointed beside the raw ones and exported.
+  GraphModule& exported() { return o_.ema > 0 ? ema_ : model_; }
+
   // Rank 0's start-up work may fail (an unwritable folder, a missing file): the other ranks learn it from
   // start_together instead of waiting for it.
-  std::exception_ptr start_error;
-  const auto on_writer = [&](const std::function<void()>& work) {
-    if (!writer || start_error) return;
+  void on_writer(const std::function<void()>& work) {
+    if (!writer_ || start_error_) return;
     try {
       work();
     } catch (...) {
-      start_error = std::current_exception();
+      start_error_ = std::current_exception();
     }
-  };
-  std::map<std::string, std::string> init_metadata;
-  on_writer([&] {
-    std::filesystem::create_directories(o.out_dir);
-    if (o.init_from.empty()) return;
-    GraphModule init = load_model_file(o.init_from, &init_metadata);
-    copy_init_weights(*model, *init, "--init: '" + o.init_from + "'");
-  });
-  model->to(device);
-  model->train();
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
-  // With --ema the averaged weights are validated, checkpointed beside the raw ones and exported.
-  GraphModule ema{nullptr};
-  if (o.ema > 0) {
-    ema = make_model(o.model);
-    ema->to(device);
-    torch::NoGradGuard no_grad;
-    auto target = ema->parameters(), source = model->parameters();
-    for (size_t i = 0; i < target.size(); ++i) target[i].copy_(source[i]);
   }
-  GraphModule& exported = o.ema > 0 ? ema : model;
 
-  TrainResult result;
-  result.checkpoint_path = checkpoint_path(o);
-  LoopState state;
-  state.fingerprint = fingerprint(o);
-  if (o.resume) {
+  // The models (from --init's weights or random ones), the optimizer, and with --resume the checkpoint's state.
+  void set_up() {
+    torch::manual_seed(o_.seed);
+    model_ = model_for(o_, data_);
     on_writer([&] {
-      if (!std::filesystem::exists(result.checkpoint_path))
-        throw std::runtime_error("--resume: no checkpoint at '" + result.checkpoint_path + "'");
-      state = load_checkpoint(result.checkpoint_path, model, optimizer, state.fingerprint, o.ema > 0 ? &ema : nullptr);
-      // The fingerprint matched, but the position is only a number in a file: check it before it indexes anything.
-      const bool at_end = state.epoch == o.epochs && state.batch == 0;
-      if (state.epoch < 0 || state.epoch > o.epochs || state.batch < 0 || (!at_end && state.batch >= steps_per_epoch) ||
-          state.history.size() > size_t(std::max(state.epoch, 0)))
-        throw std::runtime_error("checkpoint '" + result.checkpoint_path + "' is damaged: it says epoch " +
-                                 std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch) + " of " +
-                                 std::to_string(o.epochs) + " epochs x " + std::to_string(steps_per_epoch) +
-                                 " batches, with " + std::to_string(state.history.size()) +
-                                 " finished epochs; delete it to start over");
-      if (talk)
-        std::fprintf(stderr, "resuming from %s at epoch %d, batch %lld\n", result.checkpoint_path.c_str(),
-                     state.epoch + 1, static_cast<long long>(state.batch));
+      std::filesystem::create_directories(o_.out_dir);
+      if (o_.init_from.empty()) return;
+      GraphModule init = load_model_file(o_.init_from, &init_metadata_);
+      copy_init_weights(*model_, *init, "--init: '" + o_.init_from + "'");
     });
-  }
-  if (group)
-    start_together(*group, start_error, model, o.ema > 0 ? &ema : nullptr, optimizer, state, o.resume);
-  else if (start_error)
-    std::rethrow_exception(start_error);
-  result.model_path = o.out_dir + "/" + o.model + ".safetensors";
-  auto write_model = [&](GraphModule& m, const std::vector<EpochStats>& history) {
-    std::map<std::string, std::string> extra = {
-        {"dae.train_command", o.command},
-        {"dae.sigma_train", sigma_string(o.sigma_lo, o.sigma_hi)},
-        {"dae.noise_train", noise_name(o.noise)},
-        {"dae.loss", o.loss},
-        {"dae.recipe", recipe_string(o)},
-        {"dae.epochs", std::to_string(history.size()) + "/" + std::to_string(o.epochs)},
-        {"dae.seed", std::to_string(o.seed)},
-        {"dae.train_images", std::to_string(n)},
-        {"dae.train_data", data.description},
-        {"dae.symmetries", std::to_string(data.symmetries)},
-        {"dae.history", history_json(history)}};
-    if (!o.init_from.empty()) {
-      // A fine-tuned model records where its starting weights came from and how those were trained.
-      extra["dae.init_from"] = o.init_from;
-      for (const char* k : {"dae.train_command", "dae.epochs", "dae.history", "dae.sigma_train"})
-        if (init_metadata.count(k)) extra[std::string("dae.init.") + (k + 4)] = init_metadata.at(k);
+    model_->to(device_);
+    model_->train();
+    optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(o_.lr));
+    if (o_.ema > 0) {
+      ema_ = make_model(o_.model);
+      ema_->to(device_);
+      torch::NoGradGuard no_grad;
+      auto target = ema_->parameters(), source = model_->parameters();
+      for (size_t i = 0; i < target.size(); ++i) target[i].copy_(source[i]);
     }
-    write_model_file(result.model_path, m, extra);
-  };
-  const bool tty = isatty(fileno(stderr));
-  int64_t steps_this_run = 0;
-  auto last_progress = Clock::now();
-  const auto run_start = Clock::now();
-  int64_t images_this_run = 0;
+    if (o_.resume) on_writer([&] { resume(); });
+    if (group_)
+      start_together(*group_, start_error_, model_, ema_or_null(), *optimizer_, state_, o_.resume);
+    else if (start_error_)
+      std::rethrow_exception(start_error_);
+  }
+
+  void resume() {
+    const std::string& path = result_.checkpoint_path;
+    if (!std::filesystem::exists(path)) throw std::runtime_error("--resume: no checkpoint at '" + path + "'");
+    state_ = load_checkpoint(path, model_, *optimizer_, state_.fingerprint, ema_or_null());
+    // The fingerprint matched, but the position is only a number in a file: check it before it indexes anything.
+    const bool at_end = state_.epoch == o_.epochs && state_.batch == 0;
+    if (state_.epoch < 0 || state_.epoch > o_.epochs || state_.batch < 0 ||
+        (!at_end && state_.batch >= steps_per_epoch_) || state_.history.size() > size_t(std::max(state_.epoch, 0)))
+      throw std::runtime_error("checkpoint '" + path + "' is damaged: it says epoch " +
+                               std::to_string(state_.epoch + 1) + ", batch " + std::to_string(state_.batch) + " of " +
+                               std::to_string(o_.epochs) + " epochs x " + std::to_string(steps_per_epoch_) +
+                               " batches, with " + std::to_string(state_.history.size()) +
+                               " finished epochs; delete it to start over");
+    if (talk_)
+      std::fprintf(stderr, "resuming from %s at epoch %d, batch %lld\n", path.c_str(), state_.epoch + 1,
+                   static_cast<long long>(state_.batch));
+  }
+
+  void next_epoch() {
+    ++state_.epoch;
+    state_.batch = 0, state_.loss_sum = 0, state_.loss_count = 0, state_.seconds = 0;
+    comm_seconds_ = step_seconds_ = 0, epoch_steps_ = 0;
+  }
+
+  // Ctrl-C (agreed by the whole group, with one) or --stop-after-steps.
+  bool should_stop() const {
+    return (group_ ? stop_agreed_ : stop_requested().load()) ||
+           (o_.stop_after_steps > 0 && steps_this_run_ >= o_.stop_after_steps);
+  }
+
+  TrainResult stop_here() {
+    if (writer_) save_checkpoint(result_.checkpoint_path, model_, *optimizer_, state_, ema_or_null());
+    if (group_) group_->barrier("the checkpoint at the stop");
+    if (talk_)
+      std::fprintf(stderr, "%sstopped at epoch %d, batch %lld; checkpoint saved to %s (continue with --resume)\n",
+                   tty_ ? "\n" : "", state_.epoch + 1, static_cast<long long>(state_.batch),
+                   result_.checkpoint_path.c_str());
+    result_.history = state_.history;
+    return result_;
+  }
+
+  // One optimizer step on batch (state_.epoch, state_.batch): with a group, on this rank's rows of it.
+  void step() {
+    const auto t0 = Clock::now();
+    auto [clean, noisy] = data_.batch(state_.epoch, state_.batch);
+    const int64_t batch_size = clean.size(0);
+    if (group_) {
+      // This rank's rows of the global batch (fewer, or none, in a short last batch).
+      const int64_t begin = std::min(batch_size, int64_t(o_.rank) * o_.batch);
+      const int64_t end = std::min(batch_size, begin + o_.batch);
+      clean = clean.slice(0, begin, end);
+      noisy = noisy.slice(0, begin, end);
+    }
+    const int64_t rows = clean.size(0);
+    const int64_t step = state_.epoch * steps_per_epoch_ + state_.batch;
+    const double lr = learning_rate(o_, step, total_steps_);
+    for (auto& param_group : optimizer_->param_groups())
+      static_cast<torch::optim::AdamOptions&>(param_group.options()).lr(lr);
+    optimizer_->zero_grad();
+    double loss_value = 0;
+    if (rows > 0) {
+      torch::Tensor out = model_->forward(noisy.to(device_));
+      torch::Tensor loss = loss_fn(o_.loss, out, clean.to(device_), step, total_steps_);
+      loss_value = loss.item<double>();
+      loss.backward();
+    }
+    if (group_) {
+      const auto c0 = Clock::now();
+      loss_value =
+          sum_gradients(*group_, model_, rows, batch_size, loss_value, stop_requested(), stop_agreed_,
+                        "epoch " + std::to_string(state_.epoch + 1) + ", batch " + std::to_string(state_.batch));
+      comm_seconds_ += seconds_since(c0);
+    }
+    if (!std::isfinite(loss_value))
+      throw NonFiniteLoss("the loss became " + std::to_string(loss_value) + " at epoch " +
+                          std::to_string(state_.epoch + 1) + ", batch " + std::to_string(state_.batch) +
+                          "; stopping. The last good checkpoint is kept at '" + result_.checkpoint_path +
+                          "'. Try a lower --lr.");
+    optimizer_->step();
+    if (o_.ema > 0) update_ema(ema_, model_, o_.ema, step);
+    ++steps_this_run_;
+    state_.loss_sum += loss_value * double(batch_size);
+    state_.loss_count += batch_size;
+    state_.seconds += seconds_since(t0);
+    step_seconds_ += seconds_since(t0);
+    ++epoch_steps_;
+    images_this_run_ += batch_size;
+    if (talk_ && seconds_since(last_progress_) >= kProgressInterval) report_progress(step);
+  }
+
+  void report_progress(int64_t step) {
+    last_progress_ = Clock::now();
+    const double ips = double(images_this_run_) / seconds_since(run_start_);
+    const double remaining = double((total_steps_ - step - 1) * step_images_) / ips;
+    std::fprintf(stderr, "%sepoch %d/%d  batch %lld/%lld  loss %.5f  %.0f img/s  ETA %s%s", tty_ ? "\r" : "",
+                 state_.epoch + 1, o_.epochs, static_cast<long long>(state_.batch + 1),
+                 static_cast<long long>(steps_per_epoch_), state_.loss_sum / double(state_.loss_count), ips,
+                 format_duration(remaining).c_str(), tty_ ? "   " : "\n");
+  }
+
+  // Rank 0 at the end of an epoch: validation, the epoch's line, the checkpoint and the model file.
+  void end_epoch() {
+    const Validation v = validate_model(exported(), data_, o_, device_);
+    EpochStats e{state_.epoch + 1, state_.loss_sum / double(std::max<int64_t>(state_.loss_count, 1)), v.loss, v.psnr,
+                 state_.seconds,   double(state_.loss_count) / std::max(state_.seconds, 1e-9)};
+    state_.history.push_back(e);
+    if (talk_) {
+      std::fprintf(stderr, "%sepoch %d/%d  train loss %.5f  val loss %.5f  val PSNR %.2f dB  %.0f img/s  %.0f s\n",
+                   tty_ ? "\r" : "", e.epoch, o_.epochs, e.train_loss, e.val_loss, e.val_psnr, e.images_per_second,
+                   e.seconds);
+      if (group_ && step_seconds_ > 0)
+        std::fprintf(stderr, "epoch %d/%d  all-reduce %.2f ms per step, %.1f%% of the step time (rank 0)\n", e.epoch,
+                     o_.epochs, 1e3 * comm_seconds_ / double(epoch_steps_), 100.0 * comm_seconds_ / step_seconds_);
+    }
+    LoopState next = state_;
+    next.epoch = state_.epoch + 1;
+    next.batch = 0, next.loss_sum = 0, next.loss_count = 0, next.seconds = 0;
+    save_checkpoint(result_.checkpoint_path, model_, *optimizer_, next, ema_or_null());
+    // The model file follows every epoch, so a usable model exists long before a long run ends.
+    write_model();
+  }
+
+  void write_model() {
+    write_model_file(result_.model_path, exported(), training_metadata(o_, data_, init_metadata_, state_.history));
+  }
+
+  TrainResult finish() {
+    result_.history = state_.history;
+    result_.finished = true;
+    if (writer_) {
+      exported()->to(torch::kCPU);
+      exported()->eval();
+      write_model();
+      if (o_.export_onnx && onnx_export_available())
+        write_onnx(o_.out_dir + "/" + o_.model + ".onnx", exported());
+      else if (o_.export_onnx && !o_.quiet)
+        std::fprintf(stderr,
+                     "no ONNX file: this build has no ONNX export (dae-train export --from %s --onnx OUT on one "
+                     "that has)\n",
+                     result_.model_path.c_str());
+      if (!o_.quiet) std::fprintf(stderr, "wrote %s\n", result_.model_path.c_str());
+    }
+    // The other ranks wait for rank 0's files, so a finished group means finished files.
+    if (group_) group_->barrier("the end of the run");
+    return result_;
+  }
+
+  const TrainOptions& o_;
+  const TrainingData& data_;
+  Collectives* const group_;
+  const torch::Device device_;
+  // Rank 0 validates and writes every file; the other ranks only train.
+  const bool writer_, talk_, tty_;
+  const int64_t step_images_, steps_per_epoch_, total_steps_;
+
+  GraphModule model_{nullptr}, ema_{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::map<std::string, std::string> init_metadata_;  // the --init file's metadata
+  std::exception_ptr start_error_;
+  LoopState state_;
+  TrainResult result_;
+
+  int64_t steps_this_run_ = 0, images_this_run_ = 0;
+  const Clock::time_point run_start_ = Clock::now();
+  Clock::time_point last_progress_ = Clock::now();
   // With a group: whether some rank asked to stop (Ctrl-C) during the last step, agreed through its all-reduce so
   // that every rank stops at the same step; and this epoch's time in the all-reduce against its step time.
-  bool stop_agreed = false;
-  double comm_seconds = 0, step_seconds = 0;
-  int64_t epoch_steps = 0;
+  bool stop_agreed_ = false;
+  double comm_seconds_ = 0, step_seconds_ = 0;
+  int64_t epoch_steps_ = 0;
+};
 
-  for (; state.epoch < o.epochs;
-       ++state.epoch, state.batch = 0, state.loss_sum = 0, state.loss_count = 0, state.seconds = 0) {
-    comm_seconds = step_seconds = 0, epoch_steps = 0;
-    for (; state.batch < steps_per_epoch; ++state.batch) {
-      if ((group ? stop_agreed : stop_requested().load()) ||
-          (o.stop_after_steps > 0 && steps_this_run >= o.stop_after_steps)) {
-        if (writer) save_checkpoint(result.checkpoint_path, model, optimizer, state, o.ema > 0 ? &ema : nullptr);
-        if (group) group->barrier("the checkpoint at the stop");
-        if (talk)
-          std::fprintf(stderr, "%sstopped at epoch %d, batch %lld; checkpoint saved to %s (continue with --resume)\n",
-                       tty ? "\n" : "", state.epoch + 1, static_cast<long long>(state.batch),
-                       result.checkpoint_path.c_str());
-        result.history = state.history;
-        return result;
-      }
-      const auto t0 = Clock::now();
-      auto [clean, noisy] = data.batch(state.epoch, state.batch);
-      const int64_t batch_size = clean.size(0);
-      if (group) {
-        // This rank's rows of the global batch (fewer, or none, in a short last batch).
-        const int64_t begin = std::min(batch_size, int64_t(o.rank) * o.batch);
-        const int64_t end = std::min(batch_size, begin + o.batch);
-        clean = clean.slice(0, begin, end);
-        noisy = noisy.slice(0, begin, end);
-      }
-      const int64_t rows = clean.size(0);
-      const int64_t step = state.epoch * steps_per_epoch + state.batch;
-      const double lr = learning_rate(o, step, total_steps);
-      for (auto& param_group : optimizer.param_groups())
-        static_cast<torch::optim::AdamOptions&>(param_group.options()).lr(lr);
-      optimizer.zero_grad();
-      double loss_value = 0;
-      if (rows > 0) {
-        torch::Tensor out = model->forward(noisy.to(device));
-        torch::Tensor loss = loss_fn(o.loss, out, clean.to(device), step, total_steps);
-        loss_value = loss.item<double>();
-        loss.backward();
-      }
-      if (group) {
-        const auto c0 = Clock::now();
-        loss_value =
-            sum_gradients(*group, model, rows, batch_size, loss_value, stop_requested(), stop_agreed,
-                          "epoch " + std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch));
-        comm_seconds += seconds_since(c0);
-      }
-      if (!std::isfinite(loss_value))
-        throw NonFiniteLoss("the loss became " + std::to_string(loss_value) + " at epoch " +
-                            std::to_string(state.epoch + 1) + ", batch " + std::to_string(state.batch) +
-                            "; stopping. The last good checkpoint is kept at '" + result.checkpoint_path +
-                            "'. Try a lower --lr.");
-      optimizer.step();
-      if (o.ema > 0) update_ema(ema, model, o.ema, step);
-      ++steps_this_run;
-      state.loss_sum += loss_value * double(batch_size);
-      state.loss_count += batch_size;
-      state.seconds += seconds_since(t0);
-      step_seconds += seconds_since(t0);
-      ++epoch_steps;
-      images_this_run += batch_size;
-      if (talk && seconds_since(last_progress) >= kProgressInterval) {
-        last_progress = Clock::now();
-        const double ips = double(images_this_run) / seconds_since(run_start);
-        const double remaining = double((total_steps - step - 1) * step_images) / ips;
-        std::fprintf(stderr, "%sepoch %d/%d  batch %lld/%lld  loss %.5f  %.0f img/s  ETA %s%s", tty ? "\r" : "",
-                     state.epoch + 1, o.epochs, static_cast<long long>(state.batch + 1),
-                     static_cast<long long>(steps_per_epoch), state.loss_sum / double(state.loss_count), ips,
-                     format_duration(remaining).c_str(), tty ? "   " : "\n");
-      }
-    }
-    if (!writer) continue;
-    const Validation v = validate_model(exported, data, o, device);
-    EpochStats e{state.epoch + 1, state.loss_sum / double(std::max<int64_t>(state.loss_count, 1)), v.loss, v.psnr,
-                 state.seconds,   double(state.loss_count) / std::max(state.seconds, 1e-9)};
-    state.history.push_back(e);
-    if (talk) {
-      std::fprintf(stderr, "%sepoch %d/%d  train loss %.5f  val loss %.5f  val PSNR %.2f dB  %.0f img/s  %.0f s\n",
-                   tty ? "\r" : "", e.epoch, o.epochs, e.train_loss, e.val_loss, e.val_psnr, e.images_per_second,
-                   e.seconds);
-      if (group && step_seconds > 0)
-        std::fprintf(stderr, "epoch %d/%d  all-reduce %.2f ms per step, %.1f%% of the step time (rank 0)\n", e.epoch,
-                     o.epochs, 1e3 * comm_seconds / double(epoch_steps), 100.0 * comm_seconds / step_seconds);
-    }
-    LoopState next = state;
-    next.epoch = state.epoch + 1;
-    next.batch = 0, next.loss_sum = 0, next.loss_count = 0, next.seconds = 0;
-    save_checkpoint(result.checkpoint_path, model, optimizer, next, o.ema > 0 ? &ema : nullptr);
-    // The model file follows every epoch, so a usable model exists long before a long run ends.
-    write_model(exported, state.history);
-  }
+}  // namespace
 
-  result.history = state.history;
-  result.finished = true;
-  if (writer) {
-    exported->to(torch::kCPU);
-    exported->eval();
-    write_model(exported, state.history);
-    if (o.export_onnx && onnx_export_available())
-      write_onnx(o.out_dir + "/" + o.model + ".onnx", exported);
-    else if (o.export_onnx && !o.quiet)
-      std::fprintf(stderr,
-                   "no ONNX file: this build has no ONNX export (dae-train export --from %s --onnx OUT on one "
-                   "that has)\n",
-                   result.model_path.c_str());
-    if (!o.quiet) std::fprintf(stderr, "wrote %s\n", result.model_path.c_str());
-  }
-  // The other ranks wait for rank 0's files, so a finished group means finished files.
-  if (group) group->barrier("the end of the run");
-  return result;
+TrainResult train(const TrainOptions& o, const TrainingData& data, Collectives* group) {
+  check_options(o, group);
+  return TrainingRun(o, data, group).run();
 }
 
 }  // namespace dae::trainer
