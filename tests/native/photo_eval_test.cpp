@@ -1,4 +1,5 @@
-// dae-train evaluate-photos on a few generated photos: the rows, sane scores, the peer protocol and its checks.
+// dae-train's report commands as processes: evaluate-photos on a few generated photos (the rows, sane scores, the
+// peer protocol and its checks), and evaluate's manifest rule.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -198,6 +199,37 @@ TEST(PhotoEval, PeerOutputsAreScoredAndChecked) {
       evaluate(common + " --seed 7 --peers " + (dir / "peer").string() + " --out " + (dir / "report3").string(), dir);
   EXPECT_EQ(other.status, 1);
   EXPECT_NE(other.log.find("denoised a different noisy"), std::string::npos) << other.log;
+}
+
+// evaluate rewrites a folder's models.json (what the page reads) only from that folder's own report; a report
+// written elsewhere, a trial on a few images say, leaves the manifest alone and says how to write it.
+TEST(Evaluate, WritesTheManifestOnlyFromTheModelsFoldersOwnReport) {
+  const fs::path dir = dae::test::scratch_dir();
+  fs::create_directories(dir / "models");
+  fs::copy_file(fs::path(DAE_MODELS_DIR) / "unet32.safetensors", dir / "models/unet32.safetensors");
+  const auto run = [&](const fs::path& out) {
+    const fs::path log = dir / "log.txt";
+    const std::string cmd = std::string(DAE_TRAIN_BIN) + " --threads 2 evaluate --limit 20 --models " +
+                            (dir / "models").string() + " --out " + out.string() + " >" + log.string() + " 2>&1";
+    const int raw = std::system(cmd.c_str());
+    std::ifstream f(log);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ToolRun{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, ss.str()};
+  };
+  const ToolRun trial = run(dir / "trial");
+  ASSERT_EQ(trial.status, 0) << trial.log;
+  EXPECT_TRUE(fs::exists(dir / "trial/report.json"));
+  EXPECT_FALSE(fs::exists(dir / "models/models.json"));
+  EXPECT_NE(trial.log.find("models.json left as it was"), std::string::npos) << trial.log;
+
+  const ToolRun own = run(dir / "models/report");
+  ASSERT_EQ(own.status, 0) << own.log;
+  const json manifest = read_json(dir / "models/models.json");
+  ASSERT_TRUE(manifest.is_object()) << own.log;
+  EXPECT_EQ(manifest["default"], "unet32");
+  ASSERT_EQ(manifest["models"].size(), 1u);
+  EXPECT_TRUE(manifest["models"][0]["quality"].contains("0.2")) << manifest.dump();
 }
 
 }  // namespace
