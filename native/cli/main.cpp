@@ -11,6 +11,7 @@
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
+#include "idx.h"
 #include "image.h"
 #include "tensor_io.h"
 
@@ -100,7 +101,7 @@ void save_png(const std::string& path, const Tensor& t, const char* what) {
 // Mean PSNR/SSIM of noisy inputs and model outputs over the test images, and the throughput.
 void run_eval(const dae::Model& model, const std::string& images_path, int limit, int batch, const NoiseOptions& o,
               const dae::ChannelOptions& options) {
-  const Tensor clean = check(dae::cli::read_idx_images(images_path, limit));
+  const Tensor clean = check(dae::idx::read_images_28(images_path, limit));
   print_channel_plan(model, 1);
   Tensor noisy = clean;
   apply_noise(noisy, o);

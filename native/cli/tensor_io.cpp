@@ -6,7 +6,6 @@
 #include <fstream>
 
 #include "dae/file.h"
-#include "idx.h"
 #include "image.h"
 
 namespace dae::cli {
@@ -29,10 +28,6 @@ Status write_raw(const std::string& path, const Tensor& t) {
   if (!file.write(reinterpret_cast<const char*>(t.data.data()), static_cast<std::streamsize>(t.size() * 4)))
     return Status::Error("cannot write '" + path + "'");
   return Status::Ok();
-}
-
-Result<Tensor> read_idx_images(const std::string& path, int limit) {
-  return idx::read_images_28(path, limit);
 }
 
 }  // namespace dae::cli
