@@ -48,15 +48,19 @@ struct ToolRun {
   std::string log;
 };
 
-ToolRun evaluate(const std::string& args, const fs::path& dir) {
+// `dae-train --threads 2 ARGS`, its output kept in dir/log.txt.
+ToolRun dae_train(const std::string& args, const fs::path& dir) {
   const fs::path log = dir / "log.txt";
-  const std::string cmd =
-      std::string(DAE_TRAIN_BIN) + " --threads 2 evaluate-photos " + args + " >" + log.string() + " 2>&1";
+  const std::string cmd = std::string(DAE_TRAIN_BIN) + " --threads 2 " + args + " >" + log.string() + " 2>&1";
   const int raw = std::system(cmd.c_str());
   std::ifstream f(log);
   std::stringstream ss;
   ss << f.rdbuf();
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, ss.str()};
+}
+
+ToolRun evaluate(const std::string& args, const fs::path& dir) {
+  return dae_train("evaluate-photos " + args, dir);
 }
 
 json read_json(const fs::path& path) {
@@ -208,14 +212,7 @@ TEST(Evaluate, WritesTheManifestOnlyFromTheModelsFoldersOwnReport) {
   fs::create_directories(dir / "models");
   fs::copy_file(fs::path(DAE_MODELS_DIR) / "unet32.safetensors", dir / "models/unet32.safetensors");
   const auto run = [&](const fs::path& out) {
-    const fs::path log = dir / "log.txt";
-    const std::string cmd = std::string(DAE_TRAIN_BIN) + " --threads 2 evaluate --limit 20 --models " +
-                            (dir / "models").string() + " --out " + out.string() + " >" + log.string() + " 2>&1";
-    const int raw = std::system(cmd.c_str());
-    std::ifstream f(log);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ToolRun{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, ss.str()};
+    return dae_train("evaluate --limit 20 --models " + (dir / "models").string() + " --out " + out.string(), dir);
   };
   const ToolRun trial = run(dir / "trial");
   ASSERT_EQ(trial.status, 0) << trial.log;
