@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -17,8 +19,6 @@
 #include "textures.h"
 
 enum class Backend { Engine = 0, OrtWasm = 1, OrtWebGpu = 2 };
-// The names the page and the state snapshot use for the backends, in the enum's order: the one table of them.
-inline constexpr const char* kBackendNames[] = {"engine", "ort-wasm", "ort-webgpu"};
 enum class View { Clean = 0, Noisy = 1, Denoised = 2, Difference = 3 };
 enum class Tool { Pen = 0, Eraser = 1, NoiseBrush = 2 };
 enum class UploadMode { FashionMnist = 0, FullResolution = 1 };
@@ -26,6 +26,53 @@ enum class UploadMode { FashionMnist = 0, FullResolution = 1 };
 enum class ImageKind { Small = 0, Photo = 1 };  // 28×28 drawing, samples and uploads as Fashion-MNIST; full resolution
 // The full-resolution view: one large pane, either split between two images or showing one.
 enum class Compare { NoisyDenoised = 0, CleanDenoised = 1, Single = 2 };
+
+// The names the page, its tests and the state snapshot use for these enums, in each enum's order: the one table of
+// each. The bindings take and give names, never the numbers.
+template <class E>
+struct EnumNames;
+template <>
+struct EnumNames<Backend> {
+  static constexpr const char* names[] = {"engine", "ort-wasm", "ort-webgpu"};
+};
+template <>
+struct EnumNames<View> {
+  static constexpr const char* names[] = {"clean", "noisy", "denoised", "difference"};
+};
+template <>
+struct EnumNames<Tool> {
+  static constexpr const char* names[] = {"pen", "eraser", "noise-brush"};
+};
+template <>
+struct EnumNames<UploadMode> {
+  static constexpr const char* names[] = {"fashion-mnist", "full"};
+};
+template <>
+struct EnumNames<ImageKind> {
+  static constexpr const char* names[] = {"small", "photo"};
+};
+template <>
+struct EnumNames<Compare> {
+  static constexpr const char* names[] = {"noisy-denoised", "clean-denoised", "single"};
+};
+
+template <class E>
+const char* enum_name(E e) {
+  const auto& names = EnumNames<E>::names;
+  const size_t i = static_cast<size_t>(e);
+  return i < std::size(names) ? names[i] : "";
+}
+// false (and `out` unchanged) for a name not in the table.
+template <class E>
+bool enum_from_name(std::string_view name, E& out) {
+  const auto& names = EnumNames<E>::names;
+  for (size_t i = 0; i < std::size(names); ++i)
+    if (name == names[i]) {
+      out = static_cast<E>(i);
+      return true;
+    }
+  return false;
+}
 
 struct Sample {
   int label = 0;

@@ -201,16 +201,11 @@ EMSCRIPTEN_KEEPALIVE int dae_set_noise(const char* kind, float amount, int seed)
   return 1;
 }
 
-// name: one of kBackendNames. 0 (and nothing changed) for another name.
+// name: one of EnumNames<Backend>. 0 (and nothing changed) for another name.
 EMSCRIPTEN_KEEPALIVE int dae_set_backend(const char* name) {
-  AppState& s = *g_state;
-  for (int b = 0; b < static_cast<int>(std::size(kBackendNames)); ++b)
-    if (std::string_view(name) == kBackendNames[b]) {
-      s.backend = static_cast<Backend>(b);
-      s.need_denoise = true;
-      return 1;
-    }
-  return 0;
+  if (!enum_from_name(name, g_state->backend)) return 0;
+  g_state->need_denoise = true;
+  return 1;
 }
 
 // Switches the engine's self-ensemble; returns the symmetries it uses with the current model (1: none allowed).
@@ -267,25 +262,32 @@ EMSCRIPTEN_KEEPALIVE void dae_pointer_end() {
 }
 
 // 0 clean, 1 noisy, 2 denoised (shown backend), 3 engine output, 4 ONNX Runtime output; nullptr when out of range.
-static const Image* image_by_index(int which) {
-  const Image* images[] = {&g_state->clean, &g_state->noisy, &g_state->denoised, &g_state->engine_out,
-                           &g_state->ort_out};
-  return which >= 0 && which < 5 ? images[which] : nullptr;
+// The images the page can read, by name: those of the state, and each backend's own output.
+static const Image* image_by_name(std::string_view which) {
+  const std::pair<const char*, const Image*> images[] = {{"clean", &g_state->clean},
+                                                         {"noisy", &g_state->noisy},
+                                                         {"denoised", &g_state->denoised},
+                                                         {"engine", &g_state->engine_out},
+                                                         {"ort", &g_state->ort_out}};
+  for (const auto& [name, image] : images)
+    if (which == name) return image;
+  return nullptr;
 }
-EMSCRIPTEN_KEEPALIVE const float* dae_image_data(int which) {
-  const Image* im = image_by_index(which);
+// which: clean, noisy, denoised, engine or ort. Null (and zero sizes) for an empty image or another name.
+EMSCRIPTEN_KEEPALIVE const float* dae_image_data(const char* which) {
+  const Image* im = image_by_name(which);
   return im && !im->empty() ? im->px.data() : nullptr;
 }
-EMSCRIPTEN_KEEPALIVE int dae_image_width(int which) {
-  const Image* im = image_by_index(which);
+EMSCRIPTEN_KEEPALIVE int dae_image_width(const char* which) {
+  const Image* im = image_by_name(which);
   return im ? im->w : 0;
 }
-EMSCRIPTEN_KEEPALIVE int dae_image_height(int which) {
-  const Image* im = image_by_index(which);
+EMSCRIPTEN_KEEPALIVE int dae_image_height(const char* which) {
+  const Image* im = image_by_name(which);
   return im ? im->h : 0;
 }
-EMSCRIPTEN_KEEPALIVE int dae_image_channels(int which) {
-  const Image* im = image_by_index(which);
+EMSCRIPTEN_KEEPALIVE int dae_image_channels(const char* which) {
+  const Image* im = image_by_name(which);
   return im ? im->c : 0;
 }
 
@@ -303,9 +305,9 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"width", s.clean.w},
       {"height", s.clean.h},
       {"channels", s.clean.c},
-      {"kind", s.kind == ImageKind::Photo ? "photo" : "small"},
+      {"kind", enum_name(s.kind)},
       {"layout", uses_large_view(s) ? "large" : "three"},
-      {"compare", static_cast<int>(s.compare)},
+      {"compare", enum_name(s.compare)},
       {"splitAt", s.split},
       {"hideControls", s.hide_controls},
       {"source", s.image_source},
@@ -313,7 +315,7 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"amount", s.noise.amount},
       {"seed", s.seed},
       {"noiseEverywhere", s.noise_everywhere},
-      {"tool", static_cast<int>(s.tool)},
+      {"tool", enum_name(s.tool)},
       {"brush", s.brush_radius},
       {"undoDepth", s.undo.size()},
       {"psnrNoisy", s.psnr_noisy},
@@ -323,7 +325,7 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"engineMs", s.engine_ms},
       {"ortMs", s.ort_ms},
       {"maxAbsDiff", s.max_abs_diff},
-      {"backend", kBackendNames[static_cast<int>(s.backend)]},
+      {"backend", enum_name(s.backend)},
       {"ensemble", engine_ensemble(s)},
       {"ensembleOn", s.ensemble},
       {"modelSymmetries", s.model ? dae::model_symmetries(*s.model) : 1},
@@ -343,7 +345,8 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
          {{"id", jobs.last_cancelled}, {"tilesDone", jobs.last_cancelled_done}, {"tiles", jobs.last_cancelled_tiles}}},
         {"tilesDone", s.denoiser.tiles_done()},
         {"tiles", s.denoiser.tiles()}}},
-      {"view", static_cast<int>(s.view)},
+      {"view", enum_name(s.view)},
+      {"uploadMode", enum_name(s.upload_mode)},
       {"zoom", s.zoom},
       {"split", s.compare_split},
       {"message", s.message},
@@ -364,11 +367,9 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
 
 }  // extern "C"
 
-extern "C" EMSCRIPTEN_KEEPALIVE int dae_upload_mode() {
-  return static_cast<int>(g_state->upload_mode);
-}
-extern "C" EMSCRIPTEN_KEEPALIVE void dae_set_upload_mode(int mode) {
-  g_state->upload_mode = mode == 1 ? UploadMode::FullResolution : UploadMode::FashionMnist;
+// mode: fashion-mnist or full (state JSON's uploadMode). 0 (and nothing changed) for another name.
+extern "C" EMSCRIPTEN_KEEPALIVE int dae_set_upload_mode(const char* mode) {
+  return enum_from_name(mode, g_state->upload_mode) ? 1 : 0;
 }
 
 extern "C" EMSCRIPTEN_KEEPALIVE void dae_set_noise_everywhere(int everywhere) {

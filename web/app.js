@@ -17,9 +17,12 @@
  *                           backend produced, `engine` the engine's result, `ort` ONNX Runtime's (null until it ran)
  *   dae.state()             what the app shows: {model, params, modelChannels, modelReason, modelLoading,
  *                           modelProgress, width, height, channels, kind ('small' | 'photo'), layout ('three' |
- *                           'large'), compare (0 noisy|denoised, 1 clean|denoised, 2 one image), splitAt, source,
- *                           noise, amount, seed, psnrNoisy, psnrDenoised, ssimNoisy, ssimDenoised, engineMs, ortMs,
- *                           maxAbsDiff, backend, denoiseCount, busy, progress, message, messageIsError, panes, ...}
+ *                           'large'), compare ('noisy-denoised' | 'clean-denoised' | 'single'), splitAt, source,
+ *                           view ('clean' | 'noisy' | 'denoised' | 'difference'), tool ('pen' | 'eraser' |
+ *                           'noise-brush'), uploadMode ('fashion-mnist' | 'full'), noise, amount, seed, psnrNoisy,
+ *                           psnrDenoised, ssimNoisy, ssimDenoised, engineMs, ortMs, maxAbsDiff, backend,
+ *                           denoiseCount, busy, progress, message, messageIsError, panes, ...}; every such name is
+ *                           the app's (EnumNames in wasm/app_state.h)
  *   dae.setSigma(x)         noise strength (σ for gaussian/speckle/poisson, probability for salt-pepper)
  *   dae.setNoise({kind, amount, seed})   kind: 'gaussian' | 'salt-pepper' | 'speckle' | 'poisson'
  *   dae.setNoiseEverywhere(on)   false: noise only where the noise brush painted
@@ -143,11 +146,14 @@
     }
     if (isError) console.warn(text);
   }
+  // which: 'clean', 'noisy', 'denoised', 'engine' or 'ort' (wasm/bindings.cpp); null while that image is empty.
   function image(which) {
-    const ptr = Module._dae_image_data(which);
-    if (!ptr) return null;
-    const n = Module._dae_image_width(which) * Module._dae_image_height(which) * Module._dae_image_channels(which);
-    return heapF32().slice(ptr >> 2, (ptr >> 2) + n);
+    return withString(which, (w) => {
+      const ptr = Module._dae_image_data(w);
+      if (!ptr) return null;
+      const n = Module._dae_image_width(w) * Module._dae_image_height(w) * Module._dae_image_channels(w);
+      return heapF32().slice(ptr >> 2, (ptr >> 2) + n);
+    });
   }
 
   // px: c planes (1 gray, 3 RGB) of w×h values in [0, 1]; resolves with a PNG Blob.
@@ -252,8 +258,9 @@
 
   let lastUpload = Promise.resolve();
   async function uploadFile(blob, { mode } = {}) {
-    const full = mode ? mode === 'full' : Module._dae_upload_mode() === 1;
-    Module._dae_set_upload_mode(full ? 1 : 0);
+    if (mode && withString(String(mode), (m) => Module._dae_set_upload_mode(m)) !== 1)
+      return { ok: false, message: `uploadFile: mode must be 'fashion-mnist' or 'full', not '${mode}'` };
+    const full = state().uploadMode === 'full';
     message(`Decoding ${blob.name || 'image'}...`, false);
     try {
       const r = await window.daeImageInput.decode(blob, full);
@@ -490,8 +497,10 @@
     getImages() {
       if (!runtimeUp) return null;
       return {
-        width: Module._dae_image_width(0), height: Module._dae_image_height(0), channels: Module._dae_image_channels(0),
-        clean: image(0), noisy: image(1), denoised: image(2), engine: image(3), ort: image(4),
+        ...withString('clean', (w) => ({
+          width: Module._dae_image_width(w), height: Module._dae_image_height(w), channels: Module._dae_image_channels(w),
+        })),
+        clean: image('clean'), noisy: image('noisy'), denoised: image('denoised'), engine: image('engine'), ort: image('ort'),
       };
     },
     setSigma: (x) => withString('', (k) => Module._dae_set_noise(k, x, 0)),
@@ -509,7 +518,7 @@
     loadModel,
     loadModelBytes: (buffer, name = 'custom') => loadModelBytes(new Uint8Array(buffer), name, 0),
     get backend() { return state()?.backend ?? 'engine'; },
-    // The app knows the names (kBackendNames in wasm/app_state.h) and refuses others.
+    // The app knows the names (EnumNames<Backend> in wasm/app_state.h) and refuses others.
     setBackend(name) {
       if (withString(String(name), (p) => Module._dae_set_backend(p)) !== 1)
         return Promise.reject(new Error(`unknown backend '${name}'`));

@@ -38,9 +38,10 @@ double rate(double seconds, int64_t images, Step step) {
 }  // namespace
 
 void run_bench(const BenchOptions& o, const Dataset& data) {
+  if (!(o.seconds > 0) || o.batch < 1) throw std::runtime_error("bench: --seconds and --batch must be positive");
   const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
   nlohmann::json results = nlohmann::json::object();
-  std::printf("threads %d, device %s, training batch %d, inference batch %d, %.0f s per measurement\n", o.threads,
+  std::printf("threads %d, device %s, training batch %d, inference batch %d, %g s per measurement\n", o.threads,
               o.device.c_str(), o.batch, kEvalBatch, o.seconds);
   std::printf("%-6s %10s %14s %16s %16s\n", "model", "params", "train img/s", "torch eval img/s", "engine img/s");
   for (const std::string& name : o.models) {

@@ -19,7 +19,9 @@ export const tests = [
       await drag(page, 0, line);
       const thick = sum((await images(page)).clean);
       assert.ok(thick > thin * 1.5, `a larger brush paints more (${thin} -> ${thick})`);
+      assert.equal((await state(page)).tool, 'pen');
       await page.keyboard.press('KeyE');
+      await page.waitForFunction(() => window.dae.state().tool === 'eraser');
       await drag(page, 0, [[0.5, 0.1], [0.5, 0.9]]);
       const erased = sum((await images(page)).clean);
       assert.ok(erased < thick - 5, `the eraser removes paint (${thick} -> ${erased})`);
@@ -77,6 +79,7 @@ export const tests = [
       const controls = await page.evaluate(() => window.dae.state());
       assert.equal(controls.noiseEverywhere, true);
       await page.keyboard.press('KeyN');
+      await page.waitForFunction(() => window.dae.state().tool === 'noise-brush');
       await page.evaluate(() => window.dae.setNoiseEverywhere(false));
       let im = await images(page);
       assert.deepEqual(im.noisy, im.clean, 'no noise before painting with the noise brush');

@@ -116,6 +116,12 @@ export const tests = [
         assert.match(s.message, /too large to process/);
       }
       await t.screenshot(page, 'huge');
+      // The modes are the app's names; another is refused and the setting stays.
+      assert.equal((await state(page)).uploadMode, 'full');
+      const odd = await page.evaluate(async (data) => window.dae.uploadFile(
+        new File([new Uint8Array(data)], 'huge.png', { type: 'image/png' }), { mode: 'FULL' }), [...huge]);
+      assert.deepEqual(odd, { ok: false, message: "uploadFile: mode must be 'fashion-mnist' or 'full', not 'FULL'" });
+      assert.equal((await state(page)).uploadMode, 'full');
       // Full-resolution 1024x1024 color uploads, one after another: the heap grows to a bound and then stays put.
       // The smallest model is picked for photos first: this is about memory, and it keeps the test quick.
       await page.evaluate(() => window.dae.setNoise({ amount: 0.2 }));

@@ -8,7 +8,7 @@ export const tests = [
       const page = await openApp(t);
       await page.evaluate(() => window.dae.loadSample(3));
       await page.keyboard.press('Digit4');
-      assert.equal((await state(page)).view, 3);
+      assert.equal((await state(page)).view, 'difference');
       await t.screenshot(page, 'difference');
       await page.keyboard.press('Digit3');
       await page.keyboard.press('KeyV');
