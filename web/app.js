@@ -258,11 +258,12 @@
 
   let lastUpload = Promise.resolve();
   async function uploadFile(blob, { mode } = {}) {
-    if (mode && withString(String(mode), (m) => Module._dae_set_upload_mode(m)) !== 1)
-      return { ok: false, message: `uploadFile: mode must be 'fashion-mnist' or 'full', not '${mode}'` };
-    const full = state().uploadMode === 'full';
-    message(`Decoding ${blob.name || 'image'}...`, false);
     try {
+      // Inside the try: even handing the mode's name over needs heap memory, and a refusal is answered as any other.
+      if (mode && withString(String(mode), (m) => Module._dae_set_upload_mode(m)) !== 1)
+        throw new Error(`uploadFile: mode must be 'fashion-mnist' or 'full', not '${mode}'`);
+      const full = state().uploadMode === 'full';
+      message(`Decoding ${blob.name || 'image'}...`, false);
       const r = await window.daeImageInput.decode(blob, full);
       const what = `${r.name} (${full ? 'full resolution' : 'as Fashion-MNIST'}${r.c === 3 ? ', color' : ''})`;
       setImage(r.px, r.w, r.h, { fullResolution: full, channels: r.c, source: what });
