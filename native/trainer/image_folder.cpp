@@ -106,8 +106,8 @@ void write_file_list(const std::string& path, const ImageFolder& folder) {
   if (!out) throw std::runtime_error("cannot write '" + path + "'");
 }
 
-void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed, NoiseKind noise,
-                    float sigma_lo, float sigma_hi, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy) {
+void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed,
+                    const std::vector<NoiseKind>& noise, float sigma_lo, float sigma_hi, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy) {
   const int64_t count = clean.size(0);
   const int channels = static_cast<int>(clean.size(1));
   // Bigger images give proportionally more patches.
@@ -138,6 +138,7 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
           }
       }
       const float sigma = sigma_lo == sigma_hi ? sigma_lo : sigma_lo + (sigma_hi - sigma_lo) * rng.uniform();
+      const NoiseKind kind = pick_noise(noise, rng);
       if (channels == 3 && gray_fraction > 0 && rng.uniform() < gray_fraction) {
         // A gray photo as the app and the CLI give it to a color model: gray content with its own noise, then
         // the engine's synthetic color noise (dae::model_input, σ estimated from the patch as at inference, at a
@@ -146,7 +147,7 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
         for (size_t k = 0; k < plane; ++k) gray.data[k] = dae::luma(dst[k], dst[plane + k], dst[2 * plane + k]);
         for (int c = 0; c < 3; ++c) std::copy_n(gray.data.data(), plane, dst + c * plane);
         Tensor gray_noisy(1, 1, patch, patch);
-        add_noise(gray.data.data(), gray_noisy.data.data(), plane, {noise, sigma}, rng);
+        add_noise(gray.data.data(), gray_noisy.data.data(), plane, {kind, sigma}, rng);
         ChannelOptions origin;
         origin.origin_x = static_cast<int>(rng.next() % (1u << 27));
         origin.origin_y = static_cast<int>(rng.next() % (1u << 27));
@@ -155,7 +156,7 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
         std::copy_n(rgb.value().data.data(), size, noisy_data + i * size);
         continue;
       }
-      add_noise(dst, noisy_data + i * size, size, {noise, sigma}, rng);
+      add_noise(dst, noisy_data + i * size, size, {kind, sigma}, rng);
     }
   });
 }

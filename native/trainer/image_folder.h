@@ -44,13 +44,18 @@ ImageFolder load_image_folder(const ImageFolderOptions& options);
 // Writes "split<TAB>path<TAB>width<TAB>height" lines (and the skipped files as comments) to `path`.
 void write_file_list(const std::string& path, const ImageFolder& folder);
 
+// One of `kinds` for the next image, uniformly; with one kind nothing is drawn from `rng`.
+inline NoiseKind pick_noise(const std::vector<NoiseKind>& kinds, Rng& rng) {
+  return kinds.size() == 1 ? kinds[0] : kinds[rng.next() % kinds.size()];
+}
+
 // Fills `clean` [count, C, P, P] with random patches of the training images (an image is picked with
 // probability proportional to its area, then a position, a flip and a 90° rotation) and `noisy` with noise of
-// kind `noise`, σ per patch uniform in [sigma_lo, sigma_hi]. With C = 3, a `gray_fraction` of the patches are
+// a kind per patch drawn from `noise` (pick_noise), σ per patch uniform in [sigma_lo, sigma_hi]. With C = 3, a `gray_fraction` of the patches are
 // gray photos as dae::model_input gives them to a color model: luma in every channel as the target, and as the
 // input the luma with its own noise plus the engine's synthetic color noise. Patch i depends only on (seed, i): the
 // work is split over LibTorch's threads and the result is the same for any thread count.
-void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed, NoiseKind noise,
-                    float sigma_lo, float sigma_hi, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy);
+void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed,
+                    const std::vector<NoiseKind>& noise, float sigma_lo, float sigma_hi, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy);
 
 }  // namespace dae::trainer

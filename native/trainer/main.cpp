@@ -125,7 +125,9 @@ struct TrainCommand {
                     ->delimiter(',')
                     ->expected(2);
     sigma_opt->excludes(range_opt);
-    cmd->add_option("--noise", noise, "gaussian, salt-pepper, speckle or poisson");
+    cmd->add_option("--noise", noise,
+                    "gaussian, salt-pepper, speckle or poisson, or a list (gaussian,salt-pepper): each image gets "
+                    "one of them, its amount (σ or probability) drawn from the σ range");
     loss_opt =
         cmd->add_option("--loss", t.loss, "mse, bce (seed's default), l1, or l1-mse (L1 for half the steps, then MSE)")
             ->check(CLI::IsMember({"mse", "bce", "l1", "l1-mse"}));
@@ -177,9 +179,7 @@ struct TrainCommand {
     } else {
       t.sigma_lo = t.sigma_hi = sigma;
     }
-    dae::Result<dae::NoiseKind> kind = dae::parse_noise_kind(noise);
-    if (!kind.ok()) throw std::runtime_error(kind.error());
-    t.noise = *kind;
+    t.noise = parse_noise_list(noise);
     if (!t.images_dir.empty() && !val_opt->count()) t.val_count = 256;
     return group;
   }

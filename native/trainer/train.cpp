@@ -161,7 +161,7 @@ std::string fingerprint(const TrainOptions& o) {
   // The global batch: a run resumed with another split into processes sees the same batches.
   s << "model=" << o.model << " epochs=" << o.epochs << " batch=" << global_batch(o) << " lr=" << o.lr
     << " limit=" << o.limit << " val=" << o.val_count << " sigma=" << sigma_string(o.sigma_lo, o.sigma_hi)
-    << " noise=" << noise_name(o.noise) << " loss=" << o.loss << " seed=" << o.seed;
+    << " noise=" << noise_list_string(o.noise) << " loss=" << o.loss << " seed=" << o.seed;
   if (o.ema > 0) s << " ema=" << o.ema;
   if (o.warmup > 0) s << " warmup=" << o.warmup;
   if (!o.images_dir.empty()) s << " images=" << o.images_dir << " patch=" << o.patch << " patches=" << o.patches;
@@ -305,15 +305,38 @@ std::string checkpoint_path(const TrainOptions& o) {
   return o.out_dir + "/" + o.model + ".ckpt";
 }
 
-torch::Tensor make_noisy(const torch::Tensor& clean, NoiseKind kind, float sigma_lo, float sigma_hi, Rng& rng) {
+torch::Tensor make_noisy(const torch::Tensor& clean, const std::vector<NoiseKind>& kinds, float sigma_lo,
+                         float sigma_hi, Rng& rng) {
   torch::Tensor c = clean.contiguous();
   torch::Tensor noisy = torch::empty_like(c);
   const int64_t plane = c[0].numel();
   for (int64_t i = 0; i < c.size(0); ++i) {
     const float sigma = sigma_lo == sigma_hi ? sigma_lo : sigma_lo + (sigma_hi - sigma_lo) * rng.uniform();
+    const NoiseKind kind = pick_noise(kinds, rng);
     add_noise(c.data_ptr<float>() + i * plane, noisy.data_ptr<float>() + i * plane, plane, {kind, sigma}, rng);
   }
   return noisy;
+}
+
+std::vector<NoiseKind> parse_noise_list(const std::string& text) {
+  std::vector<NoiseKind> kinds;
+  size_t begin = 0;
+  while (true) {
+    const size_t end = std::min(text.find(',', begin), text.size());
+    Result<NoiseKind> kind = parse_noise_kind(text.substr(begin, end - begin));
+    if (!kind.ok()) throw std::runtime_error("--noise '" + text + "': " + kind.error());
+    if (std::find(kinds.begin(), kinds.end(), *kind) != kinds.end())
+      throw std::runtime_error("--noise '" + text + "' names " + noise_name(*kind) + " twice");
+    kinds.push_back(*kind);
+    if (end == text.size()) return kinds;
+    begin = end + 1;
+  }
+}
+
+std::string noise_list_string(const std::vector<NoiseKind>& kinds) {
+  std::string s;
+  for (NoiseKind k : kinds) s += (s.empty() ? "" : ",") + std::string(noise_name(k));
+  return s;
 }
 
 TrainingData fashion_mnist_training(const Dataset& data, const TrainOptions& o) {
@@ -406,7 +429,7 @@ std::map<std::string, std::string> training_metadata(const TrainOptions& o, cons
   std::map<std::string, std::string> extra = {
       {"dae.train_command", o.command},
       {"dae.sigma_train", sigma_string(o.sigma_lo, o.sigma_hi)},
-      {"dae.noise_train", noise_name(o.noise)},
+      {"dae.noise_train", noise_list_string(o.noise)},
       {"dae.loss", o.loss},
       {"dae.recipe", recipe_string(o)},
       {"dae.epochs", std::to_string(history.size()) + "/" + std::to_string(o.epochs)},

@@ -34,7 +34,7 @@ struct TrainOptions {
   int64_t patches = 16384;                 // image folders: patches per epoch
   float gray_fraction = 0;                 // image folders, color models: share of gray photo patches (model_input)
   float sigma_lo = 0.3f, sigma_hi = 0.3f;  // per-image σ drawn uniformly from [lo, hi] (blind training)
-  NoiseKind noise = NoiseKind::Gaussian;
+  std::vector<NoiseKind> noise = {NoiseKind::Gaussian};  // each image gets one of these, drawn uniformly
   std::string loss = "mse";  // "mse", "bce", "l1", or "l1-mse" (L1 for the first half of the steps, then MSE)
   double ema = 0;            // decay of an exponential moving average of the weights (0 = off); the average is
                              // what is validated and exported
@@ -105,8 +105,15 @@ TrainResult train(const TrainOptions& options, const TrainingData& data, Collect
 // summed over the channels, the output layers averaged) and a gray model's a color one. Throws naming `what`.
 void copy_init_weights(GraphModuleImpl& model, const GraphModuleImpl& init, const std::string& what);
 
-// Adds noise image by image, each with its own σ drawn from [sigma_lo, sigma_hi], all from one generator.
-torch::Tensor make_noisy(const torch::Tensor& clean, NoiseKind kind, float sigma_lo, float sigma_hi, Rng& rng);
+// Adds noise image by image, each with its own kind drawn uniformly from `kinds` and its own amount (σ, or the
+// salt-and-pepper probability) from [sigma_lo, sigma_hi], all from one generator. One kind draws nothing for it,
+// so a run with one kind sees the same numbers as before lists existed.
+torch::Tensor make_noisy(const torch::Tensor& clean, const std::vector<NoiseKind>& kinds, float sigma_lo,
+                         float sigma_hi, Rng& rng);
+
+// "gaussian" or "gaussian,salt-pepper" (--noise): the kinds, each named once; throws naming the bad one.
+std::vector<NoiseKind> parse_noise_list(const std::string& text);
+std::string noise_list_string(const std::vector<NoiseKind>& kinds);
 
 // Mixes seed, epoch and a stream id into one generator seed, so data order and noise depend only on these.
 uint64_t stream_seed(uint64_t seed, uint64_t epoch, uint64_t stream);

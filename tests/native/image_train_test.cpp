@@ -138,7 +138,7 @@ TEST(ImageFolder, PatchesAreSeededAndIndependentOfThreads) {
   auto draw = [&](int threads) {
     torch::set_num_threads(threads);
     torch::Tensor clean = torch::empty({12, 3, 16, 16}), noisy = torch::empty_like(clean);
-    sample_patches(folder.split("train"), 16, 77, dae::NoiseKind::Gaussian, 0.1f, 0.2f, 0.0f, clean, noisy);
+    sample_patches(folder.split("train"), 16, 77, {dae::NoiseKind::Gaussian}, 0.1f, 0.2f, 0.0f, clean, noisy);
     return std::make_pair(clean, noisy);
   };
   const auto a = draw(1), b = draw(2);
@@ -153,11 +153,37 @@ TEST(ImageFolder, PatchesAreSeededAndIndependentOfThreads) {
   EXPECT_LT(noise_std, 0.21);
 }
 
+// With a list of kinds each patch gets one: salt-and-pepper patches differ from their clean patch only where a
+// value became exactly 0 or 1, Gaussian ones almost everywhere; both kinds occur.
+TEST(ImageFolder, ANoiseListGivesEachPatchOneOfItsKinds) {
+  const std::string dir = dae::test::scratch_dir();
+  const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
+  torch::Tensor clean = torch::empty({64, 3, 16, 16}), noisy = torch::empty_like(clean);
+  sample_patches(folder.split("train"), 16, 5, {dae::NoiseKind::Gaussian, dae::NoiseKind::SaltPepper}, 0.1f, 0.2f,
+                 0.0f, clean, noisy);
+  int impulses = 0, gaussian = 0;
+  for (int64_t i = 0; i < 64; ++i) {
+    const torch::Tensor changed = noisy[i] != clean[i];
+    const torch::Tensor extreme = (noisy[i] == 0) | (noisy[i] == 1);
+    const double changed_share = changed.to(torch::kFloat).mean().item<double>();
+    if (torch::equal(changed & extreme, changed)) {
+      ++impulses;
+      EXPECT_GT(changed_share, 0.03) << i;  // probability 0.1 to 0.2, less where the value was 0 or 1 already
+      EXPECT_LT(changed_share, 0.25) << i;
+    } else {
+      ++gaussian;
+      EXPECT_GT(changed_share, 0.9) << i;
+    }
+  }
+  EXPECT_GT(impulses, 16);  // about half of 64
+  EXPECT_GT(gaussian, 16);
+}
+
 TEST(ImageFolder, GrayPatchesAreGrayPhotosAsTheEngineGivesThemToAColorModel) {
   const std::string dir = dae::test::scratch_dir();
   const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
   torch::Tensor clean = torch::empty({64, 3, 16, 16}), noisy = torch::empty_like(clean);
-  sample_patches(folder.split("train"), 16, 9, dae::NoiseKind::Gaussian, 0.2f, 0.2f, 0.5f, clean, noisy);
+  sample_patches(folder.split("train"), 16, 9, {dae::NoiseKind::Gaussian}, 0.2f, 0.2f, 0.5f, clean, noisy);
   int gray = 0;
   std::vector<torch::Tensor> extra_noise;
   for (int64_t i = 0; i < 64; ++i) {

@@ -216,6 +216,38 @@ GraphModule random_module(const std::string& name, uint64_t seed) {
 
 }  // namespace
 
+TEST(Train, NoiseListsAreParsedAndBadOnesRefusedByName) {
+  EXPECT_EQ(parse_noise_list("gaussian"), std::vector<dae::NoiseKind>{dae::NoiseKind::Gaussian});
+  const std::vector<dae::NoiseKind> two = parse_noise_list("salt-pepper,gaussian");
+  EXPECT_EQ(two, (std::vector<dae::NoiseKind>{dae::NoiseKind::SaltPepper, dae::NoiseKind::Gaussian}));
+  EXPECT_EQ(noise_list_string(two), "salt-pepper,gaussian");
+  auto refused = [](const std::string& text, const std::string& why) {
+    try {
+      parse_noise_list(text);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  refused("gaussian,blur", "unknown noise 'blur'");
+  refused("gaussian,", "unknown noise ''");
+  refused("", "unknown noise ''");
+  refused("poisson,poisson", "names poisson twice");
+}
+
+// One kind draws nothing for the choice: the numbers are those of add_noise image by image, as before lists.
+TEST(Train, OneNoiseKindGivesTheSameNumbersAsAddNoise) {
+  const torch::Tensor clean = torch::rand({3, 1, 8, 8});
+  dae::Rng a(7), b(7);
+  const torch::Tensor noisy = make_noisy(clean, {dae::NoiseKind::Poisson}, 0.1f, 0.3f, a);
+  for (int64_t i = 0; i < 3; ++i) {
+    std::vector<float> expected(64);
+    const float sigma = 0.1f + 0.2f * b.uniform();
+    dae::add_noise(clean[i].contiguous().data_ptr<float>(), expected.data(), 64, {dae::NoiseKind::Poisson, sigma}, b);
+    EXPECT_TRUE(torch::equal(noisy[i].flatten(), torch::from_blob(expected.data(), {64}))) << i;
+  }
+}
+
 TEST(Train, ColorWeightsStartAGrayModelThatGivesTheMeanOfTheColorOutputs) {
   // The gray model from the color one's weights: a gray image gives the mean over R, G, B of what the color model
   // gives for that gray copied to R, G and B (first layer summed over the channels, output layers averaged).
