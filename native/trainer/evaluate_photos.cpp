@@ -108,13 +108,26 @@ const image::Image& clean_of(const Photo& p, const std::string& mode) {
   return mode == "gray" ? p.gray : p.color;
 }
 
-// The noise of one (mode, σ, photo) depends only on those and the seed, so --limit and peers see the same inputs.
-std::vector<float> make_noisy(const Photo& p, const std::string& mode, float sigma, uint64_t seed) {
+// What the report says of each kind of noise, with the name of its level.
+std::string noise_formula(NoiseKind kind) {
+  switch (kind) {
+    case NoiseKind::Gaussian: return "gaussian, x + sigma*N(0,1) clipped to [0, 1], sigma on the [0, 1] pixel scale";
+    case NoiseKind::SaltPepper: return "salt-pepper, each value set to 0 or 1 (equally likely) with probability p";
+    case NoiseKind::Speckle: return "speckle, x + sigma*x*N(0,1) clipped to [0, 1]";
+    case NoiseKind::Poisson: return "poisson, Poisson(x/sigma^2)*sigma^2 clipped to [0, 1]";
+  }
+  return "?";
+}
+
+// The noise of one (mode, σ, photo) depends only on those, the kind and the seed, so --limit and peers see the same
+// inputs. Gaussian keys carry no kind, as before other kinds could be asked for.
+std::vector<float> make_noisy(const Photo& p, const std::string& mode, float sigma, const PhotoEvalOptions& o) {
   const image::Image& clean = clean_of(p, mode);
-  const std::string key = mode + "/" + sigma_key(sigma) + "/" + p.name;
-  Rng rng(seed ^ fnv1a(key.data(), key.size()));
+  const std::string kind = o.noise == NoiseKind::Gaussian ? "" : std::string(noise_name(o.noise)) + "/";
+  const std::string key = kind + mode + "/" + sigma_key(sigma) + "/" + p.name;
+  Rng rng(o.seed ^ fnv1a(key.data(), key.size()));
   std::vector<float> noisy(clean.data.size());
-  add_noise(clean.data.data(), noisy.data(), noisy.size(), {NoiseKind::Gaussian, sigma}, rng);
+  add_noise(clean.data.data(), noisy.data(), noisy.size(), {o.noise, sigma}, rng);
   return noisy;
 }
 
@@ -145,7 +158,7 @@ void write_noisy_inputs(const PhotoEvalOptions& o, const std::vector<Photo>& pho
   for (const char* mode : kModes)
     for (float sigma : o.sigmas)
       for (const Photo& p : photos) {
-        const std::vector<float> noisy = make_noisy(p, mode, sigma, o.seed);
+        const std::vector<float> noisy = make_noisy(p, mode, sigma, o);
         const image::Image& clean = clean_of(p, mode);
         const std::string file = input_file(mode, sigma, p.name);
         write_raw(fs::path(o.write_noisy_dir) / file, noisy);
@@ -159,7 +172,7 @@ void write_noisy_inputs(const PhotoEvalOptions& o, const std::vector<Photo>& pho
                           {"fingerprint", fingerprint(noisy)}});
       }
   const json index = {{"format", "raw little-endian float32, planar [channels][height][width], values in [0, 1]"},
-                      {"noise", "gaussian, x + sigma*N(0,1) clipped to [0, 1]"},
+                      {"noise", noise_formula(o.noise)},
                       {"seed", o.seed},
                       {"crop", o.crop},
                       {"photos", o.photos_dir},
@@ -190,7 +203,7 @@ Peer load_peer(const std::string& dir, const std::vector<Photo>& photos, const P
   for (const char* mode : kModes)
     for (float sigma : o.sigmas)
       for (const Photo& p : photos)
-        expected[input_file(mode, sigma, p.name)] = fingerprint(make_noisy(p, mode, sigma, o.seed));
+        expected[input_file(mode, sigma, p.name)] = fingerprint(make_noisy(p, mode, sigma, o));
   for (const json& e : index["outputs"]) {
     const std::string mode = e.at("mode"), sigma = e.at("sigma"), name = e.at("image");
     auto it = std::find_if(o.sigmas.begin(), o.sigmas.end(), [&](float s) { return sigma_key(s) == sigma; });
@@ -378,7 +391,7 @@ int evaluate_photos(const PhotoEvalOptions& options) try {
         const Photo& photo = photos[job.photo];
         const float sigma = o.sigmas[job.sigma];
         const image::Image& clean = clean_of(photo, job.mode);
-        const std::vector<float> noisy = make_noisy(photo, job.mode, sigma, o.seed);
+        const std::vector<float> noisy = make_noisy(photo, job.mode, sigma, o);
         const bool sample = job.mode == "color" && sigma == kSampleSigma &&
                             std::find(samples.begin(), samples.end(), job.photo) != samples.end();
         Cell& cell = cells[j];
@@ -513,7 +526,9 @@ int evaluate_photos(const PhotoEvalOptions& options) try {
       {"photos", photo_list},
       {"crop", o.crop},
       {"sigmas", sigma_keys},
-      {"noise", "gaussian, x + sigma*N(0,1) clipped to [0, 1], sigma on the [0, 1] pixel scale"},
+      {"noise", noise_formula(o.noise)},
+      {"noise_kind", noise_name(o.noise)},
+      {"level", o.noise == NoiseKind::SaltPepper ? "p" : "σ"},
       {"noise_seed", o.seed},
       {"ensemble", o.ensemble},
       {"gray", "luma (0.299 R + 0.587 G + 0.114 B) of the RGB photo"},

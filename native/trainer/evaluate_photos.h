@@ -1,10 +1,12 @@
 // Photo quality report: classical filters, a non-local means peer and every model (through the engine) on the
-// test photos, in grayscale and color, at several Gaussian noise levels.
+// test photos, in grayscale and color, at several levels of one kind of noise (Gaussian unless asked).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "dae/noise.h"
 
 namespace dae::trainer {
 
@@ -21,7 +23,8 @@ struct PhotoEvalOptions {
   int limit = 0;   // first N photos by file name (0 = all)
   uint64_t seed = 2024;
   int threads = 2;  // photos processed at once
-  std::vector<float> sigmas = {0.05f, 0.1f, 0.2f, 0.3f};
+  std::vector<float> sigmas = {0.05f, 0.1f, 0.2f, 0.3f};  // levels: σ, or the probability for salt-and-pepper
+  NoiseKind noise = NoiseKind::Gaussian;
   int ensemble = 1;  // models run averaged over this many symmetries (dae::RunOptions::ensemble)
   std::string command;  // the command line, recorded in the report
 };

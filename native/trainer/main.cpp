@@ -352,6 +352,7 @@ struct BenchCommand {
 // `evaluate-photos`: the photo quality table (evaluate_photos.h).
 struct PhotosCommand {
   PhotoEvalOptions photos;
+  std::string noise = "gaussian";
   CLI::App* cmd = nullptr;
 
   void add_to(CLI::App& app) {
@@ -365,7 +366,9 @@ struct PhotosCommand {
     cmd->add_option("--write-noisy", photos.write_noisy_dir, "only write the noisy inputs here, for a peer");
     cmd->add_option("--crop", photos.crop, "center crops of at most N x N pixels (default 512, 0 = whole)");
     cmd->add_option("--limit", photos.limit, "use only the first N photos (by file name)");
-    cmd->add_option("--sigmas", photos.sigmas, "noise levels (default 0.05,0.1,0.2,0.3)")->delimiter(',');
+    cmd->add_option("--sigmas", photos.sigmas, "noise levels (default 0.05,0.1,0.2,0.3): σ, or p for salt-pepper")
+        ->delimiter(',');
+    cmd->add_option("--noise", noise, "gaussian (default), salt-pepper, speckle or poisson");
     cmd->add_option("--seed", photos.seed, "noise seed");
     cmd->add_option("--ensemble", photos.ensemble, "models averaged over 1, 2, 4 or 8 mirrors and turns")
         ->check(CLI::IsMember({1, 2, 4, 8}));
@@ -374,6 +377,9 @@ struct PhotosCommand {
   int run(const Common& common) {
     photos.threads = common.threads;  // photos processed at once (0 = one per core)
     photos.command = common.command;
+    dae::Result<dae::NoiseKind> kind = dae::parse_noise_kind(noise);
+    if (!kind.ok()) throw std::runtime_error("--noise: " + kind.error());
+    photos.noise = *kind;
     return evaluate_photos(photos);
   }
 };

@@ -16,10 +16,16 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
+// The name of the noise level: σ, or p for salt-and-pepper (reports written before other kinds say nothing: σ).
+std::string level(const json& r) {
+  return r.value("level", std::string("σ"));
+}
+
 // "| <first> | σ a | σ b |\n|---|---|---|\n"
-std::string table_head(const std::string& first, const json& sigmas) {
+std::string table_head(const std::string& first, const json& r) {
+  const json& sigmas = r["sigmas"];
   std::string md = "| " + first + " |";
-  for (const json& k : sigmas) md += " σ " + k.get<std::string>() + " |";
+  for (const json& k : sigmas) md += " " + level(r) + " " + k.get<std::string>() + " |";
   md += "\n|---|";
   for (size_t i = 0; i < sigmas.size(); ++i) md += "---|";
   return md + "\n";
@@ -48,8 +54,7 @@ std::string photos_markdown(const json& r) {
   md += crop > 0 ? ", each evaluated on its center " + std::to_string(crop) + "x" + std::to_string(crop) +
                        " crop (the whole photo when smaller)"
                  : ", whole";
-  md += ". Noise: Gaussian, `x + sigma*N(0,1)` clipped to [0, 1], sigma on the [0, 1] pixel scale, noise seed " +
-        std::to_string(r["noise_seed"].get<uint64_t>()) +
+  md += ". Noise: " + r["noise"].get<std::string>() + ", noise seed " + std::to_string(r["noise_seed"].get<uint64_t>()) +
         ". Gray is the luma of the RGB photo. PSNR (data range 1) is the mean of per-photo PSNRs, for color over "
         "all RGB values; SSIM is the mean per-photo SSIM (7x7 Gaussian window), for color the mean of the "
         "per-channel SSIMs. The blur and median baselines work per channel and, like the non-local means peer, use "
@@ -67,7 +72,7 @@ std::string photos_markdown(const json& r) {
   for (const char* mode : {"gray", "color"}) {
     const json& rows = r["modes"][mode];
     md += std::string("## ") + (std::string(mode) == "gray" ? "Grayscale" : "Color (RGB)") + "\n\n";
-    md += table_head("PSNR dB / SSIM", sigmas);
+    md += table_head("PSNR dB / SSIM", r);
     for (const json& row : rows) {
       md += "| " + row_label(row) + " |";
       for (const json& k : sigmas) {
@@ -78,7 +83,7 @@ std::string photos_markdown(const json& r) {
       md += "\n";
     }
 
-    md += "\n" + table_head("best parameter", sigmas);
+    md += "\n" + table_head("best parameter", r);
     for (const json& row : rows) {
       if (row["kind"] != "baseline" && row["kind"] != "peer") continue;
       md += "| " + row["name"].get<std::string>() + " |";
@@ -97,7 +102,7 @@ std::string photos_markdown(const json& r) {
     md += "\n\\* the best value lies at the end of the searched range.\n\n";
 
     // What the quality floors are about: each model against the best of the classical rows at each sigma.
-    md += table_head("model − best classical, PSNR dB", sigmas);
+    md += table_head("model − best classical, PSNR dB", r);
     for (const json& row : rows) {
       if (row["kind"] != "model") continue;
       md += "| " + row_label(row) + " |";
@@ -121,7 +126,7 @@ std::string photos_markdown(const json& r) {
   const std::string key = r["samples"].is_object() ? r["samples"]["sigma"].get<std::string>()
                                                    : sigmas[sigmas.size() / 2].get<std::string>();
   const json& color = r["modes"]["color"];
-  md += "## PSNR per photo, color, σ " + key + " (dB)\n\n| photo |";
+  md += "## PSNR per photo, color, " + level(r) + " " + key + " (dB)\n\n| photo |";
   for (const json& row : color) md += " " + row["name"].get<std::string>() + " |";
   md += "\n|---|";
   for (size_t i = 0; i < color.size(); ++i) md += "---|";

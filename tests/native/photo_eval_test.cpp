@@ -205,6 +205,52 @@ TEST(PhotoEval, PeerOutputsAreScoredAndChecked) {
   EXPECT_NE(other.log.find("denoised a different noisy"), std::string::npos) << other.log;
 }
 
+// Salt-and-pepper photos: the noisy inputs are impulses (so the median filter beats the blur by far), the report
+// names the kind and its level p, and Gaussian reports keep their noise (the same noisy inputs as before).
+TEST(PhotoEval, SaltAndPepperReportsNameTheirNoiseAndMedianWins) {
+  const fs::path dir = setup(dae::test::scratch_dir(), 48, 40);
+  const std::string common = "--photos " + (dir / "photos").string() + " --models " + (dir / "models").string() +
+                             " --crop 0 --limit 1 --sigmas 0.1 --model-names unet32";
+  const ToolRun r = evaluate(common + " --noise salt-pepper --out " + (dir / "sp").string(), dir);
+  ASSERT_EQ(r.status, 0) << r.log;
+  const json report = read_json(dir / "sp/photos.json");
+  EXPECT_EQ(report["noise_kind"], "salt-pepper");
+  EXPECT_EQ(report["level"], "p");
+  for (const char* mode : {"gray", "color"}) {
+    const json& rows = report["modes"][mode];
+    const json *noisy = find_row(rows, "noisy input"), *blur = find_row(rows, "gaussian blur"),
+               *median = find_row(rows, "median filter");
+    ASSERT_TRUE(noisy && blur && median) << rows.dump();
+    // A tenth of the values at 0 or 1, from values in [0.15, 0.85]: a mean squared error between 0.1 * 0.15^2...
+    // and 0.1 * 0.85^2 (about 11 to 26 dB); Gaussian noise of σ 0.1 would be 20 dB.
+    const double p = (*noisy)["by_sigma"]["0.1"]["psnr"];
+    EXPECT_GT(p, 11.0) << mode;
+    EXPECT_LT(p, 26.0) << mode;
+    EXPECT_GT((*median)["by_sigma"]["0.1"]["psnr"].get<double>(),
+              (*blur)["by_sigma"]["0.1"]["psnr"].get<double>() + 3.0)
+        << mode;
+  }
+  std::ifstream md(dir / "sp/PHOTOS.md");
+  std::stringstream text;
+  text << md.rdbuf();
+  EXPECT_NE(text.str().find("Noise: salt-pepper, each value set to 0 or 1"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("| PSNR dB / SSIM | p 0.1 |"), std::string::npos) << text.str();
+
+  // The Gaussian inputs do not depend on the new option: the same fingerprints with and without it.
+  ASSERT_EQ(evaluate(common + " --write-noisy " + (dir / "g1").string(), dir).status, 0);
+  ASSERT_EQ(evaluate(common + " --noise gaussian --write-noisy " + (dir / "g2").string(), dir).status, 0);
+  ASSERT_EQ(evaluate(common + " --noise salt-pepper --write-noisy " + (dir / "s1").string(), dir).status, 0);
+  const json g1 = read_json(dir / "g1/index.json"), g2 = read_json(dir / "g2/index.json"),
+             s1 = read_json(dir / "s1/index.json");
+  EXPECT_EQ(g1["inputs"], g2["inputs"]);
+  EXPECT_NE(g1["inputs"][0]["fingerprint"], s1["inputs"][0]["fingerprint"]);
+  EXPECT_NE(s1["noise"].get<std::string>().find("salt-pepper"), std::string::npos);
+
+  const ToolRun bad = evaluate(common + " --noise blur --out " + (dir / "bad").string(), dir);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.log.find("--noise: unknown noise 'blur'"), std::string::npos) << bad.log;
+}
+
 // evaluate rewrites a folder's models.json (what the page reads) only from that folder's own report; a report
 // written elsewhere, a trial on a few images say, leaves the manifest alone and says how to write it.
 TEST(Evaluate, WritesTheManifestOnlyFromTheModelsFoldersOwnReport) {
