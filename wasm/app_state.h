@@ -170,6 +170,10 @@ bool load_model(AppState& s, const uint8_t* bytes, size_t size, const std::strin
 bool choose_model(AppState& s, const std::string& name);
 // Loads the model the current kind of image calls for, if it is not the one in use (after an image or manifest change).
 void pick_model_for_image(AppState& s);
+// A line for the noise controls when the model in use is known not to suit the chosen noise on this kind of image:
+// a photo model trained without salt-and-pepper, on a photo with salt-and-pepper, where a median filter beats every
+// such model (README, "Other kinds of noise"). Empty otherwise.
+std::string noise_note(const AppState& s);
 // The download for `request` failed: the model in use stays.
 void model_download_failed(AppState& s, int request, const std::string& text);
 bool uses_large_view(const AppState& s);

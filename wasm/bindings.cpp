@@ -313,6 +313,7 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"source", s.image_source},
       {"noise", dae::noise_name(s.noise.kind)},
       {"amount", s.noise.amount},
+      {"noiseNote", noise_note(s)},
       {"seed", s.seed},
       {"noiseEverywhere", s.noise_everywhere},
       {"tool", enum_name(s.tool)},

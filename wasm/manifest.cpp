@@ -86,6 +86,8 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
     if (e.contains("onnx") && e["onnx"].is_string()) info.onnx = e["onnx"].get<std::string>();
     if (e.contains("train_command") && e["train_command"].is_string())
       info.train_command = e["train_command"].get<std::string>();
+    if (e.contains("noise_train") && e["noise_train"].is_string())
+      info.noise_train = e["noise_train"].get<std::string>();  // also shown as a fact below
     if (e.contains("description") && e["description"].is_string())
       info.description = e["description"].get<std::string>();
     if (e.contains("params") && e["params"].is_number()) info.params = e["params"].get<int64_t>();

@@ -12,6 +12,7 @@
 
 struct ModelInfo {
   std::string name, file, onnx, train_command, description;
+  std::string noise_train;  // the kinds of noise it was trained on ("gaussian", "gaussian,salt-pepper"); may be empty
   int64_t params = 0, bytes = 0;
   int channels = 1;  // 1 for grayscale models, 3 for RGB ("channels" in the manifest; absent means 1)
   std::vector<std::pair<std::string, std::string>> quality;        // flattened "key" -> formatted value

@@ -114,3 +114,12 @@ void model_download_failed(AppState& s, int request, const std::string& text) {
   s.need_denoise = true;  // carry on with the model in use
   set_message(s, text + (s.model ? " (kept model '" + s.model_name + "')" : ""), true);
 }
+
+std::string noise_note(const AppState& s) {
+  if (s.noise.kind != dae::NoiseKind::SaltPepper || s.kind != ImageKind::Photo || !s.model) return "";
+  const ModelInfo* info = s.manifest.find(s.model_name);
+  if (!info || info->noise_train.empty() || info->noise_train.find("salt-pepper") != std::string::npos) return "";
+  return "'" + s.model_name + "' learned " + info->noise_train +
+         " noise only: on salt-and-pepper photos a 3x3 median filter does better than it (README, Other kinds of "
+         "noise).";
+}

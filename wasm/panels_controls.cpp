@@ -68,6 +68,7 @@ static void section_noise(AppState& s) {
     s.seed = static_cast<uint32_t>(std::max(1, seed));
     s.need_noise = true;
   }
+  if (const std::string note = noise_note(s); !note.empty()) ImGui::TextWrapped("%s", note.c_str());
   if (ImGui::Button("Re-roll (R)")) reroll_noise(s);
   ImGui::SameLine();
   if (ImGui::Checkbox("Everywhere", &s.noise_everywhere)) s.need_noise = true;

@@ -98,6 +98,16 @@ export const tests = [
       });
       assert.ok(worst <= 1, `the saved PNG holds the denoised RGB values (worst byte difference ${worst})`);
 
+      // Salt-and-pepper on a photo, with a photo model that never learned it: the noise controls say a median filter
+      // does better (the manifest's noise_train decides); Gaussian again, and the note is gone.
+      assert.equal(s.noiseNote, '');
+      await page.evaluate(async () => { window.dae.setNoise({ kind: 'salt-pepper', amount: 0.1 }); await window.dae.whenIdle(); });
+      const sp = await state(page);
+      if (shippedPhoto.noise_train.includes('salt-pepper')) assert.equal(sp.noiseNote, '');
+      else assert.match(sp.noiseNote, /^'photo' learned gaussian noise only: on salt-and-pepper photos a 3x3 median filter/);
+      await page.evaluate(async () => { window.dae.setNoise({ kind: 'gaussian', amount: 0.1 }); await window.dae.whenIdle(); });
+      assert.equal((await state(page)).noiseNote, '');
+
       // Samples go back to the Fashion-MNIST default, and the page says so.
       await page.evaluate(async () => { window.dae.loadSample(7); await window.dae.whenIdle(); });
       const back = await state(page);
