@@ -107,7 +107,8 @@ void write_file_list(const std::string& path, const ImageFolder& folder) {
 }
 
 void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed,
-                    const std::vector<NoiseKind>& noise, float sigma_lo, float sigma_hi, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy) {
+                    const std::vector<NoiseKind>& noise, float sigma_lo, float sigma_hi, float gray_fraction,
+                    torch::Tensor& clean, torch::Tensor& noisy) {
   const int64_t count = clean.size(0);
   const int channels = static_cast<int>(clean.size(1));
   // Bigger images give proportionally more patches.

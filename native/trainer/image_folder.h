@@ -51,11 +51,12 @@ inline NoiseKind pick_noise(const std::vector<NoiseKind>& kinds, Rng& rng) {
 
 // Fills `clean` [count, C, P, P] with random patches of the training images (an image is picked with
 // probability proportional to its area, then a position, a flip and a 90° rotation) and `noisy` with noise of
-// a kind per patch drawn from `noise` (pick_noise), σ per patch uniform in [sigma_lo, sigma_hi]. With C = 3, a `gray_fraction` of the patches are
-// gray photos as dae::model_input gives them to a color model: luma in every channel as the target, and as the
-// input the luma with its own noise plus the engine's synthetic color noise. Patch i depends only on (seed, i): the
-// work is split over LibTorch's threads and the result is the same for any thread count.
+// a kind per patch drawn from `noise` (pick_noise), σ per patch uniform in [sigma_lo, sigma_hi]. With C = 3, a
+// `gray_fraction` of the patches are gray photos as dae::model_input gives them to a color model: luma in every channel
+// as the target, and as the input the luma with its own noise plus the engine's synthetic color noise. Patch i depends
+// only on (seed, i): the work is split over LibTorch's threads and the result is the same for any thread count.
 void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed,
-                    const std::vector<NoiseKind>& noise, float sigma_lo, float sigma_hi, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy);
+                    const std::vector<NoiseKind>& noise, float sigma_lo, float sigma_hi, float gray_fraction,
+                    torch::Tensor& clean, torch::Tensor& noisy);
 
 }  // namespace dae::trainer

@@ -54,7 +54,8 @@ std::string photos_markdown(const json& r) {
   md += crop > 0 ? ", each evaluated on its center " + std::to_string(crop) + "x" + std::to_string(crop) +
                        " crop (the whole photo when smaller)"
                  : ", whole";
-  md += ". Noise: " + r["noise"].get<std::string>() + ", noise seed " + std::to_string(r["noise_seed"].get<uint64_t>()) +
+  md += ". Noise: " + r["noise"].get<std::string>() + ", noise seed " +
+        std::to_string(r["noise_seed"].get<uint64_t>()) +
         ". Gray is the luma of the RGB photo. PSNR (data range 1) is the mean of per-photo PSNRs, for color over "
         "all RGB values; SSIM is the mean per-photo SSIM (7x7 Gaussian window), for color the mean of the "
         "per-channel SSIMs. The blur and median baselines work per channel and, like the non-local means peer, use "

@@ -159,8 +159,8 @@ TEST(ImageFolder, ANoiseListGivesEachPatchOneOfItsKinds) {
   const std::string dir = dae::test::scratch_dir();
   const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
   torch::Tensor clean = torch::empty({64, 3, 16, 16}), noisy = torch::empty_like(clean);
-  sample_patches(folder.split("train"), 16, 5, {dae::NoiseKind::Gaussian, dae::NoiseKind::SaltPepper}, 0.1f, 0.2f,
-                 0.0f, clean, noisy);
+  sample_patches(folder.split("train"), 16, 5, {dae::NoiseKind::Gaussian, dae::NoiseKind::SaltPepper}, 0.1f, 0.2f, 0.0f,
+                 clean, noisy);
   int impulses = 0, gaussian = 0;
   for (int64_t i = 0; i < 64; ++i) {
     const torch::Tensor changed = noisy[i] != clean[i];
