@@ -238,11 +238,12 @@ TEST(Train, NoiseListsAreParsedAndBadOnesRefusedByName) {
 // One kind draws nothing for the choice: the numbers are those of add_noise image by image, as before lists.
 TEST(Train, OneNoiseKindGivesTheSameNumbersAsAddNoise) {
   const torch::Tensor clean = torch::rand({3, 1, 8, 8});
+  const float lo = 0.1f, hi = 0.3f;
   dae::Rng a(7), b(7);
-  const torch::Tensor noisy = make_noisy(clean, {dae::NoiseKind::Poisson}, 0.1f, 0.3f, a);
+  const torch::Tensor noisy = make_noisy(clean, {dae::NoiseKind::Poisson}, lo, hi, a);
   for (int64_t i = 0; i < 3; ++i) {
     std::vector<float> expected(64);
-    const float sigma = 0.1f + 0.2f * b.uniform();
+    const float sigma = lo + (hi - lo) * b.uniform();  // as make_noisy computes it, to the last bit
     dae::add_noise(clean[i].contiguous().data_ptr<float>(), expected.data(), 64, {dae::NoiseKind::Poisson, sigma}, b);
     EXPECT_TRUE(torch::equal(noisy[i].flatten(), torch::from_blob(expected.data(), {64}))) << i;
   }
