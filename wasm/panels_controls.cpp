@@ -59,7 +59,7 @@ static void section_noise(AppState& s) {
     s.noise.kind = dae::kNoiseKinds[kind];
     s.need_noise = true;
   }
-  const bool is_probability = s.noise.kind == dae::NoiseKind::SaltPepper;
+  const bool is_probability = dae::amount_is_probability(s.noise.kind);
   if (ImGui::SliderFloat(is_probability ? "Probability" : "Strength (sigma)", &s.noise.amount, 0.0f,
                          is_probability ? 0.5f : 1.0f, "%.2f"))
     s.need_noise = true;

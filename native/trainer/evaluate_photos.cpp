@@ -528,7 +528,7 @@ int evaluate_photos(const PhotoEvalOptions& options) try {
       {"sigmas", sigma_keys},
       {"noise", noise_formula(o.noise)},
       {"noise_kind", noise_name(o.noise)},
-      {"level", o.noise == NoiseKind::SaltPepper ? "p" : "σ"},
+      {"level", amount_is_probability(o.noise) ? "p" : "σ"},
       {"noise_seed", o.seed},
       {"ensemble", o.ensemble},
       {"gray", "luma (0.299 R + 0.587 G + 0.114 B) of the RGB photo"},

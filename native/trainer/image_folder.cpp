@@ -138,7 +138,7 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
             dst[c * plane + size_t(y) * patch + x] = src[size_t(y0 + v) * img.w + x0 + u];
           }
       }
-      const float sigma = sigma_lo == sigma_hi ? sigma_lo : sigma_lo + (sigma_hi - sigma_lo) * rng.uniform();
+      const float sigma = pick_amount(sigma_lo, sigma_hi, rng);
       const NoiseKind kind = pick_noise(noise, rng);
       if (channels == 3 && gray_fraction > 0 && rng.uniform() < gray_fraction) {
         // A gray photo as the app and the CLI give it to a color model: gray content with its own noise, then

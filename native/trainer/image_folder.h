@@ -44,6 +44,11 @@ ImageFolder load_image_folder(const ImageFolderOptions& options);
 // Writes "split<TAB>path<TAB>width<TAB>height" lines (and the skipped files as comments) to `path`.
 void write_file_list(const std::string& path, const ImageFolder& folder);
 
+// The next image's noise amount, uniform in [lo, hi]; with lo == hi nothing is drawn from `rng`.
+inline float pick_amount(float lo, float hi, Rng& rng) {
+  return lo == hi ? lo : lo + (hi - lo) * rng.uniform();
+}
+
 // One of `kinds` for the next image, uniformly; with one kind nothing is drawn from `rng`.
 inline NoiseKind pick_noise(const std::vector<NoiseKind>& kinds, Rng& rng) {
   return kinds.size() == 1 ? kinds[0] : kinds[rng.next() % kinds.size()];

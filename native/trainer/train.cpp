@@ -311,7 +311,7 @@ torch::Tensor make_noisy(const torch::Tensor& clean, const std::vector<NoiseKind
   torch::Tensor noisy = torch::empty_like(c);
   const int64_t plane = c[0].numel();
   for (int64_t i = 0; i < c.size(0); ++i) {
-    const float sigma = sigma_lo == sigma_hi ? sigma_lo : sigma_lo + (sigma_hi - sigma_lo) * rng.uniform();
+    const float sigma = pick_amount(sigma_lo, sigma_hi, rng);
     const NoiseKind kind = pick_noise(kinds, rng);
     add_noise(c.data_ptr<float>() + i * plane, noisy.data_ptr<float>() + i * plane, plane, {kind, sigma}, rng);
   }

@@ -243,7 +243,7 @@ TEST(Train, OneNoiseKindGivesTheSameNumbersAsAddNoise) {
   const torch::Tensor noisy = make_noisy(clean, {dae::NoiseKind::Poisson}, lo, hi, a);
   for (int64_t i = 0; i < 3; ++i) {
     std::vector<float> expected(64);
-    const float sigma = lo + (hi - lo) * b.uniform();  // as make_noisy computes it, to the last bit
+    const float sigma = pick_amount(lo, hi, b);
     dae::add_noise(clean[i].contiguous().data_ptr<float>(), expected.data(), 64, {dae::NoiseKind::Poisson, sigma}, b);
     EXPECT_TRUE(torch::equal(noisy[i].flatten(), torch::from_blob(expected.data(), {64}))) << i;
   }

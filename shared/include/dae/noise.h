@@ -45,6 +45,11 @@ struct NoiseParams {
   float amount = 0.3f;  // σ for Gaussian and speckle, probability for salt-and-pepper
 };
 
+// Whether a kind's amount is a probability (salt-and-pepper: "p") rather than a noise std ("σ").
+inline bool amount_is_probability(NoiseKind kind) {
+  return kind == NoiseKind::SaltPepper;
+}
+
 const char* noise_name(NoiseKind kind);
 Result<NoiseKind> parse_noise_kind(std::string_view name);
 
