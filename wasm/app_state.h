@@ -174,6 +174,8 @@ void pick_model_for_image(AppState& s);
 // a photo model trained without salt-and-pepper, on a photo with salt-and-pepper, where a median filter beats every
 // such model (README, "Other kinds of noise"). Empty otherwise.
 std::string noise_note(const AppState& s);
+// The noise slider's top: 0.12 for the camera kinds (about ISO 58000), 0.5 for a probability, 1 for a σ.
+float noise_amount_limit(dae::NoiseKind kind);
 // The download for `request` failed: the model in use stays.
 void model_download_failed(AppState& s, int request, const std::string& text);
 bool uses_large_view(const AppState& s);

@@ -201,6 +201,14 @@ EMSCRIPTEN_KEEPALIVE int dae_set_noise(const char* kind, float amount, int seed)
   return 1;
 }
 
+// 1..100, for camera-jpeg noise; 0 (and nothing changed) otherwise.
+EMSCRIPTEN_KEEPALIVE int dae_set_jpeg_quality(int quality) {
+  if (quality < 1 || quality > 100) return 0;
+  g_state->noise.jpeg_quality = quality;
+  g_state->need_noise = true;
+  return 1;
+}
+
 // name: one of EnumNames<Backend>. 0 (and nothing changed) for another name.
 EMSCRIPTEN_KEEPALIVE int dae_set_backend(const char* name) {
   if (!enum_from_name(name, g_state->backend)) return 0;
@@ -313,6 +321,8 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"source", s.image_source},
       {"noise", dae::noise_name(s.noise.kind)},
       {"amount", s.noise.amount},
+      {"iso", dae::is_camera(s.noise.kind) ? dae::camera_iso(s.noise.amount) : 0.0f},
+      {"jpegQuality", s.noise.jpeg_quality},
       {"noiseNote", noise_note(s)},
       {"seed", s.seed},
       {"noiseEverywhere", s.noise_everywhere},

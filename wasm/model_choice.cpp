@@ -116,10 +116,21 @@ void model_download_failed(AppState& s, int request, const std::string& text) {
 }
 
 std::string noise_note(const AppState& s) {
-  if (s.noise.kind != dae::NoiseKind::SaltPepper || s.kind != ImageKind::Photo || !s.model) return "";
+  const bool impulses = s.noise.kind == dae::NoiseKind::SaltPepper, camera = dae::is_camera(s.noise.kind);
+  if (!(impulses || camera) || s.kind != ImageKind::Photo || !s.model) return "";
   const ModelInfo* info = s.manifest.find(s.model_name);
-  if (!info || info->noise_train.empty() || info->noise_train.find("salt-pepper") != std::string::npos) return "";
-  return "'" + s.model_name + "' learned " + info->noise_train +
-         " noise only: on salt-and-pepper photos a 3x3 median filter does better than it (README, Other kinds of "
-         "noise).";
+  if (!info || info->noise_train.empty()) return "";
+  if (impulses && info->noise_train.find("salt-pepper") == std::string::npos)
+    return "'" + s.model_name + "' learned " + info->noise_train +
+           " noise only: on salt-and-pepper photos a 3x3 median filter does better than it (README, Other kinds of "
+           "noise).";
+  if (camera && info->noise_train.find("camera") == std::string::npos)
+    return "'" + s.model_name + "' learned " + info->noise_train +
+           " noise only: a camera's noise is stronger in the shadows and spread over neighbouring pixels, and "
+           "non-local means or a blur may do better on it (README, Other kinds of noise).";
+  return "";
+}
+
+float noise_amount_limit(dae::NoiseKind kind) {
+  return dae::is_camera(kind) ? 0.12f : dae::amount_is_probability(kind) ? 0.5f : 1.0f;
 }

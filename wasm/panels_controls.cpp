@@ -57,12 +57,23 @@ static void section_noise(AppState& s) {
   };
   if (ImGui::Combo("Type", &kind, name, nullptr, kinds)) {
     s.noise.kind = dae::kNoiseKinds[kind];
+    s.noise.amount = std::min(s.noise.amount, noise_amount_limit(s.noise.kind));
     s.need_noise = true;
   }
-  const bool is_probability = dae::amount_is_probability(s.noise.kind);
-  if (ImGui::SliderFloat(is_probability ? "Probability" : "Strength (sigma)", &s.noise.amount, 0.0f,
-                         is_probability ? 0.5f : 1.0f, "%.2f"))
-    s.need_noise = true;
+  const float limit = noise_amount_limit(s.noise.kind);
+  if (dae::is_camera(s.noise.kind)) {
+    // The sensor's noise, shown as the ISO setting that gives it.
+    char label[48];
+    std::snprintf(label, sizeof label, "%%.3f (ISO %.0f)", dae::camera_iso(s.noise.amount));
+    if (ImGui::SliderFloat("Camera noise", &s.noise.amount, 0.0f, limit, label)) s.need_noise = true;
+    if (s.noise.kind == dae::NoiseKind::CameraJpeg &&
+        ImGui::SliderInt("JPEG quality", &s.noise.jpeg_quality, 10, 100))
+      s.need_noise = true;
+  } else {
+    const bool is_probability = dae::amount_is_probability(s.noise.kind);
+    if (ImGui::SliderFloat(is_probability ? "Probability" : "Strength (sigma)", &s.noise.amount, 0.0f, limit, "%.2f"))
+      s.need_noise = true;
+  }
   int seed = static_cast<int>(s.seed);
   if (ImGui::InputInt("Seed", &seed)) {
     s.seed = static_cast<uint32_t>(std::max(1, seed));

@@ -116,17 +116,16 @@ void reroll_noise(AppState& s) {
   s.need_noise = true;
 }
 
-// Every channel gets its own noise from the shared noise code; the noise brush's mask applies to all of them.
+// The shared noise code on the whole image (the camera kinds work on neighbours and colours together); the noise
+// brush's mask applies to every channel.
 static void add_noise(AppState& s) {
   s.noisy = Image(s.clean.w, s.clean.h, s.clean.c, 0.0f);
   dae::Rng rng(s.seed);
-  if (s.noise_everywhere) {
-    dae::add_noise(s.clean.px.data(), s.noisy.px.data(), s.clean.size(), s.noise, rng);
-  } else {
-    for (int k = 0; k < s.clean.c; ++k)
-      dae::add_noise_masked(s.clean.channel(k), s.noise_mask.px.data(), s.noisy.channel(k), s.clean.plane(), s.noise,
-                            rng);
-  }
+  if (s.noise_everywhere)
+    dae::add_noise_image(s.clean.px.data(), s.noisy.px.data(), s.clean.c, s.clean.h, s.clean.w, s.noise, rng);
+  else
+    dae::add_noise_image_masked(s.clean.px.data(), s.noise_mask.px.data(), s.noisy.px.data(), s.clean.c, s.clean.h,
+                                s.clean.w, s.noise, rng);
   // PSNR over every value of every channel; SSIM per channel, averaged. The denoised image's follow with it.
   s.psnr_noisy = dae::psnr_db(s.noisy.px.data(), s.clean.px.data(), s.clean.size());
   s.ssim_noisy = dae::ssim_channels(s.noisy.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);

@@ -19,12 +19,15 @@
  *                           modelProgress, width, height, channels, kind ('small' | 'photo'), layout ('three' |
  *                           'large'), compare ('noisy-denoised' | 'clean-denoised' | 'single'), splitAt, source,
  *                           view ('clean' | 'noisy' | 'denoised' | 'difference'), tool ('pen' | 'eraser' |
- *                           'noise-brush'), uploadMode ('fashion-mnist' | 'full'), noise, amount, seed, psnrNoisy,
+ *                           'noise-brush'), uploadMode ('fashion-mnist' | 'full'), noise, amount, iso (camera
+ *                           kinds: the ISO setting the amount reads as), jpegQuality, seed, psnrNoisy,
  *                           psnrDenoised, ssimNoisy, ssimDenoised, engineMs, ortMs, maxAbsDiff, backend,
  *                           denoiseCount, busy, progress, message, messageIsError, panes, ...}; every such name is
  *                           the app's (EnumNames in wasm/app_state.h)
  *   dae.setSigma(x)         noise strength (σ for gaussian/speckle/poisson, probability for salt-pepper)
- *   dae.setNoise({kind, amount, seed})   kind: 'gaussian' | 'salt-pepper' | 'speckle' | 'poisson'
+ *   dae.setNoise({kind, amount, seed, jpegQuality})   kind: 'gaussian' | 'salt-pepper' | 'speckle' | 'poisson' |
+ *                           'camera' | 'camera-jpeg' (amount 0.005 reads as ISO 100, 0.05 as ISO 10000;
+ *                           jpegQuality 1..100 for camera-jpeg)
  *   dae.setNoiseEverywhere(on)   false: noise only where the noise brush painted
  *   dae.setEnsemble(on)     the engine averages its result over the mirrors and turns of the image that the model
  *                           allows (state().modelSymmetries: 8 for the photo model, 1 for Fashion-MNIST ones, whose
@@ -505,8 +508,10 @@
       };
     },
     setSigma: (x) => withString('', (k) => Module._dae_set_noise(k, x, 0)),
-    setNoise({ kind = '', amount = -1, seed = 0 } = {}) {
+    setNoise({ kind = '', amount = -1, seed = 0, jpegQuality } = {}) {
       // The names are the engine's (dae::parse_noise_kind); an unknown one changes nothing.
+      if (jpegQuality !== undefined && Module._dae_set_jpeg_quality(jpegQuality) !== 1)
+        throw new Error(`JPEG quality ${jpegQuality} is not in 1..100`);
       if (withString(String(kind), (k) => Module._dae_set_noise(k, amount, seed)) !== 1)
         throw new Error(`unknown noise kind '${kind}'`);
     },

@@ -39,14 +39,18 @@ void check(const Status& s) {
 struct NoiseOptions {
   std::string kind;  // empty: no noise
   float amount = 0.2f;
+  int jpeg_quality = 90;
   uint64_t seed = 1;
 };
 
 void apply_noise(Tensor& t, const NoiseOptions& o) {
   if (o.kind.empty()) return;
   dae::NoiseParams params{check(dae::parse_noise_kind(o.kind)), o.amount};
+  params.jpeg_quality = o.jpeg_quality;
   dae::Rng rng(o.seed);
-  dae::add_noise(t.data.data(), t.data.data(), t.size(), params, rng);
+  const size_t image = size_t(t.c) * t.h * t.w;
+  for (int i = 0; i < t.n; ++i)
+    dae::add_noise_image(t.data.data() + i * image, t.data.data() + i * image, t.c, t.h, t.w, params, rng);
 }
 
 std::vector<int> parse_shape(const std::string& text) {
@@ -159,8 +163,15 @@ Examples:
                  "Model file (.safetensors written by the trainer); default: web/models/photo.safetensors for color "
                  "images, web/models/photo-gray.safetensors for gray ones larger than 28x28 (photo.safetensors "
                  "where it is missing), web/models/unet32.safetensors otherwise");
-  app.add_option("--noise", noise.kind, "Add noise before denoising: gaussian, salt-pepper, speckle, poisson");
-  app.add_option("--sigma", noise.amount, "Noise amount (σ, or probability for salt-pepper)")->capture_default_str();
+  app.add_option("--noise", noise.kind,
+                 "Add noise before denoising: gaussian, salt-pepper, speckle, poisson, camera or camera-jpeg");
+  app.add_option("--sigma", noise.amount,
+                 "Noise amount (σ; probability for salt-pepper; for the camera kinds the sensor's noise, 0.05 about "
+                 "ISO 10000)")
+      ->capture_default_str();
+  app.add_option("--jpeg-quality", noise.jpeg_quality, "camera-jpeg: JPEG quality 1..100")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   app.add_option("--seed", noise.seed, "Noise seed")->capture_default_str();
   app.add_option("--noisy-out", noisy_out, "Also write the noisy input as PNG");
   app.add_option("--reference", reference, "Clean image: print PSNR and SSIM of the input and the output against it");

@@ -73,10 +73,15 @@ Result<Image> load(const std::string& path, int channels) {
   return decode(bytes->data(), bytes->size(), path, channels);
 }
 
-Status save_png(const std::string& path, const Image& image) {
-  if ((image.channels != 1 && image.channels != 3) || image.w < 1 || image.h < 1 ||
-      image.data.size() != image.plane() * image.channels)
-    return Status::Error("cannot write '" + path + "': not a 1- or 3-channel image");
+namespace {
+
+bool writable(const Image& image) {
+  return (image.channels == 1 || image.channels == 3) && image.w >= 1 && image.h >= 1 &&
+         image.data.size() == image.plane() * image.channels;
+}
+
+// 8-bit interleaved samples, as the encoders take them: clamped to [0, 1] and rounded.
+std::vector<uint8_t> interleave_8bit(const Image& image) {
   const size_t n = image.plane();
   std::vector<uint8_t> pixels(n * image.channels);
   for (int c = 0; c < image.channels; ++c) {
@@ -84,9 +89,31 @@ Status save_png(const std::string& path, const Image& image) {
     for (size_t i = 0; i < n; ++i)
       pixels[i * image.channels + c] = static_cast<uint8_t>(std::lround(std::clamp(src[i], 0.0f, 1.0f) * 255.0f));
   }
+  return pixels;
+}
+
+}  // namespace
+
+Status save_png(const std::string& path, const Image& image) {
+  if (!writable(image)) return Status::Error("cannot write '" + path + "': not a 1- or 3-channel image");
+  const std::vector<uint8_t> pixels = interleave_8bit(image);
   if (!stbi_write_png(path.c_str(), image.w, image.h, image.channels, pixels.data(), image.w * image.channels))
     return Status::Error("cannot write '" + path + "'");
   return Status::Ok();
+}
+
+Result<std::vector<uint8_t>> encode_jpeg(const Image& image, int quality) {
+  if (!writable(image)) return Status::Error("cannot encode a JPEG: not a 1- or 3-channel image");
+  if (quality < 1 || quality > 100) return Status::Error("JPEG quality " + std::to_string(quality) + " is not in 1..100");
+  const std::vector<uint8_t> pixels = interleave_8bit(image);
+  std::vector<uint8_t> bytes;
+  const auto append = [](void* context, void* data, int size) {
+    auto* out = static_cast<std::vector<uint8_t>*>(context);
+    out->insert(out->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+  };
+  if (!stbi_write_jpg_to_func(append, &bytes, image.w, image.h, image.channels, pixels.data(), quality))
+    return Status::Error("cannot encode a JPEG of " + std::to_string(image.w) + "x" + std::to_string(image.h));
+  return bytes;
 }
 
 Image to_channels(const Image& image, int channels) {

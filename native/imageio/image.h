@@ -31,6 +31,8 @@ Result<Image> load(const std::string& path, int channels = 0);
 Result<Image> decode(const uint8_t* bytes, size_t size, const std::string& name, int channels = 0);
 // 8-bit PNG with 1 or 3 channels; values are clamped to [0, 1] and rounded.
 Status save_png(const std::string& path, const Image& image);
+// Baseline JPEG bytes (stb's encoder: 4:2:0 chroma at quality <= 90, the standard tables scaled as libjpeg does).
+Result<std::vector<uint8_t>> encode_jpeg(const Image& image, int quality);
 
 // 1 -> 3 replicates, 3 -> 1 takes luma (0.299 R + 0.587 G + 0.114 B); same count copies.
 Image to_channels(const Image& image, int channels);

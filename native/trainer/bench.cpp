@@ -50,7 +50,7 @@ void run_bench(const BenchOptions& o, const Dataset& data) {
     model->to(device);
     Rng rng(7);
     torch::Tensor clean = data.train.images.slice(0, 0, o.batch).contiguous();
-    torch::Tensor noisy = make_noisy(clean, {NoiseKind::Gaussian}, 0.3f, 0.3f, rng).to(device);
+    torch::Tensor noisy = make_noisy(clean, {{NoiseKind::Gaussian}, 0.3f, 0.3f}, rng).to(device);
     clean = clean.to(device);
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
     model->train();
@@ -66,7 +66,7 @@ void run_bench(const BenchOptions& o, const Dataset& data) {
 
     model->eval();
     torch::Tensor eval_clean = data.test.images.slice(0, 0, kEvalBatch).contiguous();
-    torch::Tensor eval_in = make_noisy(eval_clean, {NoiseKind::Gaussian}, 0.3f, 0.3f, rng);
+    torch::Tensor eval_in = make_noisy(eval_clean, {{NoiseKind::Gaussian}, 0.3f, 0.3f}, rng);
     torch::Tensor eval_dev = eval_in.to(device);
     double eval_rate = 0;
     {

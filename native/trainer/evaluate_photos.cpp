@@ -115,6 +115,10 @@ std::string noise_formula(NoiseKind kind) {
     case NoiseKind::SaltPepper: return "salt-pepper, each value set to 0 or 1 (equally likely) with probability p";
     case NoiseKind::Speckle: return "speckle, x + sigma*x*N(0,1) clipped to [0, 1]";
     case NoiseKind::Poisson: return "poisson, Poisson(x/sigma^2)*sigma^2 clipped to [0, 1]";
+    case NoiseKind::Camera:
+      return "camera, shot noise 4a^2*x plus read noise on an RGGB mosaic in linear light, bilinear demosaic, white "
+             "balance, sRGB, 8-bit (dae camera_noise.cpp); gray photos are the luma of the color result";
+    case NoiseKind::CameraJpeg: return "camera-jpeg, camera noise then a JPEG round trip at quality 90 (4:2:0)";
   }
   return "?";
 }
@@ -127,7 +131,7 @@ std::vector<float> make_noisy(const Photo& p, const std::string& mode, float sig
   const std::string key = kind + mode + "/" + sigma_key(sigma) + "/" + p.name;
   Rng rng(o.seed ^ fnv1a(key.data(), key.size()));
   std::vector<float> noisy(clean.data.size());
-  add_noise(clean.data.data(), noisy.data(), noisy.size(), {o.noise, sigma}, rng);
+  add_noise_image(clean.data.data(), noisy.data(), clean.channels, clean.h, clean.w, {o.noise, sigma}, rng);
   return noisy;
 }
 

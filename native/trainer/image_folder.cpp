@@ -107,8 +107,7 @@ void write_file_list(const std::string& path, const ImageFolder& folder) {
 }
 
 void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed,
-                    const std::vector<NoiseKind>& noise, float sigma_lo, float sigma_hi, float gray_fraction,
-                    torch::Tensor& clean, torch::Tensor& noisy) {
+                    const NoiseDraw& noise, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy) {
   const int64_t count = clean.size(0);
   const int channels = static_cast<int>(clean.size(1));
   // Bigger images give proportionally more patches.
@@ -138,8 +137,7 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
             dst[c * plane + size_t(y) * patch + x] = src[size_t(y0 + v) * img.w + x0 + u];
           }
       }
-      const float sigma = pick_amount(sigma_lo, sigma_hi, rng);
-      const NoiseKind kind = pick_noise(noise, rng);
+      const NoiseParams params = draw_noise(noise, rng);
       if (channels == 3 && gray_fraction > 0 && rng.uniform() < gray_fraction) {
         // A gray photo as the app and the CLI give it to a color model: gray content with its own noise, then
         // the engine's synthetic color noise (dae::model_input, σ estimated from the patch as at inference, at a
@@ -148,7 +146,7 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
         for (size_t k = 0; k < plane; ++k) gray.data[k] = dae::luma(dst[k], dst[plane + k], dst[2 * plane + k]);
         for (int c = 0; c < 3; ++c) std::copy_n(gray.data.data(), plane, dst + c * plane);
         Tensor gray_noisy(1, 1, patch, patch);
-        add_noise(gray.data.data(), gray_noisy.data.data(), plane, {kind, sigma}, rng);
+        add_noise_image(gray.data.data(), gray_noisy.data.data(), 1, patch, patch, params, rng);
         ChannelOptions origin;
         origin.origin_x = static_cast<int>(rng.next() % (1u << 27));
         origin.origin_y = static_cast<int>(rng.next() % (1u << 27));
@@ -157,7 +155,7 @@ void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint
         std::copy_n(rgb.value().data.data(), size, noisy_data + i * size);
         continue;
       }
-      add_noise(dst, noisy_data + i * size, size, {kind, sigma}, rng);
+      add_noise_image(dst, noisy_data + i * size, channels, patch, patch, params, rng);
     }
   });
 }

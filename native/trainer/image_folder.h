@@ -54,14 +54,38 @@ inline NoiseKind pick_noise(const std::vector<NoiseKind>& kinds, Rng& rng) {
   return kinds.size() == 1 ? kinds[0] : kinds[rng.next() % kinds.size()];
 }
 
+// What each training image's or patch's noise is drawn from: the one owner of that draw for Fashion-MNIST batches,
+// photo patches and validation sets.
+struct NoiseDraw {
+  std::vector<NoiseKind> kinds = {NoiseKind::Gaussian};  // one per image, uniformly (pick_noise)
+  float lo = 0.3f, hi = 0.3f;                            // σ (or p) of the value-by-value kinds
+  float camera_lo = 0.0f, camera_hi = 0.06f;             // the camera kinds' amount
+  int jpeg_lo = 60, jpeg_hi = 95;                        // camera-jpeg's quality
+};
+
+// The next image's noise: an amount from [lo, hi] (pick_amount), then a kind (pick_noise); a camera kind then draws
+// its own amount, its place on the sensor's mosaic and the JPEG grid (a patch is a crop of a photo) and its JPEG
+// quality. Lists without camera kinds draw exactly what they drew before camera noise existed.
+inline NoiseParams draw_noise(const NoiseDraw& d, Rng& rng) {
+  NoiseParams p;
+  p.amount = pick_amount(d.lo, d.hi, rng);
+  p.kind = pick_noise(d.kinds, rng);
+  if (is_camera(p.kind)) {
+    p.amount = pick_amount(d.camera_lo, d.camera_hi, rng);
+    p.origin_x = static_cast<int>(rng.next() % 16);
+    p.origin_y = static_cast<int>(rng.next() % 16);
+    p.jpeg_quality = d.jpeg_lo + static_cast<int>(rng.next() % uint64_t(d.jpeg_hi - d.jpeg_lo + 1));
+  }
+  return p;
+}
+
 // Fills `clean` [count, C, P, P] with random patches of the training images (an image is picked with
 // probability proportional to its area, then a position, a flip and a 90° rotation) and `noisy` with noise of
-// a kind per patch drawn from `noise` (pick_noise), σ per patch uniform in [sigma_lo, sigma_hi]. With C = 3, a
+// noise drawn per patch by draw_noise. With C = 3, a
 // `gray_fraction` of the patches are gray photos as dae::model_input gives them to a color model: luma in every channel
 // as the target, and as the input the luma with its own noise plus the engine's synthetic color noise. Patch i depends
 // only on (seed, i): the work is split over LibTorch's threads and the result is the same for any thread count.
 void sample_patches(const std::vector<const ImageFile*>& images, int patch, uint64_t seed,
-                    const std::vector<NoiseKind>& noise, float sigma_lo, float sigma_hi, float gray_fraction,
-                    torch::Tensor& clean, torch::Tensor& noisy);
+                    const NoiseDraw& noise, float gray_fraction, torch::Tensor& clean, torch::Tensor& noisy);
 
 }  // namespace dae::trainer

@@ -92,7 +92,7 @@ struct Common {
 struct TrainCommand {
   TrainOptions t;
   DistOptions dist;
-  std::vector<float> sigma_range;
+  std::vector<float> sigma_range, camera_range;
   float sigma = 0.3f;
   std::string noise = "gaussian", golden_path;
   CLI::App* cmd = nullptr;
@@ -126,8 +126,13 @@ struct TrainCommand {
                     ->expected(2);
     sigma_opt->excludes(range_opt);
     cmd->add_option("--noise", noise,
-                    "gaussian, salt-pepper, speckle or poisson, or a list (gaussian,salt-pepper): each image gets "
-                    "one of them, its amount (σ or probability) drawn from the σ range");
+                    "gaussian, salt-pepper, speckle, poisson, camera or camera-jpeg, or a list (gaussian,camera): each "
+                    "image gets one of them, its amount (σ or probability) drawn from the σ range, a camera kind's "
+                    "from --camera-range");
+    cmd->add_option("--camera-range", camera_range,
+                    "LO,HI: the camera kinds' amount, drawn uniformly (default 0,0.06; 0.05 is about ISO 10000)")
+        ->delimiter(',')
+        ->expected(2);
     loss_opt =
         cmd->add_option("--loss", t.loss, "mse, bce (seed's default), l1, or l1-mse (L1 for half the steps, then MSE)")
             ->check(CLI::IsMember({"mse", "bce", "l1", "l1-mse"}));
@@ -180,6 +185,11 @@ struct TrainCommand {
       t.sigma_lo = t.sigma_hi = sigma;
     }
     t.noise = parse_noise_list(noise);
+    if (!camera_range.empty()) {
+      t.camera_lo = camera_range[0], t.camera_hi = camera_range[1];
+      if (!(t.camera_lo >= 0 && t.camera_hi >= t.camera_lo && t.camera_hi <= 0.5f))
+        throw std::runtime_error("--camera-range needs 0 <= LO <= HI <= 0.5");
+    }
     if (!t.images_dir.empty() && !val_opt->count()) t.val_count = 256;
     return group;
   }
@@ -368,7 +378,8 @@ struct PhotosCommand {
     cmd->add_option("--limit", photos.limit, "use only the first N photos (by file name)");
     cmd->add_option("--sigmas", photos.sigmas, "noise levels (default 0.05,0.1,0.2,0.3): σ, or p for salt-pepper")
         ->delimiter(',');
-    cmd->add_option("--noise", noise, "gaussian (default), salt-pepper, speckle or poisson");
+    cmd->add_option("--noise", noise,
+                    "gaussian (default), salt-pepper, speckle, poisson, camera or camera-jpeg (JPEG quality 90)");
     cmd->add_option("--seed", photos.seed, "noise seed");
     cmd->add_option("--ensemble", photos.ensemble, "models averaged over 1, 2, 4 or 8 mirrors and turns")
         ->check(CLI::IsMember({1, 2, 4, 8}));

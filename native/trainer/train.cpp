@@ -99,6 +99,10 @@ void copy_init_weights(GraphModuleImpl& model, const GraphModuleImpl& init, cons
 
 namespace {
 
+bool uses_camera(const TrainOptions& o) {
+  return std::any_of(o.noise.begin(), o.noise.end(), is_camera);
+}
+
 std::string format_duration(double s) {
   char buf[32];
   const int total = static_cast<int>(s + 0.5);
@@ -166,6 +170,7 @@ std::string fingerprint(const TrainOptions& o) {
   if (o.warmup > 0) s << " warmup=" << o.warmup;
   if (!o.images_dir.empty()) s << " images=" << o.images_dir << " patch=" << o.patch << " patches=" << o.patches;
   if (o.gray_fraction > 0) s << " gray=" << o.gray_fraction;
+  if (uses_camera(o)) s << " camera=" << sigma_string(o.camera_lo, o.camera_hi);
   return s.str();
 }
 
@@ -305,17 +310,24 @@ std::string checkpoint_path(const TrainOptions& o) {
   return o.out_dir + "/" + o.model + ".ckpt";
 }
 
-torch::Tensor make_noisy(const torch::Tensor& clean, const std::vector<NoiseKind>& kinds, float sigma_lo,
-                         float sigma_hi, Rng& rng) {
+torch::Tensor make_noisy(const torch::Tensor& clean, const NoiseDraw& noise, Rng& rng) {
   torch::Tensor c = clean.contiguous();
   torch::Tensor noisy = torch::empty_like(c);
   const int64_t plane = c[0].numel();
+  const int channels = static_cast<int>(c.size(1)), h = static_cast<int>(c.size(2)), w = static_cast<int>(c.size(3));
   for (int64_t i = 0; i < c.size(0); ++i) {
-    const float sigma = pick_amount(sigma_lo, sigma_hi, rng);
-    const NoiseKind kind = pick_noise(kinds, rng);
-    add_noise(c.data_ptr<float>() + i * plane, noisy.data_ptr<float>() + i * plane, plane, {kind, sigma}, rng);
+    const NoiseParams params = draw_noise(noise, rng);
+    add_noise_image(c.data_ptr<float>() + i * plane, noisy.data_ptr<float>() + i * plane, channels, h, w, params, rng);
   }
   return noisy;
+}
+
+NoiseDraw noise_draw(const TrainOptions& o) {
+  NoiseDraw d;
+  d.kinds = o.noise;
+  d.lo = o.sigma_lo, d.hi = o.sigma_hi;
+  d.camera_lo = o.camera_lo, d.camera_hi = o.camera_hi;
+  return d;
 }
 
 std::vector<NoiseKind> parse_noise_list(const std::string& text) {
@@ -349,7 +361,7 @@ TrainingData fashion_mnist_training(const Dataset& data, const TrainOptions& o) 
   d.per_epoch = train_split.size();
   d.val_clean = val.images.contiguous();
   Rng val_rng(stream_seed(o.seed, 0, kValStream));
-  d.val_noisy = make_noisy(d.val_clean, o.noise, o.sigma_lo, o.sigma_hi, val_rng);
+  d.val_noisy = make_noisy(d.val_clean, noise_draw(o), val_rng);
   // The epoch's order is computed once and kept for its batches.
   auto order = std::make_shared<std::pair<int64_t, std::vector<int64_t>>>(-1, std::vector<int64_t>());
   d.batch = [train_split, order, o](int64_t epoch, int64_t batch) {
@@ -362,7 +374,7 @@ TrainingData fashion_mnist_training(const Dataset& data, const TrainOptions& o) 
         torch::from_blob(order->second.data() + begin, {end - begin}, torch::kInt64);
     torch::Tensor clean = train_split.images.index_select(0, index);
     Rng noise_rng(stream_seed(o.seed, epoch, kNoiseStream + 16 * (batch + 1)));
-    torch::Tensor noisy = make_noisy(clean, o.noise, o.sigma_lo, o.sigma_hi, noise_rng);
+    torch::Tensor noisy = make_noisy(clean, noise_draw(o), noise_rng);
     return std::make_pair(clean, noisy);
   };
   return d;
@@ -383,14 +395,14 @@ TrainingData image_folder_training(const ImageFolder& folder, const TrainOptions
   const int64_t val_count = std::max<int64_t>(1, o.val_count);
   d.val_clean = torch::empty({val_count, channels, o.patch, o.patch});
   d.val_noisy = torch::empty_like(d.val_clean);
-  sample_patches(val_files, o.patch, stream_seed(o.seed, 0, kValStream), o.noise, o.sigma_lo, o.sigma_hi,
-                 o.gray_fraction, d.val_clean, d.val_noisy);
+  sample_patches(val_files, o.patch, stream_seed(o.seed, 0, kValStream), noise_draw(o), o.gray_fraction,
+                 d.val_clean, d.val_noisy);
   d.batch = [train_files, channels, o](int64_t epoch, int64_t batch) {
     const int64_t count = std::min<int64_t>(global_batch(o), o.patches - batch * global_batch(o));
     torch::Tensor clean = torch::empty({count, channels, o.patch, o.patch});
     torch::Tensor noisy = torch::empty_like(clean);
-    sample_patches(train_files, o.patch, stream_seed(o.seed, epoch, kNoiseStream + 16 * (batch + 1)), o.noise,
-                   o.sigma_lo, o.sigma_hi, o.gray_fraction, clean, noisy);
+    sample_patches(train_files, o.patch, stream_seed(o.seed, epoch, kNoiseStream + 16 * (batch + 1)),
+                   noise_draw(o), o.gray_fraction, clean, noisy);
     return std::make_pair(clean, noisy);
   };
   return d;
@@ -438,6 +450,7 @@ std::map<std::string, std::string> training_metadata(const TrainOptions& o, cons
       {"dae.train_data", data.description},
       {"dae.symmetries", std::to_string(data.symmetries)},
       {"dae.history", history_json(history)}};
+  if (uses_camera(o)) extra["dae.camera_train"] = sigma_string(o.camera_lo, o.camera_hi);
   if (!o.init_from.empty()) {
     // A fine-tuned model records where its starting weights came from and how those were trained.
     extra["dae.init_from"] = o.init_from;

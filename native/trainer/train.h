@@ -35,6 +35,7 @@ struct TrainOptions {
   float gray_fraction = 0;                 // image folders, color models: share of gray photo patches (model_input)
   float sigma_lo = 0.3f, sigma_hi = 0.3f;  // per-image σ drawn uniformly from [lo, hi] (blind training)
   std::vector<NoiseKind> noise = {NoiseKind::Gaussian};  // each image gets one of these, drawn uniformly
+  float camera_lo = 0.0f, camera_hi = 0.06f;  // the camera kinds' amount range (NoiseParams::amount)
   std::string loss = "mse";  // "mse", "bce", "l1", or "l1-mse" (L1 for the first half of the steps, then MSE)
   double ema = 0;            // decay of an exponential moving average of the weights (0 = off); the average is
                              // what is validated and exported
@@ -105,11 +106,11 @@ TrainResult train(const TrainOptions& options, const TrainingData& data, Collect
 // summed over the channels, the output layers averaged) and a gray model's a color one. Throws naming `what`.
 void copy_init_weights(GraphModuleImpl& model, const GraphModuleImpl& init, const std::string& what);
 
-// Adds noise image by image, each with its own kind drawn uniformly from `kinds` and its own amount (σ, or the
-// salt-and-pepper probability) from [sigma_lo, sigma_hi], all from one generator. One kind draws nothing for it,
-// so a run with one kind sees the same numbers as before lists existed.
-torch::Tensor make_noisy(const torch::Tensor& clean, const std::vector<NoiseKind>& kinds, float sigma_lo,
-                         float sigma_hi, Rng& rng);
+// Adds noise image by image, each drawn by draw_noise, all from one generator. One kind draws nothing for the
+// choice, so a run with one kind sees the same numbers as before lists existed.
+torch::Tensor make_noisy(const torch::Tensor& clean, const NoiseDraw& noise, Rng& rng);
+// The options' noise: kinds, σ range and camera range.
+NoiseDraw noise_draw(const TrainOptions& o);
 
 // "gaussian" or "gaussian,salt-pepper" (--noise): the kinds, each named once; throws naming the bad one.
 std::vector<NoiseKind> parse_noise_list(const std::string& text);

@@ -36,6 +36,8 @@ float noisy_pixel(float x, const NoiseParams& p, Rng& rng) {
       v = rng.poisson(std::max(x, 0.0f) * peak) / peak;
       break;
     }
+    case NoiseKind::Camera:
+    case NoiseKind::CameraJpeg: break;  // whole images only: add_noise_image
   }
   return std::clamp(v, 0.0f, 1.0f);
 }
@@ -96,6 +98,8 @@ const char* noise_name(NoiseKind kind) {
     case NoiseKind::SaltPepper: return "salt-pepper";
     case NoiseKind::Speckle: return "speckle";
     case NoiseKind::Poisson: return "poisson";
+    case NoiseKind::Camera: return "camera";
+    case NoiseKind::CameraJpeg: return "camera-jpeg";
   }
   return "?";
 }
@@ -110,11 +114,14 @@ Result<NoiseKind> parse_noise_kind(std::string_view name) {
 }
 
 void add_noise(const float* clean, float* out, size_t count, const NoiseParams& params, Rng& rng) {
+  if (is_camera(params.kind)) return add_noise_image(clean, out, 1, 1, static_cast<int>(count), params, rng);
   for (size_t i = 0; i < count; ++i) out[i] = noisy_pixel(clean[i], params, rng);
 }
 
 void add_noise_masked(const float* clean, const float* mask, float* out, size_t count, const NoiseParams& params,
                       Rng& rng) {
+  if (is_camera(params.kind))
+    return add_noise_image_masked(clean, mask, out, 1, 1, static_cast<int>(count), params, rng);
   for (size_t i = 0; i < count; ++i) {
     const float m = std::clamp(mask[i], 0.0f, 1.0f);
     const float noisy = noisy_pixel(clean[i], params, rng);

@@ -2,9 +2,12 @@
 // clear errors for files that are not images, are empty or claim huge sizes.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
+#include "dae/metrics.h"
+#include "dae/noise.h"
 #include "image.h"
 
 namespace dae::image {
@@ -69,6 +72,33 @@ TEST(Image, DownscaleAveragesBlocksAndDropsTheRemainder) {
     EXPECT_NEAR(half.channel(c)[1 * 4 + 3], want, 1e-6);
   }
   EXPECT_EQ(downscale_area(img, 1).data, img.data);
+}
+
+// dae::jpeg_round_trip models a JPEG's loss without encoding bytes (the trainer applies it to every camera-jpeg
+// patch): it should give what a real encoder and decoder give, up to their integer DCTs and rounding.
+TEST(Image, JpegRoundTripMatchesARealEncoderAndDecoder) {
+  Image img = gradient(83, 61, 3);
+  dae::Rng rng(12);
+  dae::add_noise(img.data.data(), img.data.data(), img.data.size(), {dae::NoiseKind::Gaussian, 0.08f}, rng);
+  for (float& v : img.data) v = std::round(v * 255) / 255;
+  for (int channels : {1, 3})
+    for (int quality : {30, 75, 90}) {
+      const Image source = to_channels(img, channels);
+      Result<std::vector<uint8_t>> bytes = encode_jpeg(source, quality);
+      ASSERT_TRUE(bytes.ok()) << bytes.error();
+      Result<Image> real = decode(bytes->data(), bytes->size(), "round trip", channels);
+      ASSERT_TRUE(real.ok()) << real.error();
+      Image modelled = source;
+      dae::jpeg_round_trip(modelled.data.data(), channels, source.h, source.w, quality);
+      const size_t n = source.data.size();
+      const double loss = dae::psnr_db(real->data.data(), source.data.data(), n);
+      const double agreement = dae::psnr_db(modelled.data.data(), real->data.data(), n);
+      // The model is far closer to the real round trip than either is to the source.
+      EXPECT_GT(agreement, loss + 10.0) << channels << " channels, quality " << quality;
+      EXPECT_NEAR(dae::psnr_db(modelled.data.data(), source.data.data(), n), loss, 0.3)
+          << channels << " channels, quality " << quality;
+    }
+  EXPECT_FALSE(encode_jpeg(img, 0).ok());
 }
 
 TEST(Image, TensorRoundTrip) {

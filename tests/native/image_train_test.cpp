@@ -138,7 +138,7 @@ TEST(ImageFolder, PatchesAreSeededAndIndependentOfThreads) {
   auto draw = [&](int threads) {
     torch::set_num_threads(threads);
     torch::Tensor clean = torch::empty({12, 3, 16, 16}), noisy = torch::empty_like(clean);
-    sample_patches(folder.split("train"), 16, 77, {dae::NoiseKind::Gaussian}, 0.1f, 0.2f, 0.0f, clean, noisy);
+    sample_patches(folder.split("train"), 16, 77, {{dae::NoiseKind::Gaussian}, 0.1f, 0.2f}, 0.0f, clean, noisy);
     return std::make_pair(clean, noisy);
   };
   const auto a = draw(1), b = draw(2);
@@ -159,7 +159,7 @@ TEST(ImageFolder, ANoiseListGivesEachPatchOneOfItsKinds) {
   const std::string dir = dae::test::scratch_dir();
   const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
   torch::Tensor clean = torch::empty({64, 3, 16, 16}), noisy = torch::empty_like(clean);
-  sample_patches(folder.split("train"), 16, 5, {dae::NoiseKind::Gaussian, dae::NoiseKind::SaltPepper}, 0.1f, 0.2f, 0.0f,
+  sample_patches(folder.split("train"), 16, 5, {{dae::NoiseKind::Gaussian, dae::NoiseKind::SaltPepper}, 0.1f, 0.2f}, 0.0f,
                  clean, noisy);
   int impulses = 0, gaussian = 0;
   for (int64_t i = 0; i < 64; ++i) {
@@ -179,11 +179,35 @@ TEST(ImageFolder, ANoiseListGivesEachPatchOneOfItsKinds) {
   EXPECT_GT(gaussian, 16);
 }
 
+// Camera patches: 8-bit values, each a crop with its own mosaic phase and JPEG grid; the camera range, not the σ
+// range, sets their strength; the kinds without a camera draw what they drew before.
+TEST(ImageFolder, CameraPatchesTakeTheCameraRange) {
+  const std::string dir = dae::test::scratch_dir();
+  const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
+  torch::Tensor clean = torch::empty({32, 3, 16, 16}), noisy = torch::empty_like(clean);
+  NoiseDraw draw{{dae::NoiseKind::Camera, dae::NoiseKind::CameraJpeg}, 0.4f, 0.4f};
+  draw.camera_lo = draw.camera_hi = 0.02f;
+  sample_patches(folder.split("train"), 16, 3, draw, 0.0f, clean, noisy);
+  EXPECT_TRUE(torch::equal(torch::round(noisy * 255) / 255, noisy));
+  const double faint = (noisy - clean).std().item<double>();
+  draw.camera_lo = draw.camera_hi = 0.06f;
+  sample_patches(folder.split("train"), 16, 3, draw, 0.0f, clean, noisy);
+  const double strong = (noisy - clean).std().item<double>();
+  EXPECT_GT(faint, 0.005);
+  EXPECT_LT(faint, 0.1) << "the σ range (0.4) leaked into camera patches";
+  EXPECT_GT(strong, 2 * faint);
+  // Drawing a camera kind takes more numbers than drawing a Gaussian one; a Gaussian-only list is unchanged by it.
+  dae::Rng a(9), b(9);
+  const dae::NoiseParams p = draw_noise({{dae::NoiseKind::Gaussian}, 0.1f, 0.2f}, a);
+  EXPECT_EQ(p.amount, pick_amount(0.1f, 0.2f, b));
+  EXPECT_EQ(a.next(), b.next());
+}
+
 TEST(ImageFolder, GrayPatchesAreGrayPhotosAsTheEngineGivesThemToAColorModel) {
   const std::string dir = dae::test::scratch_dir();
   const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
   torch::Tensor clean = torch::empty({64, 3, 16, 16}), noisy = torch::empty_like(clean);
-  sample_patches(folder.split("train"), 16, 9, {dae::NoiseKind::Gaussian}, 0.2f, 0.2f, 0.5f, clean, noisy);
+  sample_patches(folder.split("train"), 16, 9, {{dae::NoiseKind::Gaussian}, 0.2f, 0.2f}, 0.5f, clean, noisy);
   int gray = 0;
   std::vector<torch::Tensor> extra_noise;
   for (int64_t i = 0; i < 64; ++i) {

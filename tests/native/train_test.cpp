@@ -240,7 +240,7 @@ TEST(Train, OneNoiseKindGivesTheSameNumbersAsAddNoise) {
   const torch::Tensor clean = torch::rand({3, 1, 8, 8});
   const float lo = 0.1f, hi = 0.3f;
   dae::Rng a(7), b(7);
-  const torch::Tensor noisy = make_noisy(clean, {dae::NoiseKind::Poisson}, lo, hi, a);
+  const torch::Tensor noisy = make_noisy(clean, {{dae::NoiseKind::Poisson}, lo, hi}, a);
   for (int64_t i = 0; i < 3; ++i) {
     std::vector<float> expected(64);
     const float sigma = pick_amount(lo, hi, b);
