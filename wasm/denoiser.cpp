@@ -11,6 +11,7 @@
 #endif
 
 #include "app_state.h"
+#include "dae/tiles.h"
 
 #if !defined(DAE_APP_MAX_THREADS)
 #define DAE_APP_MAX_THREADS 1
@@ -35,24 +36,17 @@ struct Job {
   std::shared_ptr<const dae::Model> model;
   Image noisy, out;
   dae::ChannelOptions channels;  // how the image's channels meet the model's; origin set per tile
-  int tiles_x = 1, tiles_y = 1, tile = 0, halo = 0;
+  dae::TileGrid grid;
   int next = 0;  // first tile not yet run
   double compute_ms = 0;
-  int count() const { return tiles_x * tiles_y; }
+  int count() const { return grid.count(); }
 };
 
 Job make_job(std::shared_ptr<const dae::Model> model, const Image& noisy) {
   Job j;
   j.model = std::move(model);
   j.noisy = noisy;
-  if (noisy.plane() <= kWholeImagePixels) {
-    j.tile = std::max(noisy.w, noisy.h);
-  } else {
-    j.tile = kTile;
-    j.tiles_x = (noisy.w + kTile - 1) / kTile;
-    j.tiles_y = (noisy.h + kTile - 1) / kTile;
-    j.halo = dae::context_radius(j.model->arch());
-  }
+  j.grid = dae::tile_grid(j.model->arch(), noisy.h, noisy.w, noisy.plane() <= kWholeImagePixels ? 0 : kTile);
   j.out = Image(noisy.w, noisy.h, noisy.c, 0.0f);
   j.channels = channel_options(noisy, j.model->arch().channels);
   return j;
@@ -60,11 +54,9 @@ Job make_job(std::shared_ptr<const dae::Model> model, const Image& noisy) {
 
 // Runs the job's next tile with `threads` engine threads; false with `error` set if the engine refused it.
 bool run_tile(Job& j, int threads, std::string& error) {
-  const int tx = j.next % j.tiles_x, ty = j.next / j.tiles_x;
-  const int cx0 = tx * j.tile, cy0 = ty * j.tile;
-  const int cx1 = std::min(j.noisy.w, cx0 + j.tile), cy1 = std::min(j.noisy.h, cy0 + j.tile);
-  const int x0 = std::max(0, cx0 - j.halo), y0 = std::max(0, cy0 - j.halo);
-  const int x1 = std::min(j.noisy.w, cx1 + j.halo), y1 = std::min(j.noisy.h, cy1 + j.halo);
+  const dae::TileRect core = j.grid.core(j.next), region = j.grid.region(j.next);
+  const int cx0 = core.x0, cy0 = core.y0, cx1 = core.x1, cy1 = core.y1;
+  const int x0 = region.x0, y0 = region.y0, x1 = region.x1, y1 = region.y1;
   const double t0 = emscripten_get_now();
   dae::ChannelOptions options = j.channels;
   options.run.threads = threads;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "app_state.h"
+#include "dae/tiles.h"
 #include "dae/metrics.h"
 
 // Engine work per frame before yielding to the browser, in the single-threaded build (the threaded one runs it on
@@ -174,9 +175,7 @@ Image tensor_image(const dae::Tensor& t) {
 }
 
 dae::ChannelOptions channel_options(const Image& whole, int model_channels) {
-  dae::ChannelOptions o;
-  if (whole.c == 1 && model_channels == 3) o.gray_sigma = dae::estimate_noise_sigma(whole.channel(0), whole.h, whole.w);
-  return o;
+  return dae::whole_image_options(whole.c, whole.channel(0), whole.h, whole.w, model_channels);
 }
 
 // Shows the engine's result once it is in; a stroke's result overtaken by the next stroke is shown too, but the

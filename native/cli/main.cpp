@@ -1,6 +1,8 @@
 // dae-denoise: denoise a grayscale or color image (or a raw float32 tensor) with a model file, optionally adding
 // noise first and scoring against a clean reference; `eval` scores a model on the Fashion-MNIST test set.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
+#include "dae/tiles.h"
 #include "idx.h"
 #include "image.h"
 #include "tensor_io.h"
@@ -93,6 +96,23 @@ void print_channel_plan(const dae::Model& model, int channels) {
 // Denoises [N, C, H, W] images with a model of any channel count dae::channel_plan accepts; the result has C channels.
 Tensor denoise_images(const dae::Model& model, const Tensor& x, const dae::ChannelOptions& options) {
   return check(dae::denoise_channels(model, x, options));
+}
+
+// One image, tile by tile (dae::denoise_tiled: the same result as a whole-image run, in a tile's memory), with
+// progress and the time left on a terminal.
+Tensor denoise_image_tiled(const dae::Model& model, const Tensor& x, const dae::ChannelOptions& options, int tile) {
+  const dae::TileGrid grid = dae::tile_grid(model.arch(), x.h, x.w, tile);
+  const bool talk = grid.count() > 1 && isatty(fileno(stderr));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto progress = [&](int done, int total) {
+    if (!talk) return true;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "\rdenoising: tile %d of %d (%d%%), %.0f s left   %s", done, total, 100 * done / total,
+                 s / done * (total - done), done == total ? "\n" : "");
+    return true;
+  };
+  return check(dae::denoise_tiled(model, x, dae::whole_image_options(x, model.arch().channels, options), grid,
+                                  progress));
 }
 
 void save_png(const std::string& path, const Tensor& t, const char* what) {
@@ -190,6 +210,12 @@ Examples:
         ->check(CLI::IsMember({1, 2, 4, 8}));
   };
   add_ensemble(&app);
+  int tile = 512;
+  app.add_option("--tile", tile,
+                 "Denoise an image in tiles of this side (same result as a whole-image run, memory bounded by the "
+                 "tile; 0: the whole image at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, dae::kMaxImageSide));
   app.add_option("--gray-draws", run.gray_draws,
                  "A gray image through a color model: average this many runs with different synthetic color noise")
       ->capture_default_str()
@@ -242,12 +268,13 @@ Examples:
   } else {
     if (input.empty()) fail("give an input image (or --raw-in); see --help");
     x = dae::image::to_tensor(picture);
+    picture = {};  // one float copy of a large photo at a time
     print_channel_plan(model, x.c);
   }
   apply_noise(x, noise);
   if (!noisy_out.empty()) save_png(noisy_out, x, "--noisy-out");
   const auto t0 = std::chrono::steady_clock::now();
-  const Tensor y = denoise_images(model, x, run);
+  const Tensor y = x.n == 1 && tile > 0 ? denoise_image_tiled(model, x, run, tile) : denoise_images(model, x, run);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("denoised %dx%dx%dx%d (%s) with %s in %.1f ms (%d thread(s)%s)\n", x.n, x.c, x.h, x.w,
               channels_name(x.c), model.arch().name.c_str(), ms, run.run.threads,

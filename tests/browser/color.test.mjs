@@ -108,6 +108,41 @@ export const tests = [
       await page.evaluate(async () => { window.dae.setNoise({ kind: 'gaussian', amount: 0.1 }); await window.dae.whenIdle(); });
       assert.equal((await state(page)).noiseNote, '');
 
+      // Camera noise: the amount reads as an ISO setting; the noise is spread over neighbouring pixels (demosaicing),
+      // unlike Gaussian noise; camera-jpeg gives 8-bit values at the asked quality; a bad quality is refused.
+      const neighbourCorrelation = () => page.evaluate(() => {
+        const { width: w, height: h, clean, noisy } = window.dae.getImages();
+        let num = 0, den = 0;
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x + 1 < w; x++) {
+            const i = w * h + y * w + x;  // green
+            const a = noisy[i] - clean[i], b = noisy[i + 1] - clean[i + 1];
+            num += a * b, den += a * a;
+          }
+        return num / den;
+      });
+      const gaussianCorrelation = await neighbourCorrelation();
+      await page.evaluate(async () => { window.dae.setNoise({ kind: 'camera', amount: 0.04 }); await window.dae.whenIdle(); });
+      const cam = await state(page);
+      assert.equal(cam.noise, 'camera');
+      assert.ok(Math.abs(cam.iso - 6400) < 1, `ISO ${cam.iso} for amount 0.04`);
+      const cameraCorrelation = await neighbourCorrelation();
+      assert.ok(cameraCorrelation > 0.2 && Math.abs(gaussianCorrelation) < 0.1,
+        `neighbour correlation: camera ${cameraCorrelation.toFixed(3)}, gaussian ${gaussianCorrelation.toFixed(3)}`);
+      assert.ok(cam.psnrNoisy < 40, `camera noise at 0.04: noisy ${cam.psnrNoisy.toFixed(2)} dB`);
+      if (shippedPhoto.noise_train.includes('camera')) assert.equal(cam.noiseNote, '');
+      else assert.match(cam.noiseNote, /^'photo' learned gaussian noise only: a camera's noise/);
+      await page.evaluate(async () => { window.dae.setNoise({ kind: 'camera-jpeg', jpegQuality: 60 }); await window.dae.whenIdle(); });
+      const jpeg = await state(page);
+      assert.equal(jpeg.noise, 'camera-jpeg');
+      assert.equal(jpeg.jpegQuality, 60);
+      const eightBit = await page.evaluate(() => window.dae.getImages().noisy.every((v) => Math.abs(v * 255 - Math.round(v * 255)) < 1e-3));
+      assert.ok(eightBit, 'camera-jpeg values are 8-bit');
+      await assert.rejects(page.evaluate(() => window.dae.setNoise({ jpegQuality: 0 })), /JPEG quality 0 is not in 1..100/);
+      t.log(`camera 0.04 (ISO 6400): noisy ${cam.psnrNoisy.toFixed(2)} dB, denoised ${cam.psnrDenoised.toFixed(2)} dB; ` +
+        `neighbour correlation ${cameraCorrelation.toFixed(3)} (gaussian ${gaussianCorrelation.toFixed(3)})`);
+      await page.evaluate(async () => { window.dae.setNoise({ kind: 'gaussian', amount: 0.1 }); await window.dae.whenIdle(); });
+
       // Samples go back to the Fashion-MNIST default, and the page says so.
       await page.evaluate(async () => { window.dae.loadSample(7); await window.dae.whenIdle(); });
       const back = await state(page);

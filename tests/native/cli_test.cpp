@@ -130,6 +130,41 @@ TEST(Cli, ColorImageWithColorModelStaysColor) {
   EXPECT_GT(max_abs_diff(out, in), 0.0f);
 }
 
+// Images run in tiles (--tile, default 512) with the model's context: the result is the whole-image run's.
+TEST(Cli, TilesGiveTheWholeImageResult) {
+  const std::string dir = dae::test::scratch_dir();
+  const std::string model = write_model(dir, dae::kPhotoArch);
+  ASSERT_TRUE(image::save_png(dir + "/in.png", picture(3, 301, 203)).ok());
+  const CliRun r = run_cli(dir, "in.png -o out.png --tile 64 --model " + model);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const Tensor in = load_png(dir + "/in.png");
+  dae::Result<Tensor> expected = dae::denoise(load_model(model), in);
+  ASSERT_TRUE(expected.ok()) << expected.error();
+  // Tiles and the whole image differ by float rounding at most, which can move a value across an 8-bit step.
+  EXPECT_LE(max_abs_diff(load_png(dir + "/out.png"), quantized(*expected)), 1.0f / 255 + kSame);
+  const CliRun whole = run_cli(dir, "in.png -o whole.png --tile 0 --model " + model);
+  ASSERT_EQ(whole.status, 0) << whole.err;
+  EXPECT_LE(max_abs_diff(load_png(dir + "/whole.png"), quantized(*expected)), kSame);
+  const CliRun bad = run_cli(dir, "in.png -o out.png --tile -1 --model " + model);
+  EXPECT_NE(bad.status, 0);
+}
+
+// A photo larger than one pass may take (the engine caps a pass's activations at 1 GiB) is denoised in tiles.
+TEST(Cli, APhotoOverTheSinglePassLimitIsDenoisedInTiles) {
+  const std::string dir = dae::test::scratch_dir();
+  const std::string model = write_model(dir, "unet");
+  ASSERT_TRUE(image::save_png(dir + "/big.png", picture(1, 3600, 2500)).ok());
+  const CliRun whole = run_cli(dir, "big.png -o out.png --tile 0 --model " + model);
+  EXPECT_NE(whole.status, 0) << "a 9 MP single pass was expected to exceed the engine's cap";
+  EXPECT_NE(whole.err.find("too large"), std::string::npos) << whole.err;
+  const CliRun r = run_cli(dir, "big.png -o out.png --threads 2 --model " + model);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("denoised 1x1x2500x3600"), std::string::npos) << r.out;
+  const Tensor out = load_png(dir + "/out.png");
+  EXPECT_EQ(out.w, 3600);
+  EXPECT_EQ(out.h, 2500);
+}
+
 TEST(Cli, ColorImageWithGrayModelDenoisesEachChannel) {
   const std::string dir = dae::test::scratch_dir();
   const std::string model = write_model(dir, "unet");

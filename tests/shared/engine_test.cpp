@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dae/tiles.h"
 #include "test_util.h"
 
 namespace dae {
@@ -353,6 +354,67 @@ TEST(Engine, RefusesCostlyGraphsAtLoad) {
       model.error().find("model: the graph does 2.46e+07 operations per image pixel, more than the 1e+07 allowed"),
       std::string::npos)
       << model.error();
+}
+
+// Tiles with the model's context give exactly the whole-image result, for every channel combination the engine
+// takes (a gray photo through a color model included: its noise level is measured once on the whole image), at
+// sizes that are not multiples of the tile or of the model's size multiple.
+TEST(Tiles, TiledEqualsTheWholeImage) {
+  struct Case {
+    const char* model;
+    int channels, h, w, tile;
+  };
+  for (const Case& c : {Case{"unet", 1, 70, 93, 32}, Case{kPhotoArch, 3, 45, 77, 24}, Case{kPhotoArch, 1, 61, 50, 16},
+                        Case{"unet", 3, 33, 40, 16}}) {
+    Model m = random_model(c.model);
+    const Tensor image = random_image(1, c.h, c.w, 9, c.channels);
+    const TileGrid grid = tile_grid(m.arch(), c.h, c.w, c.tile);
+    ASSERT_GT(grid.count(), 1) << c.model;
+    EXPECT_EQ(grid.halo, context_radius(m.arch()));
+    const ChannelOptions options = whole_image_options(image, m.arch().channels);
+    Result<Tensor> whole = denoise_channels(m, image, options);
+    ASSERT_TRUE(whole.ok()) << whole.error();
+    int calls = 0;
+    Result<Tensor> tiled = denoise_tiled(m, image, options, grid, [&](int done, int total) {
+      EXPECT_EQ(done, ++calls);
+      EXPECT_EQ(total, grid.count());
+      return true;
+    });
+    ASSERT_TRUE(tiled.ok()) << tiled.error();
+    EXPECT_EQ(calls, grid.count());
+    ASSERT_TRUE(tiled->same_shape(*whole));
+    float worst = 0;
+    for (size_t i = 0; i < whole->size(); ++i) worst = std::max(worst, std::abs(tiled->data[i] - whole->data[i]));
+    EXPECT_LE(worst, 1e-5f) << c.model << " " << c.channels << " channel(s), " << c.w << "x" << c.h;
+  }
+}
+
+TEST(Tiles, GridCoversTheImageOnceAndCancelStopsAtTheNextTile) {
+  Model m = random_model("unet");
+  const TileGrid grid = tile_grid(m.arch(), 50, 70, 15);  // rounded up to the size multiple
+  EXPECT_EQ(grid.tile % m.arch().size_multiple, 0);
+  std::vector<int> covered(50 * 70, 0);
+  for (int i = 0; i < grid.count(); ++i) {
+    const TileRect core = grid.core(i), region = grid.region(i);
+    EXPECT_TRUE(region.x0 <= core.x0 && region.y0 <= core.y0 && region.x1 >= core.x1 && region.y1 >= core.y1);
+    for (int y = core.y0; y < core.y1; ++y)
+      for (int x = core.x0; x < core.x1; ++x) ++covered[y * 70 + x];
+  }
+  EXPECT_TRUE(std::all_of(covered.begin(), covered.end(), [](int n) { return n == 1; }));
+  const TileGrid one = tile_grid(m.arch(), 50, 70, 0);
+  EXPECT_EQ(one.count(), 1);
+  EXPECT_EQ(one.halo, 0);
+
+  const Tensor image = random_image(1, 50, 70, 4);
+  int delivered = 0;
+  const Status s = denoise_tiled(
+      m, image, {}, grid, [&](const TileRect&, const Tensor&) { ++delivered; },
+      [](int done, int) { return done < 2; });
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cancelled after 2 of"), std::string::npos) << s.message();
+  EXPECT_EQ(delivered, 2);
+  EXPECT_FALSE(denoise_tiled(m, random_image(2, 50, 70, 4), {}, grid).ok());
+  EXPECT_FALSE(denoise_tiled(m, random_image(1, 51, 70, 4), {}, grid).ok());
 }
 
 }  // namespace
