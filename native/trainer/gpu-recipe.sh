@@ -50,8 +50,8 @@ patches() { awk -v n="$1" -v s="$scale" 'BEGIN { p = int(n * s); print (p < 64 ?
 # name|model|arguments. Color first: most uploads are color photos. Every run mixes the noise a camera makes (with
 # and without JPEG) with Gaussian noise and impulses, from scratch on the photo set, at 128 px.
 runs=(
-  "photo-camera|photo|--noise gaussian,camera,camera-jpeg,salt-pepper --sigma-range 0,0.4 --camera-range 0,0.06 --patch 128 --batch 32 --patches $(patches 28800) --epochs 30 --lr 1e-3 --warmup 200 --ema 0.999 --val 512 --seed 11"
-  "photo-gray-camera|photo-gray|--noise gaussian,camera,camera-jpeg,salt-pepper --sigma-range 0,0.4 --camera-range 0,0.06 --patch 128 --batch 32 --patches $(patches 28800) --epochs 30 --lr 1e-3 --warmup 200 --ema 0.999 --val 512 --seed 12"
+  "photo-camera|photo|--noise gaussian,camera,camera-jpeg,salt-pepper --sigma-range 0,0.4 --camera-range 0,0.06 --patch 128 --batch 32 --patches $(patches 28800) --epochs 30 --lr 1e-3 --warmup 200 --ema 0.999 --val $(patches 512) --seed 11"
+  "photo-gray-camera|photo-gray|--noise gaussian,camera,camera-jpeg,salt-pepper --sigma-range 0,0.4 --camera-range 0,0.06 --patch 128 --batch 32 --patches $(patches 28800) --epochs 30 --lr 1e-3 --warmup 200 --ema 0.999 --val $(patches 512) --seed 12"
 )
 selected=${RUNS:-all}
 todo=()
