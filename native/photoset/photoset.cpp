@@ -21,7 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kSplits[] = {"train", "val", "test"};
+// test-ordinary: a second test set of ordinary camera JPEGs, from packages nothing is trained on.
+const char* const kSplits[] = {"train", "val", "test", "test-ordinary"};
 
 struct Source {
   int line = 0;
@@ -87,7 +88,7 @@ std::vector<Source> read_sources(const std::string& path) {
     if (s.kind != "photo" && s.kind != "illustration")
       throw std::runtime_error(where + "kind must be photo or illustration, not '" + s.kind + "'");
     if (std::find(std::begin(kSplits), std::end(kSplits), s.split) == std::end(kSplits))
-      throw std::runtime_error(where + "split must be train, val or test, not '" + s.split + "'");
+      throw std::runtime_error(where + "split must be train, val, test or test-ordinary, not '" + s.split + "'");
     if (s.kind != "photo" && s.split != "train") throw std::runtime_error(where + "illustrations may only go to train");
     if (!safe_name(s.name)) throw std::runtime_error(where + "output name '" + s.name + "' needs [A-Za-z0-9._-]");
     const std::string out_name = s.package + "--" + s.name;
@@ -264,8 +265,8 @@ int main(int argc, char** argv) {
 
     // Only what this tool writes is replaced, so a stale file from an older list cannot linger in a split.
     const fs::path out(out_dir);
-    for (const char* sub : {"train", "val", "test", "copyright"}) fs::remove_all(out / sub);
-    for (const char* sub : {"train", "val", "test", "copyright"}) fs::create_directories(out / sub);
+    for (const char* sub : {"train", "val", "test", "test-ordinary", "copyright"}) fs::remove_all(out / sub);
+    for (const char* sub : {"train", "val", "test", "test-ordinary", "copyright"}) fs::create_directories(out / sub);
 
     std::vector<Output> results(sources.size());
     std::atomic<size_t> next{0};

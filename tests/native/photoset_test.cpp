@@ -201,7 +201,7 @@ TEST(Photoset, BadSourceListsAreRefusedWithTheLine) {
     std::string line, message;
   } cases[] = {
       {"fakepkg\tusr/share/fake/pics/a.png\tillustration\ttest\n", ":2: illustrations may only go to train"},
-      {"fakepkg\tusr/share/fake/pics/a.png\tphoto\tholdout\n", ":2: split must be train, val or test"},
+      {"fakepkg\tusr/share/fake/pics/a.png\tphoto\tholdout\n", ":2: split must be train, val, test or test-ordinary"},
       {"fakepkg\tusr/share/fake/pics/a.png\tphoto\n", ":2: expected package, path, kind, split"},
       {"fakepkg\t../../etc/passwd\tphoto\ttrain\n", ":2: bad package name or path"},
       {"fakepkg\tusr/share/fake/pics/a.png\tphoto\ttrain\nfakepkg\tusr/a.png\tphoto\tval\n",
