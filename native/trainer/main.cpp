@@ -150,7 +150,9 @@ struct TrainCommand {
     cmd->add_option("--master-port", dist.master_port, "its port (default: $MASTER_PORT, or 29500)")
         ->envname("MASTER_PORT");
     cmd->add_option("--store-file", dist.store_file,
-                    "meet through this new file on a filesystem every rank sees, instead of the TCP store");
+                    "meet through this new file on a filesystem every rank sees, instead of the TCP store "
+                    "(default: $DAE_STORE_FILE, which launch sets)")
+        ->envname(kStoreFileEnv);
     cmd->add_option("--dist-timeout", dist.timeout_s,
                     "seconds a rank waits for the others (joining, each all-reduce) before the run stops (300)");
     cmd->add_option("--backend", dist.backend, "auto, gloo or nccl (auto: NCCL for CUDA ranks where built in)")
@@ -161,6 +163,10 @@ struct TrainCommand {
   std::unique_ptr<Collectives> settle(const Common& common) {
     t.device = resolve_device(common.device);
     std::unique_ptr<Collectives> group;
+    // The secret comes from the environment, not the command line, which other users of the machine can read.
+    if (const char* secret = std::getenv(kSecretEnv)) dist.secret = secret;
+    const char* one_machine = std::getenv(kOneMachineEnv);
+    dist.one_machine = one_machine && std::string(one_machine) == "1";
     if (dist.world_size > 1) {
       group = join_group(dist, torch::Device(t.device));
       t.world_size = dist.world_size, t.rank = dist.rank;
@@ -315,7 +321,7 @@ struct ReportCommands {
 };
 
 struct LaunchCommand {
-  int nproc = 0, port = 0;
+  int nproc = 0;
   std::vector<std::string> args;
   CLI::App* cmd = nullptr;
 
@@ -323,7 +329,6 @@ struct LaunchCommand {
     cmd = app.add_subcommand(
         "launch", "start N ranks of one training on this machine: dae-train launch --nproc N -- [--threads T] train ...");
     cmd->add_option("--nproc", nproc, "ranks to start")->required();
-    cmd->add_option("--port", port, "port of the rendezvous store (default: a free one)");
     cmd->add_option("args", args, "the dae-train arguments of every rank, after --");
   }
 };
@@ -422,7 +427,7 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   if (photos_cmd.cmd->parsed()) return photos_cmd.run(common);
   try {
     set_threads(common.threads);
-    if (launch_cmd.cmd->parsed()) return launch_local(launch_cmd.nproc, launch_cmd.port, launch_cmd.args);
+    if (launch_cmd.cmd->parsed()) return launch_local(launch_cmd.nproc, launch_cmd.args);
     if (train_cmd.cmd->parsed()) return train_cmd.run(common);
     if (export_cmd.cmd->parsed()) return export_cmd.run(common);
     if (report_cmds.parsed()) return report_cmds.run(common);

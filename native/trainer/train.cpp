@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -221,6 +222,49 @@ double sum_gradients(Collectives& group, GraphModule& model, int64_t rows, int64
   stats = stats.cpu();
   stop_agreed = stats[1].item<float>() > 0;
   return stats[0].item<float>();
+}
+
+// The options every rank of a group must share: the checkpoint's fingerprint and what decides how the run starts.
+std::string group_fingerprint(const TrainOptions& o) {
+  std::ostringstream s;
+  s << fingerprint(o) << " resume=" << (o.resume ? 1 : 0) << " init=" << o.init_from
+    << " stop-after-steps=" << o.stop_after_steps;
+  return s.str();
+}
+
+// The "key=value" words of `mine` that `theirs` does not have, as "lr=0.005 here, lr=0.002 on rank 0".
+std::string option_differences(const std::string& mine, const std::string& theirs) {
+  std::istringstream a(mine), b(theirs);
+  std::vector<std::string> wa{std::istream_iterator<std::string>(a), {}}, wb{std::istream_iterator<std::string>(b), {}};
+  std::string here, there;
+  for (const std::string& w : wa)
+    if (std::find(wb.begin(), wb.end(), w) == wb.end()) here += (here.empty() ? "" : " ") + w;
+  for (const std::string& w : wb)
+    if (std::find(wa.begin(), wa.end(), w) == wa.end()) there += (there.empty() ? "" : " ") + w;
+  return here + " here, " + there + " on rank 0";
+}
+
+// Every rank compares its options with rank 0's and all of them learn who differs, so a rank started with another
+// --lr (or batch, model, noise...) stops the run at once instead of training something else in silence.
+void compare_options(Collectives& group, const TrainOptions& o) {
+  const std::string mine = group_fingerprint(o);
+  std::string rank0 = mine;
+  broadcast_bytes(group, rank0, 0, "the training options");
+  torch::Tensor differs = torch::zeros({group.world_size()}, torch::kFloat32);
+  differs[group.rank()] = rank0 == mine ? 0.0f : 1.0f;
+  group.allreduce_sum(differs, "the training options");
+  std::string ranks;
+  int count = 0;
+  for (int r = 0; r < group.world_size(); ++r)
+    if (differs[r].item<float>() > 0) ranks += (count++ ? ", " : "") + std::to_string(r);
+  const std::string who = "rank " + std::to_string(group.rank()) + " of " + std::to_string(group.world_size());
+  if (rank0 != mine)
+    throw std::runtime_error(who + ": this rank's training options differ from rank 0's (" +
+                             option_differences(mine, rank0) + "); start every rank with the same train options");
+  if (count)
+    throw std::runtime_error(who + ": " + (count == 1 ? "rank " : "ranks ") + ranks + (count == 1 ? " was" : " were") +
+                             " started with other training options than rank 0 (" + (count == 1 ? "its" : "their") +
+                             " own message says which); stopping");
 }
 
 // What rank 0 did before the first step (output folder, --init, --resume), shared with the other ranks: whether it
@@ -496,6 +540,7 @@ class TrainingRun {
 
   // The models (from --init's weights or random ones), the optimizer, and with --resume the checkpoint's state.
   void set_up() {
+    if (group_) compare_options(*group_, o_);
     torch::manual_seed(o_.seed);
     model_ = model_for(o_, data_);
     on_writer([&] {
