@@ -61,7 +61,8 @@ struct TrainResult {
   std::string model_path;       // <out>/<model>.safetensors when finished
 };
 
-// Raised when the loss stops being finite; the last good checkpoint is left in place.
+// Raised when the loss, the gradients (checked before every optimizer step, agreed by every rank of a group) or the
+// weights (checked before every checkpoint and model file) stop being finite; the last good files are left in place.
 struct NonFiniteLoss : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

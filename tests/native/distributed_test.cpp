@@ -301,6 +301,21 @@ TEST(Distributed, ARankWithOtherTrainingOptionsIsRefused) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/out0/conv.ckpt"));
 }
 
+TEST(Distributed, ANonFiniteGradientOnOneRankStopsEveryRank) {
+  const std::string dir = dae::test::scratch_dir();
+  // kTiny with batch 16 x 2 ranks: 7 steps an epoch; rank 1's gradient of step 9 (epoch 2, batch 2) turns NaN.
+  const int code = wait_exit(start(with({"launch", "--nproc", "2", "--"}, with(kTiny, {"--batch", "16", "--out", dir})),
+                                   dir + "/launch.log", {"DAE_TEST_NONFINITE_GRADIENT=9:1"}));
+  const std::string log = read_text(dir + "/launch.log");
+  EXPECT_EQ(code, 3) << log;  // kExitNonFinite from both ranks, not a hang or a lost peer
+  EXPECT_NE(log.find("rank 0 exited with status 3"), std::string::npos) << log;
+  EXPECT_NE(log.find("rank 1 exited with status 3"), std::string::npos) << log;
+  EXPECT_NE(log.find("the gradients became NaN or infinite at epoch 2, batch 2 (on 1 of 2 ranks)"), std::string::npos)
+      << log;
+  // Epoch 1's files stay, finite.
+  EXPECT_NO_THROW(load_model_file(dir + "/conv.safetensors"));
+}
+
 TEST(Distributed, RendezvousProofIsHmacSha256) {
   // RFC 4231, test cases 1 and 2, and a key longer than SHA-256's block (hashed first).
   EXPECT_EQ(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There"),
