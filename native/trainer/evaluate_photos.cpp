@@ -150,6 +150,11 @@ std::vector<float> read_raw(const fs::path& path, size_t count) {
                              std::to_string(count * sizeof(float)));
   std::vector<float> v(count);
   std::memcpy(v.data(), bytes->data(), bytes->size());
+  // A NaN output would score NaN, an infinite one nonsense: refuse it rather than rank it.
+  for (size_t i = 0; i < count; ++i)
+    if (!std::isfinite(v[i]))
+      throw std::runtime_error("'" + path.string() + "' holds a NaN or infinite value (float " + std::to_string(i) +
+                               "); a peer's output must be finite");
   return v;
 }
 

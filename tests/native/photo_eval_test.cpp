@@ -203,6 +203,19 @@ TEST(PhotoEval, PeerOutputsAreScoredAndChecked) {
       evaluate(common + " --seed 7 --peers " + (dir / "peer").string() + " --out " + (dir / "report3").string(), dir);
   EXPECT_EQ(other.status, 1);
   EXPECT_NE(other.log.find("denoised a different noisy"), std::string::npos) << other.log;
+
+  // An output holding NaN is refused, naming its file, instead of scoring (NaN's PSNR used to be the 100 dB cap).
+  const fs::path poisoned = dir / "peer/gray-0.1-p0-h2.f32";
+  {
+    std::fstream f(poisoned, std::ios::in | std::ios::out | std::ios::binary);
+    const float nan = std::nanf("");
+    f.seekp(5 * sizeof(float));
+    f.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+  }
+  const ToolRun bad =
+      evaluate(common + " --peers " + (dir / "peer").string() + " --out " + (dir / "report4").string(), dir);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.log.find("gray-0.1-p0-h2.f32' holds a NaN or infinite value"), std::string::npos) << bad.log;
 }
 
 // Salt-and-pepper photos: the noisy inputs are impulses (so the median filter beats the blur by far), the report
