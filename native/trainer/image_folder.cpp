@@ -73,6 +73,7 @@ ImageFolder load_image_folder(const ImageFolderOptions& o) {
     for (size_t i = 0; i < n; ++i)
       listed.push_back({i < n_test ? "test" : i < n_test + n_val ? "val" : "train", ranked[i].second});
   }
+  uint64_t decoded_bytes = 0;
   for (const auto& [split, rel] : listed) {
     Result<image::Image> img = image::load((fs::path(o.dir) / rel).string(), o.channels);
     if (!img.ok()) {
@@ -84,6 +85,15 @@ ImageFolder load_image_folder(const ImageFolderOptions& o) {
                                " is smaller than the " + std::to_string(o.min_side) + "-pixel patch");
       continue;
     }
+    decoded_bytes += img->data.size() * sizeof(float);
+    if (decoded_bytes > o.max_bytes)
+      throw std::runtime_error(
+          "--images: '" + o.dir + "' needs more than " + std::to_string(decoded_bytes >> 20) + " MB decoded (" +
+          std::to_string(folder.files.size() + 1) + " of its " + std::to_string(listed.size()) +
+          " listed images so far, held as floats: 4 bytes per channel and pixel, in every process of a run), over "
+          "the --images-max-mb budget of " +
+          std::to_string(o.max_bytes >> 20) + " MB. Train on a smaller folder or on downscaled copies, or raise " +
+          "--images-max-mb if this machine has the memory");
     folder.files.push_back({rel, split, std::move(*img)});
   }
   std::stable_sort(folder.files.begin(), folder.files.end(),

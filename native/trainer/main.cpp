@@ -115,6 +115,9 @@ struct TrainCommand {
                               "validation images from the end of the training file (images: patches, 256)");
     cmd->add_option("--images", t.images_dir,
                     "train on this folder of images (PNG, JPEG, BMP, TGA, GIF) instead of Fashion-MNIST");
+    cmd->add_option("--images-max-mb", t.images_max_mb,
+                    "--images: refuse a folder that decodes to more than this many MB (images are held as floats, "
+                    "12 bytes per RGB pixel, in every process; default 4096)");
     cmd->add_option("--patch", t.patch, "--images: patch side in pixels (default 64)");
     cmd->add_option("--patches", t.patches, "--images: patches per epoch (default 16384)");
     cmd->add_option(
@@ -194,7 +197,8 @@ struct TrainCommand {
   ImageFolder image_folder() const {
     dae::Result<dae::Arch> arch = dae::builtin_arch(t.model);
     if (!arch.ok()) throw std::runtime_error(arch.error());
-    ImageFolder folder = load_image_folder({t.images_dir, arch->channels, t.patch});
+    if (t.images_max_mb < 1) throw std::runtime_error("--images-max-mb must be at least 1");
+    ImageFolder folder = load_image_folder({t.images_dir, arch->channels, t.patch, uint64_t(t.images_max_mb) << 20});
     if (t.rank == 0) {
       for (const std::string& s : folder.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
       std::filesystem::create_directories(t.out_dir);

@@ -73,6 +73,27 @@ TrainOptions tiny_photo_options(const std::string& images, const std::string& ou
   return o;
 }
 
+TEST(ImageFolder, AFolderOverTheMemoryBudgetIsRefusedNamingTheTotalAndTheFlag) {
+  const std::string dir = dae::test::scratch_dir();
+  const std::string root = dir + "/big";
+  fs::create_directories(root);
+  // Three 512x512 RGB images: 3 MB each once decoded as floats, 9 MB in all; a 4 MB budget stops at the second.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(dae::image::save_png(root + "/img" + std::to_string(i) + ".png", synthetic(512, 512, i)).ok());
+  ImageFolderOptions options{root, 3, 16};
+  options.max_bytes = uint64_t(4) << 20;
+  try {
+    load_image_folder(options);
+    ADD_FAILURE() << "a folder over the budget was loaded";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("needs more than 6 MB decoded"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--images-max-mb budget of 4 MB"), std::string::npos) << msg;
+  }
+  options.max_bytes = uint64_t(10) << 20;
+  EXPECT_EQ(load_image_folder(options).files.size(), 3u);
+}
+
 TEST(ImageFolder, SplitsByFileAndSkipsBadFilesWithReasons) {
   const std::string dir = dae::test::scratch_dir();
   const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
