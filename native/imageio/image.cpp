@@ -20,6 +20,50 @@
 #include <stb/stb_image_write.h>
 
 namespace dae::image {
+namespace {
+
+constexpr size_t kTgaHeaderBytes = 18;
+
+// stb_image reads only these five formats; a file it accepts with none of the other four's signatures is a TGA
+// (TGA has no signature of its own).
+bool is_tga(const uint8_t* b, size_t size) {
+  const auto starts = [&](std::initializer_list<uint8_t> sig) {
+    return size >= sig.size() && std::equal(sig.begin(), sig.end(), b);
+  };
+  return !starts({0x89, 'P', 'N', 'G'}) && !starts({0xFF, 0xD8}) && !starts({'B', 'M'}) && !starts({'G', 'I', 'F'});
+}
+
+// stb_image 2.27 decodes a truncated TGA from memory it never wrote (CVE-2023-45663: its short reads of the palette
+// and of uncompressed rows are not checked), so the bytes the header promises are counted first: the id field, the
+// palette, then the pixels, walked packet by packet for run-length files.
+Status check_tga_length(const uint8_t* b, size_t size, const std::string& name) {
+  const auto truncated = [&](uint64_t needed) {
+    return Status::Error("'" + name + "' is a truncated TGA: its header promises at least " + std::to_string(needed) +
+                         " bytes, the file has " + std::to_string(size));
+  };
+  if (size < kTgaHeaderBytes) return truncated(kTgaHeaderBytes);
+  const auto le16 = [&](size_t at) { return uint64_t(b[at]) | uint64_t(b[at + 1]) << 8; };
+  const int type = b[2];
+  const uint64_t palette_bytes = b[1] ? le16(5) * ((uint64_t(b[7]) + 7) / 8) : 0;
+  const uint64_t pixels = le16(12) * le16(14), pixel_bytes = (uint64_t(b[16]) + 7) / 8;
+  uint64_t at = kTgaHeaderBytes + b[0] + palette_bytes;
+  if (at > size) return truncated(at);
+  if (type < 8) {
+    const uint64_t needed = at + pixels * pixel_bytes;
+    return needed > size ? truncated(needed) : Status::Ok();
+  }
+  // Run-length packets: a count byte, then one pixel (a run) or count pixels (literal).
+  for (uint64_t done = 0; done < pixels;) {
+    if (at >= size) return truncated(at + 1);
+    const uint8_t packet = b[at++];
+    const uint64_t count = (packet & 0x7F) + 1;
+    at += (packet & 0x80 ? 1 : count) * pixel_bytes;
+    done += count;
+  }
+  return at > size ? truncated(at) : Status::Ok();
+}
+
+}  // namespace
 
 Result<Image> decode(const uint8_t* bytes, size_t size, const std::string& name, int channels) {
   if (channels != 0 && channels != 1 && channels != 3)
@@ -47,6 +91,8 @@ Result<Image> decode(const uint8_t* bytes, size_t size, const std::string& name,
   if (w < 1 || h < 1 || static_cast<uint64_t>(w) * h > kMaxPixels)
     return Status::Error("'" + name + "' is " + std::to_string(w) + "x" + std::to_string(h) + ", more than the " +
                          std::to_string(kMaxPixels >> 20) + " Mpx limit");
+  if (is_tga(bytes, size))
+    if (Status tga = check_tga_length(bytes, size, name); !tga.ok()) return tga;
   // Decoding in the stored layout (no stb conversion) keeps 16-bit inputs on stb's checked 8-bit path.
   int stored = 0;
   stbi_uc* pixels = stbi_load_from_memory(bytes, len, &w, &h, &stored, 0);

@@ -1,11 +1,12 @@
 // The native tools' image files: PNG round trips in gray and color, channel conversion, area downscaling and
 // clear errors for files that are not images, are empty or claim huge sizes.
+#include "image.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include "image.h"
+#include <vector>
 
 namespace dae::image {
 namespace {
@@ -106,6 +107,49 @@ TEST(Image, BadFilesGiveMessagesNamingThem) {
   r = load(big);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("30000x30000"), std::string::npos) << r.error();
+}
+
+// An 18-byte TGA header: `type` (2 uncompressed true color, 10 run-length), w x h, 24 bits per pixel.
+std::vector<uint8_t> tga_header(int type, int w, int h) {
+  std::vector<uint8_t> b(18, 0);
+  b[2] = static_cast<uint8_t>(type);
+  b[12] = static_cast<uint8_t>(w), b[13] = static_cast<uint8_t>(w >> 8);
+  b[14] = static_cast<uint8_t>(h), b[15] = static_cast<uint8_t>(h >> 8);
+  b[16] = 24;
+  return b;
+}
+
+TEST(Image, TruncatedTgaIsRefusedNotDecodedFromUninitialisedMemory) {
+  // stb_image 2.27 (CVE-2023-45663) took this 18-byte file for a 64x64 image and returned uninitialised heap.
+  const std::vector<uint8_t> bare = tga_header(2, 64, 64);
+  Result<Image> r = decode(bare.data(), bare.size(), "bare.tga");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("'bare.tga' is a truncated TGA"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("12306 bytes"), std::string::npos) << r.error();  // 18 + 64 * 64 * 3
+
+  // Complete files still load: uncompressed 2x2, and run-length 2x2 (a run of 3 red pixels, one literal blue).
+  std::vector<uint8_t> plain = tga_header(2, 2, 2);
+  for (int i = 0; i < 4; ++i) plain.insert(plain.end(), {0, 0, 255});  // BGR: red
+  r = decode(plain.data(), plain.size(), "plain.tga");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->w, 2);
+  EXPECT_EQ(r->channel(0)[3], 1.0f);
+  std::vector<uint8_t> rle = tga_header(10, 2, 2);
+  rle.insert(rle.end(), {0x82, 0, 0, 255, 0x00, 255, 0, 0});
+  r = decode(rle.data(), rle.size(), "rle.tga");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->channels, 3);
+  // Cut short anywhere, they are refused.
+  for (const std::vector<uint8_t>* whole : {&plain, &rle})
+    for (size_t cut = 18; cut < whole->size(); ++cut) {
+      r = decode(whole->data(), cut, "cut.tga");
+      EXPECT_FALSE(r.ok()) << cut;
+    }
+  // A palette the file does not hold.
+  std::vector<uint8_t> mapped = tga_header(1, 2, 2);
+  mapped[1] = 1, mapped[5] = 255, mapped[7] = 24, mapped[16] = 8;
+  mapped.insert(mapped.end(), 8, 0);
+  EXPECT_FALSE(decode(mapped.data(), mapped.size(), "mapped.tga").ok());
 }
 
 TEST(Image, SixteenBitPnmIsRefusedNotDecoded) {
