@@ -41,6 +41,22 @@ std::vector<std::string> image_paths_under(const fs::path& root) {
   return paths;
 }
 
+// A file name as one TSV field: a tab or line break in a name would start a forged column or row, so those and the
+// backslash are written as \t, \n, \r and \\ (the escapes of the common TSV convention).
+std::string tsv_field(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\\': out += "\\\\"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<const ImageFile*> ImageFolder::split(const std::string& name) const {
@@ -108,11 +124,12 @@ ImageFolder load_image_folder(const ImageFolderOptions& o) {
 
 void write_file_list(const std::string& path, const ImageFolder& folder) {
   std::ofstream out(path);
-  out << "# images in '" << folder.dir << "', split " << folder.split_rule << "\n";
+  out << "# images in '" << tsv_field(folder.dir) << "', split " << folder.split_rule << "\n";
+  out << "# in paths, tabs, line breaks and backslashes are written as \\t, \\n, \\r and \\\\\n";
   out << "# split\tpath\twidth\theight\n";
   for (const ImageFile& f : folder.files)
-    out << f.split << "\t" << f.path << "\t" << f.image.w << "\t" << f.image.h << "\n";
-  for (const std::string& s : folder.skipped) out << "# skipped: " << s << "\n";
+    out << f.split << "\t" << tsv_field(f.path) << "\t" << f.image.w << "\t" << f.image.h << "\n";
+  for (const std::string& s : folder.skipped) out << "# skipped: " << tsv_field(s) << "\n";
   if (!out) throw std::runtime_error("cannot write '" + path + "'");
 }
 

@@ -48,7 +48,8 @@ struct ImageFolder {
 // image by image, so at most one image beyond the budget is ever decoded).
 ImageFolder load_image_folder(const ImageFolderOptions& options);
 
-// Writes "split<TAB>path<TAB>width<TAB>height" lines (and the skipped files as comments) to `path`.
+// Writes "split<TAB>path<TAB>width<TAB>height" lines (and the skipped files as comments) to `path`; tabs, line
+// breaks and backslashes in paths are escaped (\t, \n, \r, \\), so every file is one row of four fields.
 void write_file_list(const std::string& path, const ImageFolder& folder);
 
 // The next image's noise amount, uniform in [lo, hi]; with lo == hi nothing is drawn from `rng`.
