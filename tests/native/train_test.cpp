@@ -11,6 +11,7 @@
 
 #include "checkpoint.h"
 #include "dae/engine.h"
+#include "evaluate.h"
 #include "export_safetensors.h"
 #include "test_dirs.h"
 
@@ -232,6 +233,26 @@ TEST(Train, NonFiniteGradientStopsBeforeTheStepAndKeepsTheLastGoodFiles) {
   const TrainResult resumed = train(o, fashion_mnist_training(small_data(), o));
   EXPECT_TRUE(resumed.finished);
   EXPECT_EQ(resumed.history.size(), 3u);
+}
+
+// dae.history is metadata anyone can write: `[{}]` used to abort evaluate (an unchecked const operator[]).
+TEST(Evaluate, CraftedTrainingHistoriesAreSkippedNotFatal) {
+  const std::string dir = dae::test::scratch_dir();
+  GraphModule seed = make_model("seed"), conv = make_model("conv");
+  write_model_file(dir + "/seed.safetensors", seed, {{"dae.history", "[{}]"}});
+  // A NaN validation loss (JSON null, as a diverged epoch is written) is a gap in the curve.
+  write_model_file(dir + "/conv.safetensors", conv,
+                   {{"dae.history", R"([{"train_loss":0.1,"val_loss":null,"val_psnr":20},)"
+                                    R"({"train_loss":0.05,"val_loss":0.04,"val_psnr":22}])"}});
+  int i = 0;
+  for (const char* bad : {"{\"a\":1}", "[1,2]", "\"text\"", "[{\"train_loss\":\"x\"}]", "not json"})
+    write_model_file(dir + "/bad" + std::to_string(i++) + ".safetensors", seed, {{"dae.history", bad}});
+  EvalOptions e;
+  e.models_dir = dir;
+  e.out_dir = dir + "/report";
+  e.limit = 10;
+  EXPECT_NO_THROW(evaluate_models(e, small_data().test));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/report/loss.png"));
 }
 
 TEST(Train, NaNWeightsAreNeverWritten) {
