@@ -216,6 +216,18 @@ TEST(PhotoEval, PeerOutputsAreScoredAndChecked) {
       evaluate(common + " --peers " + (dir / "peer").string() + " --out " + (dir / "report4").string(), dir);
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.log.find("gray-0.1-p0-h2.f32' holds a NaN or infinite value"), std::string::npos) << bad.log;
+
+  // Output files outside the peer's folder (absolute, or climbing out with ..) are refused before anything is read.
+  for (const std::string& outside :
+       {(dir / "noisy/gray-0.1-p0.f32").string(), std::string("../noisy/gray-0.1-p0.f32")}) {
+    json index = read_json(dir / "peer/index.json");
+    index["outputs"][0]["file"] = outside;
+    std::ofstream(dir / "peer/index.json") << index.dump();
+    const ToolRun escaped =
+        evaluate(common + " --peers " + (dir / "peer").string() + " --out " + (dir / "report5").string(), dir);
+    EXPECT_EQ(escaped.status, 1) << outside;
+    EXPECT_NE(escaped.log.find("is not a relative path inside"), std::string::npos) << escaped.log;
+  }
 }
 
 // Salt-and-pepper photos: the noisy inputs are impulses (so the median filter beats the blur by far), the report
