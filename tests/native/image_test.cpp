@@ -8,6 +8,8 @@
 #include <fstream>
 #include <vector>
 
+#include "corpus_list.h"
+
 namespace dae::image {
 namespace {
 
@@ -150,6 +152,23 @@ TEST(Image, TruncatedTgaIsRefusedNotDecodedFromUninitialisedMemory) {
   mapped[1] = 1, mapped[5] = 255, mapped[7] = 24, mapped[16] = 8;
   mapped.insert(mapped.end(), 8, 0);
   EXPECT_FALSE(decode(mapped.data(), mapped.size(), "mapped.tga").ok());
+}
+
+// The committed bad-image corpus (tests/data/bad-images, also make fuzz's seed corpus): each file refused with its
+// message, or loaded.
+TEST(Image, BadImageCorpusGivesItsMessages) {
+  const std::string dir = std::string(DAE_SOURCE_DIR) + "/tests/data/bad-images/";
+  const std::vector<dae::testing::CorpusCase> cases = dae::testing::corpus_cases(dir);
+  EXPECT_GE(cases.size(), 10u);
+  for (const dae::testing::CorpusCase& c : cases) {
+    Result<Image> r = load(dir + c.file);
+    if (c.expected == "OK") {
+      EXPECT_TRUE(r.ok()) << c.file << ": " << r.error();
+    } else {
+      ASSERT_FALSE(r.ok()) << c.file;
+      EXPECT_NE(r.error().find(c.expected), std::string::npos) << c.file << ": " << r.error();
+    }
+  }
 }
 
 TEST(Image, SixteenBitPnmIsRefusedNotDecoded) {
