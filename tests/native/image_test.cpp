@@ -3,9 +3,11 @@
 #include "image.h"
 
 #include <gtest/gtest.h>
+#include <stb/stb_image_write.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "corpus_list.h"
@@ -152,6 +154,41 @@ TEST(Image, TruncatedTgaIsRefusedNotDecodedFromUninitialisedMemory) {
   mapped[1] = 1, mapped[5] = 255, mapped[7] = 24, mapped[16] = 8;
   mapped.insert(mapped.end(), 8, 0);
   EXPECT_FALSE(decode(mapped.data(), mapped.size(), "mapped.tga").ok());
+}
+
+// stb_image 2.27 wrote past a Huffman table when a DHT segment defined more than 256 codes (found by fuzz_image, kept
+// as jpeg-dht-300-codes.jpg in the corpus); the check before decoding must not refuse real JPEGs, also with fill bytes
+// before the first marker and a comment holding FF C4.
+TEST(Image, JpegsLoadAndHuffmanTablesOverflowingAreRefused) {
+  for (int quality : {20, 90, 100})
+    for (int side : {1, 8, 33, 200}) {
+      const Image img = gradient(side, side + 3, 3);
+      std::vector<uint8_t> rgb(img.plane() * 3);
+      for (size_t i = 0; i < img.plane(); ++i)
+        for (int c = 0; c < 3; ++c) rgb[i * 3 + c] = static_cast<uint8_t>(img.channel(c)[i] * 255.0f + 0.5f);
+      const std::string path = scratch("q" + std::to_string(quality) + "-" + std::to_string(side) + ".jpg");
+      ASSERT_NE(stbi_write_jpg(path.c_str(), img.w, img.h, 3, rgb.data(), quality), 0);
+      Result<Image> r = load(path);
+      ASSERT_TRUE(r.ok()) << path << ": " << r.error();
+      EXPECT_EQ(r->w, side);
+      // The same file with fill bytes before its first marker and a comment holding FF C4 and nonsense after SOI.
+      std::ifstream in(path, std::ios::binary);
+      std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::vector<uint8_t> comment = {0xFF, 0xFE, 0x00, 0x16, 0xFF, 0xC4, 0x00, 0x13, 0x00, 0xFF, 0xFF, 0xFF,
+                                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+      bytes.insert(bytes.begin() + 2, comment.begin(), comment.end());
+      bytes.insert(bytes.begin(), {0xFF, 0xFF});
+      r = decode(bytes.data(), bytes.size(), "padded.jpg");
+      ASSERT_TRUE(r.ok()) << r.error();
+    }
+  // A DHT segment claiming 16 x 255 codes.
+  std::vector<uint8_t> bad = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00};
+  bad.insert(bad.end(), 16, 0xFF);
+  bad.insert(bad.end(), {0xFF, 0xD9});
+  Result<Image> r = decode(bad.data(), bad.size(), "dht.jpg");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("'dht.jpg' is a corrupt JPEG: a Huffman table defines 4080 codes"), std::string::npos)
+      << r.error();
 }
 
 // The committed bad-image corpus (tests/data/bad-images, also make fuzz's seed corpus): each file refused with its
