@@ -87,14 +87,16 @@ asan:
 # comes first (FUZZ_TARGETS picks some), its corpus seeded from the committed bad-input files.
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= -1
-FUZZ_TARGETS ?= model_load arch_json idx denoise
+FUZZ_TARGETS ?= model_load arch_json idx denoise image
 fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build build/fuzz -j $(JOBS)
 	mkdir -p build/fuzz/corpus/model_load build/fuzz/corpus/arch_json build/fuzz/corpus/idx build/fuzz/corpus/denoise \
-	  build/fuzz/artifacts
+	  build/fuzz/corpus/image build/fuzz/artifacts
 	cp -n tests/data/bad-models/*.safetensors build/fuzz/corpus/model_load/
 	cp -n tests/data/bad-idx/*.idx tests/data/bad-idx/*.idx.gz build/fuzz/corpus/idx/
+	cp -n tests/data/bad-images/*.png tests/data/bad-images/*.tga tests/data/bad-images/*.ppm \
+	  tests/data/bad-images/*.jpg build/fuzz/corpus/image/
 	for t in $(FUZZ_TARGETS); do \
 	  start=$$SECONDS; \
 	  build/fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -rss_limit_mb=2048 -max_len=65536 \

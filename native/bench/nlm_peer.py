@@ -39,6 +39,21 @@ def read_raw(path, channels, height, width):
     return data.reshape(channels, height, width)
 
 
+def inside(base, rel, what):
+    """base/rel, refused (exit) when rel is absolute or climbs out of base: index.json files are data, not paths to trust."""
+    parts = rel.replace("\\", "/").split("/")
+    if not rel or os.path.isabs(rel) or rel.startswith("\\") or ".." in parts or ":" in parts[0]:
+        sys.exit(f"error: {what} '{rel}' is not a relative path inside {base}")
+    return os.path.join(base, rel)
+
+
+def plain_name(text, what):
+    """A name used as one path component: no separators, not '.' or '..'."""
+    if not text or "/" in text or "\\" in text or text in (".", ".."):
+        sys.exit(f"error: {what} '{text}' is not a plain name")
+    return text
+
+
 def to_u8(planar):
     return np.clip(np.rint(planar * 255.0), 0, 255).astype(np.uint8)
 
@@ -82,7 +97,11 @@ def main():
     seconds = {"gray": [0.0, 0], "color": [0.0, 0]}
     for n, entry in enumerate(index["inputs"]):
         mode, sigma = entry["mode"], float(entry["sigma"])
-        planar = read_raw(os.path.join(args.noisy_dir, entry["file"]), entry["channels"], entry["height"],
+        if mode not in h_factors:
+            sys.exit(f"error: input {n} of {args.noisy_dir}/index.json has mode '{mode}', not gray or color")
+        plain_name(entry["sigma"], "sigma")
+        plain_name(entry["image"], "image name")
+        planar = read_raw(inside(args.noisy_dir, entry["file"], "input file"), entry["channels"], entry["height"],
                           entry["width"])
         for hf in h_factors[mode]:
             h = round(hf * sigma * 255.0, 1)

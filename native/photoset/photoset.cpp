@@ -170,6 +170,41 @@ std::string control_version(const std::string& control) {
   return "";
 }
 
+// `rel` inside the unpacked package `pkg`, with symbolic links resolved as on a system the package is installed on:
+// an absolute target starts again at the package's root and ".." stops there, so no link in a package reaches the
+// files of this machine. Empty when the links loop.
+fs::path inside_package(const fs::path& pkg, const fs::path& rel) {
+  constexpr int kMaxLinks = 40;  // as Linux's path lookup
+  std::vector<fs::path> todo(rel.begin(), rel.end()), parts;
+  std::reverse(todo.begin(), todo.end());
+  int links = 0;
+  while (!todo.empty()) {
+    const fs::path part = todo.back();
+    todo.pop_back();
+    if (part.empty() || part == "." || part == part.root_directory()) continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    fs::path here = pkg;
+    for (const fs::path& p : parts) here /= p;
+    here /= part;
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(here, ec))) {
+      parts.push_back(part);
+      continue;
+    }
+    const fs::path target = fs::read_symlink(here, ec);
+    if (ec || ++links > kMaxLinks) return {};
+    if (target.is_absolute()) parts.clear();
+    for (auto it = std::make_reverse_iterator(target.end()); it != std::make_reverse_iterator(target.begin()); ++it)
+      todo.push_back(*it);
+  }
+  fs::path out = pkg;
+  for (const fs::path& p : parts) out /= p;
+  return out;
+}
+
 Package read_package(const fs::path& root, const std::string& name) {
   Package p;
   const fs::path dir = root / name;
@@ -177,8 +212,8 @@ Package read_package(const fs::path& root, const std::string& name) {
   if (!p.present) return p;
   p.version = control_version((dir / "DEBIAN" / "control").string());
   if (p.version.empty()) p.version = "unknown";
-  const fs::path copyright = dir / "usr" / "share" / "doc" / name / "copyright";
-  if (fs::is_regular_file(copyright)) {
+  const fs::path copyright = inside_package(dir, fs::path("usr") / "share" / "doc" / name / "copyright");
+  if (!copyright.empty() && fs::is_regular_file(copyright)) {
     p.copyright_path = copyright.string();
     p.stanzas = read_copyright(p.copyright_path);
   }
@@ -197,8 +232,8 @@ Output process(const Source& s, const Package& pkg, const fs::path& root, const 
     o.missing = true, o.message = "missing: " + label + " (package '" + s.package + "' is not unpacked)";
     return o;
   }
-  const fs::path file = root / s.package / s.path;
-  if (!fs::is_regular_file(file)) {
+  const fs::path file = inside_package(root / s.package, s.path);
+  if (file.empty() || !fs::is_regular_file(file)) {
     o.missing = true, o.message = "missing: " + label + " (not in " + s.package + " " + pkg.version + ")";
     return o;
   }

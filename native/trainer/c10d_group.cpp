@@ -8,6 +8,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "distributed.h"
+#include "hmac.h"
 #ifdef DAE_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -83,14 +84,60 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
 }
 
-// The network device Gloo listens on: GLOO_SOCKET_IFNAME names an interface (as in PyTorch); a loopback master
-// means one machine; otherwise the address this machine's hostname resolves to.
+// Bytes of the nonce rank 0 draws for the rendezvous proofs.
+constexpr int kNonceBytes = 16;
+
+// The network device Gloo listens on: loopback for ranks `launch` started or a loopback master (one machine);
+// otherwise GLOO_SOCKET_IFNAME's interface (as in PyTorch), or the address this machine's hostname resolves to.
 std::shared_ptr<::gloo::transport::Device> gloo_device(const DistOptions& o) {
+  if (o.one_machine) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
     return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
   if (o.store_file.empty() && is_loopback(o.master_addr))
     return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+std::string text_of(const std::vector<uint8_t>& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
+
+std::vector<uint8_t> bytes_of(const std::string& text) {
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+// The rank's proof that it knows the run's secret: an HMAC of this rendezvous' nonce and its rank number, so it
+// shows nothing of the secret and is of no use in another run or as another rank.
+std::string proof(const DistOptions& o, const std::string& nonce, int rank) {
+  return hmac_sha256_hex(o.secret, "dae-train rendezvous " + nonce + " rank " + std::to_string(rank));
+}
+
+// Before the process group forms: rank 0 draws a nonce; every rank writes its proof; rank 0 checks them all and
+// writes its verdict, and every other rank checks rank 0's. A rank whose proof is wrong is refused on every rank.
+void check_members(c10d::Store& store, const DistOptions& o, const std::string& who) {
+  if (o.rank == 0) store.set("auth/nonce", bytes_of(random_hex(kNonceBytes)));
+  const std::string nonce = text_of(store.get("auth/nonce"));
+  store.set("auth/proof/" + std::to_string(o.rank), bytes_of(proof(o, nonce, o.rank)));
+  if (o.rank == 0) {
+    std::string refused;
+    int count = 0;
+    for (int r = 1; r < o.world_size; ++r)
+      if (!same_secret_text(text_of(store.get("auth/proof/" + std::to_string(r))), proof(o, nonce, r)))
+        refused += (count++ ? ", " : "") + std::to_string(r);
+    store.set("auth/verdict", bytes_of(count ? refused : "ok"));
+    if (count)
+      throw std::runtime_error(who + ": " + (count == 1 ? "rank " : "ranks ") + refused +
+                               " did not present this run's secret (DAE_DIST_SECRET differs, or a process that is "
+                               "not one of this run's ranks joined); refused, stopping");
+    return;
+  }
+  if (!same_secret_text(text_of(store.get("auth/proof/0")), proof(o, nonce, 0)))
+    throw std::runtime_error(who + ": rank 0 did not present this rank's secret (DAE_DIST_SECRET must be the same " +
+                             "on every rank of a run); stopping");
+  const std::string verdict = text_of(store.get("auth/verdict"));
+  if (verdict != "ok")
+    throw std::runtime_error(who + ": rank 0 refused rank(s) " + verdict +
+                             ": they did not present this run's secret (DAE_DIST_SECRET); stopping");
 }
 
 }  // namespace
@@ -112,6 +159,11 @@ std::unique_ptr<Collectives> join_group(const DistOptions& o, const torch::Devic
         "--backend nccl: this dae-train was built without NCCL (configure with "
         "-DDAE_WITH_NCCL=ON against a CUDA LibTorch); --backend gloo works everywhere");
   if (use_nccl && !device.is_cuda()) throw std::runtime_error("--backend nccl needs --device cuda");
+  if (o.store_file.empty() && !is_loopback(o.master_addr) && o.secret.empty())
+    throw std::runtime_error(who + ": --master-addr " + o.master_addr +
+                             " is reached over the network: set DAE_DIST_SECRET to the same random text on every "
+                             "rank (e.g. from `openssl rand -hex 32`) so that only this run's ranks can join; see "
+                             "\"Trust model\" in native/trainer/README.md");
 
   c10::intrusive_ptr<c10d::Store> store;
   std::string where;
@@ -133,6 +185,7 @@ std::unique_ptr<Collectives> join_group(const DistOptions& o, const torch::Devic
     }
     // Keys of this trainer's group, apart from anything else that shares the store.
     store = c10::make_intrusive<c10d::PrefixStore>("dae-train", store);
+    check_members(*store, o, who);
 #ifdef DAE_WITH_NCCL
     if (use_nccl) {
       auto options = c10d::ProcessGroupNCCL::Options::create();

@@ -14,8 +14,17 @@ constexpr int kHistoryColumns = 6;
 
 }  // namespace
 
+bool weights_finite(const GraphModuleImpl& model) {
+  for (const auto& [name, t] : model.named_weights())
+    if (!torch::isfinite(t).all().item<bool>()) return false;
+  return true;
+}
+
 void save_checkpoint(const std::string& path, GraphModule& model, torch::optim::Optimizer& optimizer,
                      const LoopState& state, GraphModule* ema) {
+  // A checkpoint of NaN weights would replace the last good one and make --resume useless.
+  if (!weights_finite(*model) || (ema && !weights_finite(**ema)))
+    throw std::runtime_error("not writing checkpoint '" + path + "': the weights hold NaN or infinite values");
   torch::serialize::OutputArchive archive, model_archive, optim_archive, ema_archive;
   model->save(model_archive);
   optimizer.save(optim_archive);

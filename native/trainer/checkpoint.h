@@ -21,7 +21,11 @@ struct LoopState {
   std::string fingerprint;  // the options that must match on resume
 };
 
-// `ema` (may be null): the moving average of the weights, saved and restored beside the raw ones.
+// True when every weight of `model` is finite.
+bool weights_finite(const GraphModuleImpl& model);
+
+// Throws, writing nothing, when a weight of `model` or `ema` is NaN or infinite. `ema` (may be null): the moving
+// average of the weights, saved and restored beside the raw ones.
 void save_checkpoint(const std::string& path, GraphModule& model, torch::optim::Optimizer& optimizer,
                      const LoopState& state, GraphModule* ema = nullptr);
 // Throws std::runtime_error if the file is unreadable or was written with different options.

@@ -1,16 +1,17 @@
 // Bucketed collectives over a process group, and the local launcher that starts one process per rank.
 #include "distributed.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+
+#include "hmac.h"
 
 namespace dae::trainer {
 namespace {
@@ -46,22 +47,16 @@ void through_flat(const std::vector<torch::Tensor>& bucket, Collective collectiv
   }
 }
 
-// A free TCP port on this machine, for a launcher given none (the kernel picks it; it is free again at once).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error(std::string("launch: socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    throw std::runtime_error(std::string("launch: cannot find a free port: ") + std::strerror(errno));
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
+// Bytes of the per-run secret `launch` draws.
+constexpr int kSecretBytes = 32;
+
+// A new folder only this user can open, for the ranks' rendezvous file (mkdtemp makes it 0700).
+std::string private_folder() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/dae-launch-XXXXXX";
+  if (!mkdtemp(pattern.data()))
+    throw std::runtime_error("launch: cannot make a private folder from '" + pattern + "': " + std::strerror(errno));
+  return pattern;
 }
 
 }  // namespace
@@ -87,10 +82,9 @@ void broadcast_bytes(Collectives& group, std::string& bytes, int root, const std
   bytes.assign(reinterpret_cast<const char*>(data.data_ptr<uint8_t>()), static_cast<size_t>(data.numel()));
 }
 
-int launch_local(int nproc, int port, const std::vector<std::string>& args) {
+int launch_local(int nproc, const std::vector<std::string>& args) {
   if (nproc < 1) throw std::runtime_error("launch: --nproc must be at least 1");
   if (args.empty()) throw std::runtime_error("launch: give the dae-train arguments after --, e.g. -- train ...");
-  if (port == 0) port = free_port();
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) throw std::runtime_error(std::string("launch: cannot find this program: ") + std::strerror(errno));
@@ -98,6 +92,10 @@ int launch_local(int nproc, int port, const std::vector<std::string>& args) {
   std::vector<char*> argv{self};
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // The rendezvous: a file store no other user can open, and a secret the ranks prove they share, in place of a
+  // TCP store (LibTorch's binds every interface, whatever address it is given).
+  const std::string folder = private_folder();
+  const std::string store_file = folder + "/store", secret = random_hex(kSecretBytes);
   // Ctrl-C reaches every rank from the terminal; the ranks agree on a step to stop at and save a checkpoint, so the
   // launcher only waits for them.
   signal(SIGINT, SIG_IGN);
@@ -110,21 +108,25 @@ int launch_local(int nproc, int port, const std::vector<std::string>& args) {
       setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
       setenv("RANK", std::to_string(rank).c_str(), 1);
       setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
-      setenv("MASTER_ADDR", "127.0.0.1", 1);
-      setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+      setenv(kStoreFileEnv, store_file.c_str(), 1);
+      setenv(kSecretEnv, secret.c_str(), 1);
+      setenv(kOneMachineEnv, "1", 1);
       execv(self, argv.data());
       std::fprintf(stderr, "launch: cannot start %s: %s\n", self, std::strerror(errno));
       _exit(127);
     }
     pids.push_back(pid);
   }
-  std::fprintf(stderr, "launch: %d ranks on this machine, rendezvous at 127.0.0.1:%d\n", nproc, port);
+  std::fprintf(stderr, "launch: %d ranks on this machine, rendezvous through the private folder %s\n", nproc,
+               folder.c_str());
   int result = 0;
   for (size_t done = 0; done < pids.size();) {
     int status = 0;
     const pid_t pid = wait(&status);
     if (pid < 0) {
       if (errno == EINTR) continue;
+      std::error_code ignored;
+      std::filesystem::remove_all(folder, ignored);
       throw std::runtime_error(std::string("launch: wait: ") + std::strerror(errno));
     }
     size_t rank = 0;
@@ -140,6 +142,8 @@ int launch_local(int nproc, int port, const std::vector<std::string>& args) {
       if (result == 0) result = code;
     }
   }
+  std::error_code ignored;
+  std::filesystem::remove_all(folder, ignored);
   return result;
 }
 

@@ -20,6 +20,10 @@ struct DistOptions {
   std::string store_file;        // a file on a filesystem every rank sees, instead of the TCP store
   double timeout_s = 300;        // a rendezvous or collective that waits longer than this fails
   std::string backend = "auto";  // "gloo", "nccl" or "auto" (NCCL when built with it and the device is CUDA)
+  // Every rank must prove it knows this text when it joins (DAE_DIST_SECRET; `launch` draws one per run). Needed
+  // when the TCP store's host is another machine.
+  std::string secret;
+  bool one_machine = false;  // every rank on this machine (`launch`): Gloo listens on 127.0.0.1 only
 };
 
 // A collective failed: a peer died, stalled past the timeout, or never joined.
@@ -50,7 +54,9 @@ class Collectives {
 bool distributed_available();
 
 // Joins the group described by `options` (blocks until every rank has joined, at most the timeout). `device` is
-// where the gradients live; NCCL needs CUDA, Gloo stages CUDA tensors through host memory.
+// where the gradients live; NCCL needs CUDA, Gloo stages CUDA tensors through host memory. Before the process group
+// forms, every rank proves through the store that it knows `options.secret` (an HMAC of a nonce rank 0 draws), and
+// rank 0 proves it to them: a rank that does not is refused with a std::runtime_error naming it.
 std::unique_ptr<Collectives> join_group(const DistOptions& options, const torch::Device& device);
 
 // The most bytes one collective carries: DDP's default bucket size, far above these models' few hundred KB of
@@ -69,10 +75,17 @@ void broadcast_bucketed(Collectives& group, const std::vector<torch::Tensor>& te
 // Copies rank `root`'s bytes to every rank (the size first, then the bytes).
 void broadcast_bytes(Collectives& group, std::string& bytes, int root, const std::string& what);
 
-// Starts `nproc` copies of this program on this machine as ranks 0 .. nproc-1 of one group (the environment
-// variables WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR and MASTER_PORT set for each), with `args` as their
-// arguments, and waits for all of them. Returns 0 when every rank exits with 0, else the first failing rank's
-// status (128 + signal for a rank killed by a signal). `port` 0 picks a free one.
-int launch_local(int nproc, int port, const std::vector<std::string>& args);
+// The environment variables through which `launch` hands each rank its private rendezvous: the store file, the
+// run's secret, and that every rank is on this machine.
+inline constexpr const char* kStoreFileEnv = "DAE_STORE_FILE";
+inline constexpr const char* kSecretEnv = "DAE_DIST_SECRET";
+inline constexpr const char* kOneMachineEnv = "DAE_ONE_MACHINE";
+
+// Starts `nproc` copies of this program on this machine as ranks 0 .. nproc-1 of one group, with `args` as their
+// arguments, and waits for all of them. The ranks meet through a file store in a new folder only this user can
+// open (mode 0700, under $TMPDIR or /tmp, removed at the end) and present a secret drawn for this run; nothing
+// listens beyond 127.0.0.1. Each rank gets WORLD_SIZE, RANK, LOCAL_RANK and the three variables above. Returns 0
+// when every rank exits with 0, else the first failing rank's status (128 + signal for a rank killed by a signal).
+int launch_local(int nproc, const std::vector<std::string>& args);
 
 }  // namespace dae::trainer

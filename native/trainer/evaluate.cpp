@@ -115,20 +115,40 @@ std::vector<std::string> model_names(const std::string& dir) {
 
 const Rgb kPalette[] = {{214, 39, 40}, {31, 119, 180}, {44, 160, 44}, {148, 103, 189}, {255, 127, 14}};
 
+// A model file's "dae.history" (metadata: anything may be in it) as three series; false unless it is a list of
+// objects whose train_loss, val_loss and val_psnr are numbers or null (how JSON writes a NaN: read back as NaN).
+bool read_history(const std::string& text, std::vector<double>& train, std::vector<double>& val,
+                  std::vector<double>& psnr) {
+  const json h = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!h.is_array()) return false;
+  const auto number = [](const json& e, const char* key, std::vector<double>& out) {
+    auto it = e.find(key);
+    if (it == e.end() || !(it->is_number() || it->is_null())) return false;
+    out.push_back(it->is_null() ? std::nan("") : it->get<double>());
+    return true;
+  };
+  for (const json& e : h)
+    if (!e.is_object() || !number(e, "train_loss", train) || !number(e, "val_loss", val) ||
+        !number(e, "val_psnr", psnr))
+      return false;
+  return true;
+}
+
 void draw_loss_png(const std::string& path, const std::vector<ModelEntry>& models) {
   std::vector<Series> loss, psnr;
   for (size_t i = 0; i < models.size(); ++i) {
     const auto& meta = models[i].model.metadata();
     auto it = meta.find("dae.history");
     if (it == meta.end()) continue;
-    const json h = json::parse(it->second);
     Series train{models[i].name + " train", {}, kPalette[i % 5], true},
         val{models[i].name + " val", {}, kPalette[i % 5]};
     Series p{models[i].name, {}, kPalette[i % 5]};
-    for (const json& e : h) {
-      train.values.push_back(e["train_loss"]);
-      val.values.push_back(e["val_loss"]);
-      p.values.push_back(e["val_psnr"]);
+    if (!read_history(it->second, train.values, val.values, p.values)) {
+      std::fprintf(stderr,
+                   "'%s': its dae.history is not a list of epochs with train_loss, val_loss and val_psnr; "
+                   "no training curve drawn for it\n",
+                   models[i].name.c_str());
+      continue;
     }
     const std::string loss_name = meta.count("dae.loss") ? meta.at("dae.loss") : "loss";
     train.label += " (" + loss_name + ")", val.label += " (" + loss_name + ")";

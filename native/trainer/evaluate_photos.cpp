@@ -154,6 +154,11 @@ std::vector<float> read_raw(const fs::path& path, size_t count) {
                              std::to_string(count * sizeof(float)));
   std::vector<float> v(count);
   std::memcpy(v.data(), bytes->data(), bytes->size());
+  // A NaN output would score NaN, an infinite one nonsense: refuse it rather than rank it.
+  for (size_t i = 0; i < count; ++i)
+    if (!std::isfinite(v[i]))
+      throw std::runtime_error("'" + path.string() + "' holds a NaN or infinite value (float " + std::to_string(i) +
+                               "); a peer's output must be finite");
   return v;
 }
 
@@ -218,9 +223,16 @@ Peer load_peer(const std::string& dir, const std::vector<Photo>& photos, const P
     if (e.at("fingerprint") != expected[input])
       throw std::runtime_error("--peers: " + dir + " denoised a different noisy '" + input +
                                "' (other seed, crop or photos); rerun evaluate-photos --write-noisy and the peer");
+    // The index is data from another program: its file names stay inside the peer's folder.
+    const std::string file = e.at("file");
+    const fs::path rel(file);
+    if (file.empty() || rel.is_absolute() || rel.has_root_name() || rel.has_root_directory() ||
+        std::any_of(rel.begin(), rel.end(), [](const fs::path& part) { return part == ".."; }))
+      throw std::runtime_error("--peers: '" + dir + "/index.json' names the output file '" + file +
+                               "', which is not a relative path inside '" + dir + "'; fix or rerun the peer");
     PeerVariant& v = peer.variants[mode + "/" + sigma][e.at("params").dump()];
     v.params = e.at("params");
-    v.files[name] = (fs::path(dir) / e.at("file").get<std::string>()).string();
+    v.files[name] = (fs::path(dir) / rel).string();
   }
   return peer;
 }

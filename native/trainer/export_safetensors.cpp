@@ -117,7 +117,13 @@ NamedTensor to_named(const std::string& name, const torch::Tensor& t) {
 void write_model_file(const std::string& path, GraphModule& model, std::map<std::string, std::string> extra,
                       StoreAs store) {
   std::vector<NamedTensor> tensors;
-  for (auto& [name, t] : model->named_weights()) tensors.push_back(to_named(name, t));
+  for (auto& [name, t] : model->named_weights()) {
+    // The engine refuses such a file anyway; refusing to write it keeps the last good one in place.
+    if (!torch::isfinite(t).all().item<bool>())
+      throw std::runtime_error("not writing '" + path + "': the model's tensor '" + name +
+                               "' holds NaN or infinite values");
+    tensors.push_back(to_named(name, t));
+  }
   extra[kArchMetadataKey] = arch_to_json(model->arch());
   extra["dae.name"] = model->arch().name;
   extra["dae.params"] = std::to_string(param_count(model->arch()));

@@ -27,6 +27,7 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
                        const std::map<std::string, std::string>& metadata, StoreAs store = StoreAs::F32);
 
 // The model file: weights plus metadata "dae.arch" (the architecture JSON), "dae.name", "dae.params" and `extra`.
+// Throws, writing nothing, when a weight is NaN or infinite.
 void write_model_file(const std::string& path, GraphModule& model, std::map<std::string, std::string> extra,
                       StoreAs store = StoreAs::F32);
 // Reads a model file back into a LibTorch module (CPU). Throws std::runtime_error with the engine's message.

@@ -41,6 +41,22 @@ std::vector<std::string> image_paths_under(const fs::path& root) {
   return paths;
 }
 
+// A file name as one TSV field: a tab or line break in a name would start a forged column or row, so those and the
+// backslash are written as \t, \n, \r and \\ (the escapes of the common TSV convention).
+std::string tsv_field(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\\': out += "\\\\"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<const ImageFile*> ImageFolder::split(const std::string& name) const {
@@ -73,6 +89,7 @@ ImageFolder load_image_folder(const ImageFolderOptions& o) {
     for (size_t i = 0; i < n; ++i)
       listed.push_back({i < n_test ? "test" : i < n_test + n_val ? "val" : "train", ranked[i].second});
   }
+  uint64_t decoded_bytes = 0;
   for (const auto& [split, rel] : listed) {
     Result<image::Image> img = image::load((fs::path(o.dir) / rel).string(), o.channels);
     if (!img.ok()) {
@@ -84,6 +101,15 @@ ImageFolder load_image_folder(const ImageFolderOptions& o) {
                                " is smaller than the " + std::to_string(o.min_side) + "-pixel patch");
       continue;
     }
+    decoded_bytes += img->data.size() * sizeof(float);
+    if (decoded_bytes > o.max_bytes)
+      throw std::runtime_error(
+          "--images: '" + o.dir + "' needs more than " + std::to_string(decoded_bytes >> 20) + " MB decoded (" +
+          std::to_string(folder.files.size() + 1) + " of its " + std::to_string(listed.size()) +
+          " listed images so far, held as floats: 4 bytes per channel and pixel, in every process of a run), over "
+          "the --images-max-mb budget of " +
+          std::to_string(o.max_bytes >> 20) + " MB. Train on a smaller folder or on downscaled copies, or raise " +
+          "--images-max-mb if this machine has the memory");
     folder.files.push_back({rel, split, std::move(*img)});
   }
   std::stable_sort(folder.files.begin(), folder.files.end(),
@@ -98,11 +124,12 @@ ImageFolder load_image_folder(const ImageFolderOptions& o) {
 
 void write_file_list(const std::string& path, const ImageFolder& folder) {
   std::ofstream out(path);
-  out << "# images in '" << folder.dir << "', split " << folder.split_rule << "\n";
+  out << "# images in '" << tsv_field(folder.dir) << "', split " << folder.split_rule << "\n";
+  out << "# in paths, tabs, line breaks and backslashes are written as \\t, \\n, \\r and \\\\\n";
   out << "# split\tpath\twidth\theight\n";
   for (const ImageFile& f : folder.files)
-    out << f.split << "\t" << f.path << "\t" << f.image.w << "\t" << f.image.h << "\n";
-  for (const std::string& s : folder.skipped) out << "# skipped: " << s << "\n";
+    out << f.split << "\t" << tsv_field(f.path) << "\t" << f.image.w << "\t" << f.image.h << "\n";
+  for (const std::string& s : folder.skipped) out << "# skipped: " << tsv_field(s) << "\n";
   if (!out) throw std::runtime_error("cannot write '" + path + "'");
 }
 

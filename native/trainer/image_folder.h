@@ -13,10 +13,16 @@
 
 namespace dae::trainer {
 
+// The default budget of decoded image bytes one training process may hold, in MiB (--images-max-mb).
+inline constexpr int64_t kDefaultImagesMaxMb = 4096;
+
 struct ImageFolderOptions {
   std::string dir;
   int channels = 3;  // images are converted to this many channels (1 = luma, 3 = RGB)
   int min_side = 2;  // images with a side shorter than this are skipped (the patch size when training)
+  // Every image is held decoded as floats (4 bytes per channel and pixel) for the whole run, in every process: more
+  // than this many bytes in all is refused (--images-max-mb).
+  uint64_t max_bytes = uint64_t(kDefaultImagesMaxMb) << 20;
 };
 
 struct ImageFile {
@@ -38,10 +44,12 @@ struct ImageFolder {
 // `test/` subfolders they are the split; otherwise each file goes to test, val or train by a hash of its
 // relative path (about 10% / 10% / 80%; at least one file each from three files on), so adding files moves
 // few others. Unreadable, empty, tiny and oversized files are skipped with a message each. Throws when the
-// folder does not exist or leaves no training or validation image.
+// folder does not exist, leaves no training or validation image, or decodes to more than `max_bytes` (checked
+// image by image, so at most one image beyond the budget is ever decoded).
 ImageFolder load_image_folder(const ImageFolderOptions& options);
 
-// Writes "split<TAB>path<TAB>width<TAB>height" lines (and the skipped files as comments) to `path`.
+// Writes "split<TAB>path<TAB>width<TAB>height" lines (and the skipped files as comments) to `path`; tabs, line
+// breaks and backslashes in paths are escaped (\t, \n, \r, \\), so every file is one row of four fields.
 void write_file_list(const std::string& path, const ImageFolder& folder);
 
 // The next image's noise amount, uniform in [lo, hi]; with lo == hi nothing is drawn from `rng`.

@@ -115,6 +115,9 @@ struct TrainCommand {
                               "validation images from the end of the training file (images: patches, 256)");
     cmd->add_option("--images", t.images_dir,
                     "train on this folder of images (PNG, JPEG, BMP, TGA, GIF) instead of Fashion-MNIST");
+    cmd->add_option("--images-max-mb", t.images_max_mb,
+                    "--images: refuse a folder that decodes to more than this many MB (images are held as floats, "
+                    "12 bytes per RGB pixel, in every process; default 4096)");
     cmd->add_option("--patch", t.patch, "--images: patch side in pixels (default 64)");
     cmd->add_option("--patches", t.patches, "--images: patches per epoch (default 16384)");
     cmd->add_option(
@@ -155,7 +158,9 @@ struct TrainCommand {
     cmd->add_option("--master-port", dist.master_port, "its port (default: $MASTER_PORT, or 29500)")
         ->envname("MASTER_PORT");
     cmd->add_option("--store-file", dist.store_file,
-                    "meet through this new file on a filesystem every rank sees, instead of the TCP store");
+                    "meet through this new file on a filesystem every rank sees, instead of the TCP store "
+                    "(default: $DAE_STORE_FILE, which launch sets)")
+        ->envname(kStoreFileEnv);
     cmd->add_option("--dist-timeout", dist.timeout_s,
                     "seconds a rank waits for the others (joining, each all-reduce) before the run stops (300)");
     cmd->add_option("--backend", dist.backend, "auto, gloo or nccl (auto: NCCL for CUDA ranks where built in)")
@@ -166,6 +171,10 @@ struct TrainCommand {
   std::unique_ptr<Collectives> settle(const Common& common) {
     t.device = resolve_device(common.device);
     std::unique_ptr<Collectives> group;
+    // The secret comes from the environment, not the command line, which other users of the machine can read.
+    if (const char* secret = std::getenv(kSecretEnv)) dist.secret = secret;
+    const char* one_machine = std::getenv(kOneMachineEnv);
+    dist.one_machine = one_machine && std::string(one_machine) == "1";
     if (dist.world_size > 1) {
       group = join_group(dist, torch::Device(t.device));
       t.world_size = dist.world_size, t.rank = dist.rank;
@@ -198,7 +207,8 @@ struct TrainCommand {
   ImageFolder image_folder() const {
     dae::Result<dae::Arch> arch = dae::builtin_arch(t.model);
     if (!arch.ok()) throw std::runtime_error(arch.error());
-    ImageFolder folder = load_image_folder({t.images_dir, arch->channels, t.patch});
+    if (t.images_max_mb < 1) throw std::runtime_error("--images-max-mb must be at least 1");
+    ImageFolder folder = load_image_folder({t.images_dir, arch->channels, t.patch, uint64_t(t.images_max_mb) << 20});
     if (t.rank == 0) {
       for (const std::string& s : folder.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
       std::filesystem::create_directories(t.out_dir);
@@ -325,7 +335,7 @@ struct ReportCommands {
 };
 
 struct LaunchCommand {
-  int nproc = 0, port = 0;
+  int nproc = 0;
   std::vector<std::string> args;
   CLI::App* cmd = nullptr;
 
@@ -333,7 +343,6 @@ struct LaunchCommand {
     cmd = app.add_subcommand(
         "launch", "start N ranks of one training on this machine: dae-train launch --nproc N -- [--threads T] train ...");
     cmd->add_option("--nproc", nproc, "ranks to start")->required();
-    cmd->add_option("--port", port, "port of the rendezvous store (default: a free one)");
     cmd->add_option("args", args, "the dae-train arguments of every rank, after --");
   }
 };
@@ -433,7 +442,7 @@ Subcommands have their own --help, e.g. dae-train train --help.)");
   if (photos_cmd.cmd->parsed()) return photos_cmd.run(common);
   try {
     set_threads(common.threads);
-    if (launch_cmd.cmd->parsed()) return launch_local(launch_cmd.nproc, launch_cmd.port, launch_cmd.args);
+    if (launch_cmd.cmd->parsed()) return launch_local(launch_cmd.nproc, launch_cmd.args);
     if (train_cmd.cmd->parsed()) return train_cmd.run(common);
     if (export_cmd.cmd->parsed()) return export_cmd.run(common);
     if (report_cmds.parsed()) return report_cmds.run(common);

@@ -85,7 +85,8 @@ void draw_chart(Canvas& cv, int x, int y, int w, int h, const std::string& title
   size_t max_len = 1;
   for (const Series& s : series) {
     max_len = std::max(max_len, s.values.size());
-    for (double v : s.values) lo = std::min(lo, tf(v)), hi = std::max(hi, tf(v));
+    for (double v : s.values)
+      if (std::isfinite(tf(v))) lo = std::min(lo, tf(v)), hi = std::max(hi, tf(v));
   }
   if (lo > hi) lo = 0, hi = 1;
   if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
@@ -118,9 +119,11 @@ void draw_chart(Canvas& cv, int x, int y, int w, int h, const std::string& title
         const double yy = py + ph - ph * (tf(s.values[k]) - lo) / (hi - lo);
         return std::pair{xx, yy};
       };
+      // A NaN epoch (a diverged run; JSON null) or an overflow has no place on the chart: a gap, not a point.
+      if (!std::isfinite(tf(s.values[i]))) continue;
       auto [x1, y1] = pt(i);
       cv.fill_rect(int(x1) - 2, int(y1) - 2, 5, 5, s.color);
-      if (i > 0 && (!s.dashed || i % 2 == 1)) {
+      if (i > 0 && std::isfinite(tf(s.values[i - 1])) && (!s.dashed || i % 2 == 1)) {
         auto [x0, y0] = pt(i - 1);
         cv.line(x0, y0, x1, y1, s.color, 2);
       }

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -204,12 +206,39 @@ Validation validate_model(GraphModule& model, const TrainingData& data, const Tr
   return v;
 }
 
+// True when every gradient of `model` is finite (a missing gradient counts as zero).
+bool gradients_finite(GraphModule& model) {
+  torch::NoGradGuard no_grad;
+  for (const torch::Tensor& p : model->parameters())
+    if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) return false;
+  return true;
+}
+
+// Test hook: DAE_TEST_NONFINITE_GRADIENT=STEP or STEP:RANK makes that global optimizer step's gradient NaN on every
+// rank or on RANK only, after the backward pass, as a bad batch or a numerical blow-up would (the loss stays finite).
+// Returns the step, or -1 when the variable is unset or names another rank.
+int64_t poisoned_step(int rank) {
+  const char* v = std::getenv("DAE_TEST_NONFINITE_GRADIENT");
+  if (!v || !*v) return -1;
+  const std::string text = v;
+  const size_t colon = text.find(':');
+  if (colon != std::string::npos && std::stoi(text.substr(colon + 1)) != rank) return -1;
+  return std::stoll(text.substr(0, colon));
+}
+
+// What the group agreed on in a step's all-reduce.
+struct StepSum {
+  double loss = 0;          // the global batch's mean loss
+  bool stop = false;        // some rank asked to stop (Ctrl-C)
+  int nonfinite_ranks = 0;  // ranks whose own gradients were NaN or infinite
+};
+
 // Sums every rank's gradients, each first weighted by the rank's share of the global batch, so the sum is the
 // gradient of the global batch's mean loss however the rows were split (a rank may get fewer, or none, in an
-// epoch's last batch). The step's loss and any rank's stop request travel in the same buckets. Returns the global
-// batch's mean loss.
-double sum_gradients(Collectives& group, GraphModule& model, int64_t rows, int64_t global_rows, double loss, bool stop,
-                     bool& stop_agreed, const std::string& what) {
+// epoch's last batch). The step's loss, any rank's stop request and whether its gradients were finite travel in the
+// same buckets, so every rank learns the same.
+StepSum sum_gradients(Collectives& group, GraphModule& model, int64_t rows, int64_t global_rows, double loss, bool stop,
+                      bool gradients_ok, const std::string& what) {
   torch::NoGradGuard no_grad;
   const double share = double(rows) / double(global_rows);
   std::vector<torch::Tensor> tensors;
@@ -219,13 +248,56 @@ double sum_gradients(Collectives& group, GraphModule& model, int64_t rows, int64
     tensors.push_back(p.grad());
   }
   const torch::Device device = tensors.front().device();
-  torch::Tensor stats = torch::tensor({static_cast<float>(rows > 0 ? loss * share : 0.0), stop ? 1.0f : 0.0f},
-                                      torch::TensorOptions(device));
+  torch::Tensor stats =
+      torch::tensor({static_cast<float>(rows > 0 ? loss * share : 0.0), stop ? 1.0f : 0.0f, gradients_ok ? 0.0f : 1.0f},
+                    torch::TensorOptions(device));
   tensors.push_back(stats);
   allreduce_sum_bucketed(group, tensors, kBucketBytes, what);
   stats = stats.cpu();
-  stop_agreed = stats[1].item<float>() > 0;
-  return stats[0].item<float>();
+  return {stats[0].item<float>(), stats[1].item<float>() > 0, static_cast<int>(stats[2].item<float>() + 0.5f)};
+}
+
+// The options every rank of a group must share: the checkpoint's fingerprint and what decides how the run starts.
+std::string group_fingerprint(const TrainOptions& o) {
+  std::ostringstream s;
+  s << fingerprint(o) << " resume=" << (o.resume ? 1 : 0) << " init=" << o.init_from
+    << " stop-after-steps=" << o.stop_after_steps;
+  return s.str();
+}
+
+// The "key=value" words of `mine` that `theirs` does not have, as "lr=0.005 here, lr=0.002 on rank 0".
+std::string option_differences(const std::string& mine, const std::string& theirs) {
+  std::istringstream a(mine), b(theirs);
+  std::vector<std::string> wa{std::istream_iterator<std::string>(a), {}}, wb{std::istream_iterator<std::string>(b), {}};
+  std::string here, there;
+  for (const std::string& w : wa)
+    if (std::find(wb.begin(), wb.end(), w) == wb.end()) here += (here.empty() ? "" : " ") + w;
+  for (const std::string& w : wb)
+    if (std::find(wa.begin(), wa.end(), w) == wa.end()) there += (there.empty() ? "" : " ") + w;
+  return here + " here, " + there + " on rank 0";
+}
+
+// Every rank compares its options with rank 0's and all of them learn who differs, so a rank started with another
+// --lr (or batch, model, noise...) stops the run at once instead of training something else in silence.
+void compare_options(Collectives& group, const TrainOptions& o) {
+  const std::string mine = group_fingerprint(o);
+  std::string rank0 = mine;
+  broadcast_bytes(group, rank0, 0, "the training options");
+  torch::Tensor differs = torch::zeros({group.world_size()}, torch::kFloat32);
+  differs[group.rank()] = rank0 == mine ? 0.0f : 1.0f;
+  group.allreduce_sum(differs, "the training options");
+  std::string ranks;
+  int count = 0;
+  for (int r = 0; r < group.world_size(); ++r)
+    if (differs[r].item<float>() > 0) ranks += (count++ ? ", " : "") + std::to_string(r);
+  const std::string who = "rank " + std::to_string(group.rank()) + " of " + std::to_string(group.world_size());
+  if (rank0 != mine)
+    throw std::runtime_error(who + ": this rank's training options differ from rank 0's (" +
+                             option_differences(mine, rank0) + "); start every rank with the same train options");
+  if (count)
+    throw std::runtime_error(who + ": " + (count == 1 ? "rank " : "ranks ") + ranks + (count == 1 ? " was" : " were") +
+                             " started with other training options than rank 0 (" + (count == 1 ? "its" : "their") +
+                             " own message says which); stopping");
 }
 
 // What rank 0 did before the first step (output folder, --init, --resume), shared with the other ranks: whether it
@@ -473,7 +545,8 @@ class TrainingRun {
         tty_(isatty(fileno(stderr))),
         step_images_(global_batch(o)),
         steps_per_epoch_((data.per_epoch + step_images_ - 1) / step_images_),
-        total_steps_(steps_per_epoch_ * o.epochs) {
+        total_steps_(steps_per_epoch_ * o.epochs),
+        poisoned_step_(poisoned_step(o.rank)) {
     result_.checkpoint_path = checkpoint_path(o);
     result_.model_path = o.out_dir + "/" + o.model + ".safetensors";
     state_.fingerprint = fingerprint(o);
@@ -509,6 +582,7 @@ class TrainingRun {
 
   // The models (from --init's weights or random ones), the optimizer, and with --resume the checkpoint's state.
   void set_up() {
+    if (group_) compare_options(*group_, o_);
     torch::manual_seed(o_.seed);
     model_ = model_for(o_, data_);
     on_writer([&] {
@@ -564,7 +638,15 @@ class TrainingRun {
            (o_.stop_after_steps > 0 && steps_this_run_ >= o_.stop_after_steps);
   }
 
+  // Before any file is written: NaN weights must not replace the last good checkpoint or model file.
+  void check_weights(const std::string& when) {
+    if (weights_finite(*model_) && (o_.ema <= 0 || weights_finite(*ema_))) return;
+    throw NonFiniteLoss("the weights became NaN or infinite " + when + "; not writing '" + result_.checkpoint_path +
+                        "' or '" + result_.model_path + "': the last good ones are kept. Try a lower --lr.");
+  }
+
   TrainResult stop_here() {
+    if (writer_) check_weights("at epoch " + std::to_string(state_.epoch + 1));
     if (writer_) save_checkpoint(result_.checkpoint_path, model_, *optimizer_, state_, ema_or_null());
     if (group_) group_->barrier("the checkpoint at the stop");
     if (talk_)
@@ -599,19 +681,38 @@ class TrainingRun {
       torch::Tensor loss = loss_fn(o_.loss, out, clean.to(device_), step, total_steps_);
       loss_value = loss.item<double>();
       loss.backward();
+      if (step == poisoned_step_) {
+        torch::NoGradGuard no_grad;
+        model_->parameters().front().mutable_grad().view({-1})[0] = std::nan("");
+      }
     }
+    // A finite loss can still give NaN or infinite gradients; one such step would make every weight NaN.
+    bool gradients_ok = gradients_finite(model_);
+    int nonfinite_ranks = gradients_ok ? 0 : 1;
     if (group_) {
       const auto c0 = Clock::now();
-      loss_value =
-          sum_gradients(*group_, model_, rows, batch_size, loss_value, stop_requested(), stop_agreed_,
+      const StepSum sum =
+          sum_gradients(*group_, model_, rows, batch_size, loss_value, stop_requested(), gradients_ok,
                         "epoch " + std::to_string(state_.epoch + 1) + ", batch " + std::to_string(state_.batch));
+      loss_value = sum.loss, stop_agreed_ = sum.stop, nonfinite_ranks = sum.nonfinite_ranks;
+      // The summed gradients are the same on every rank, so this check agrees too (a sum can overflow).
+      gradients_ok = nonfinite_ranks == 0 && gradients_finite(model_);
       comm_seconds_ += seconds_since(c0);
     }
+    const std::string where =
+        "at epoch " + std::to_string(state_.epoch + 1) + ", batch " + std::to_string(state_.batch);
     if (!std::isfinite(loss_value))
-      throw NonFiniteLoss("the loss became " + std::to_string(loss_value) + " at epoch " +
-                          std::to_string(state_.epoch + 1) + ", batch " + std::to_string(state_.batch) +
+      throw NonFiniteLoss("the loss became " + std::to_string(loss_value) + " " + where +
                           "; stopping. The last good checkpoint is kept at '" + result_.checkpoint_path +
                           "'. Try a lower --lr.");
+    if (!gradients_ok)
+      throw NonFiniteLoss(
+          "the gradients became NaN or infinite " + where +
+          (group_ ? " (on " + std::to_string(nonfinite_ranks) + " of " + std::to_string(o_.world_size) + " ranks)"
+                  : std::string()) +
+          " while the loss was " + std::to_string(loss_value) +
+          "; stopping before the optimizer step. The last good checkpoint is kept at '" + result_.checkpoint_path +
+          "'. Try a lower --lr, or look for a broken image in the training data.");
     optimizer_->step();
     if (o_.ema > 0) update_ema(ema_, model_, o_.ema, step);
     ++steps_this_run_;
@@ -636,6 +737,7 @@ class TrainingRun {
 
   // Rank 0 at the end of an epoch: validation, the epoch's line, the checkpoint and the model file.
   void end_epoch() {
+    check_weights("in epoch " + std::to_string(state_.epoch + 1));
     const Validation v = validate_model(exported(), data_, o_, device_);
     EpochStats e{state_.epoch + 1, state_.loss_sum / double(std::max<int64_t>(state_.loss_count, 1)), v.loss, v.psnr,
                  state_.seconds,   double(state_.loss_count) / std::max(state_.seconds, 1e-9)};
@@ -664,6 +766,7 @@ class TrainingRun {
     result_.history = state_.history;
     result_.finished = true;
     if (writer_) {
+      check_weights("at the end of the run");
       exported()->to(torch::kCPU);
       exported()->eval();
       write_model();
@@ -688,6 +791,7 @@ class TrainingRun {
   // Rank 0 validates and writes every file; the other ranks only train.
   const bool writer_, talk_, tty_;
   const int64_t step_images_, steps_per_epoch_, total_steps_;
+  const int64_t poisoned_step_;  // DAE_TEST_NONFINITE_GRADIENT's step for this rank, or -1
 
   GraphModule model_{nullptr}, ema_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;

@@ -30,6 +30,7 @@ struct TrainOptions {
   int64_t limit = 0;                       // use only the first N training images (0 = all but the validation part)
   int64_t val_count = 5000;                // validation images (Fashion-MNIST: from the end of the training file)
   std::string images_dir;                  // train on this image folder instead of Fashion-MNIST
+  int64_t images_max_mb = kDefaultImagesMaxMb;  // image folders: most decoded bytes held, in MiB
   int patch = 64;                          // image folders: patch side
   int64_t patches = 16384;                 // image folders: patches per epoch
   float gray_fraction = 0;                 // image folders, color models: share of gray photo patches (model_input)
@@ -62,7 +63,8 @@ struct TrainResult {
   std::string model_path;       // <out>/<model>.safetensors when finished
 };
 
-// Raised when the loss stops being finite; the last good checkpoint is left in place.
+// Raised when the loss, the gradients (checked before every optimizer step, agreed by every rank of a group) or the
+// weights (checked before every checkpoint and model file) stop being finite; the last good files are left in place.
 struct NonFiniteLoss : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "dae/ops.h"
+#include "json_depth.h"
 
 namespace dae {
 namespace {
@@ -438,6 +439,9 @@ bool read_int(const json& obj, const char* key, int& out, std::string& err, cons
 }  // namespace
 
 Result<Arch> arch_from_json(std::string_view text) {
+  if (!detail::json_depth_within(text))
+    return Status::Error("architecture: metadata nests arrays or objects deeper than " +
+                         std::to_string(detail::kMaxJsonDepth) + " levels");
   const json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return Status::Error("architecture: metadata is not valid JSON");
   if (!root.is_object()) return Status::Error("architecture: metadata must be a JSON object");

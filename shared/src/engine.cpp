@@ -124,11 +124,22 @@ Result<Model> Model::from_safetensors(const uint8_t* bytes, size_t size) {
   Result<SafetensorsView> view = parse_safetensors(bytes, size);
   if (!view.ok()) return view.status();
   if (auto f = view->metadata.find(kFormatMetadataKey);
-      f != view->metadata.end() && f->second != std::to_string(kFormatVersion))
-    return Status::Error("model: the file is in format '" + f->second + "', this engine reads format " +
-                         std::to_string(kFormatVersion) +
-                         "; re-export it with the dae-train of this version (dae-train "
-                         "export --from <checkpoint or model>)");
+      f != view->metadata.end() && f->second != std::to_string(kFormatVersion)) {
+    // Every format this engine has known is 1, so another one is newer (re-exporting here cannot make it older) or
+    // not a format at all.
+    const std::string& text = f->second;
+    const bool newer = !text.empty() && text.size() < 10 && text.find_first_not_of("0123456789") == std::string::npos &&
+                       std::stoi(text) > kFormatVersion;
+    if (newer)
+      return Status::Error("model: the file is in format '" + text + "', newer than format " +
+                           std::to_string(kFormatVersion) +
+                           ", the one this engine reads: it was written by a newer dae-train; open it with a build "
+                           "of the same version (dae-denoise, the page) or ask for a file in format " +
+                           std::to_string(kFormatVersion));
+    return Status::Error("model: the file says format '" + text.substr(0, 32) + "', which no dae-train writes (this " +
+                         "engine reads format " + std::to_string(kFormatVersion) +
+                         "); the file is damaged or not from this project");
+  }
   auto arch_it = view->metadata.find(kArchMetadataKey);
   if (arch_it == view->metadata.end())
     return Status::Error(std::string("model: the file has no '") + kArchMetadataKey +

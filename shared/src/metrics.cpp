@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace dae {
@@ -38,6 +39,12 @@ void separable(const float* in, float* out, int h, int w, const std::vector<floa
     }
 }
 
+bool all_finite(const float* v, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i])) return false;
+  return true;
+}
+
 }  // namespace
 
 double mse(const float* a, const float* b, size_t count) {
@@ -51,6 +58,8 @@ double mse(const float* a, const float* b, size_t count) {
 }
 
 double psnr_db(double mse_value) {
+  // NaN or infinite error (a NaN or overflowing output) has no PSNR; std::min would turn NaN into the 100 dB cap.
+  if (!std::isfinite(mse_value)) return std::numeric_limits<double>::quiet_NaN();
   if (mse_value <= 0.0) return kMaxPsnr;
   return std::min(kMaxPsnr, 10.0 * std::log10(1.0 / mse_value));
 }
@@ -62,6 +71,7 @@ double psnr_db(const float* a, const float* b, size_t count) {
 double ssim(const float* a, const float* b, int h, int w) {
   const size_t n = static_cast<size_t>(h) * w;
   if (n == 0) return 1.0;
+  if (!all_finite(a, n) || !all_finite(b, n)) return std::numeric_limits<double>::quiet_NaN();
   const std::vector<float> k = gaussian_kernel(kSsimSigma, kSsimRadius);
   std::vector<float> aa(n), bb(n), ab(n), mu_a(n), mu_b(n), s_aa(n), s_bb(n), s_ab(n);
   for (size_t i = 0; i < n; ++i) aa[i] = a[i] * a[i], bb[i] = b[i] * b[i], ab[i] = a[i] * b[i];

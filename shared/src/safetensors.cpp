@@ -1,11 +1,13 @@
 // Safetensors parsing with every size and offset checked against the buffer.
 #include "dae/safetensors.h"
 
-#include "dae/half.h"
-
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "dae/half.h"
+#include "json_depth.h"
 
 namespace dae {
 namespace {
@@ -90,6 +92,9 @@ Result<SafetensorsView> parse_safetensors(const uint8_t* bytes, size_t size) {
   if (header_len < 2 || bytes[8] != '{')
     return Status::Error("safetensors: the header is not a JSON object (wrong file type?)");
   const char* text = reinterpret_cast<const char*>(bytes + 8);
+  if (!detail::json_depth_within(std::string_view(text, header_len)))
+    return Status::Error("safetensors: the header nests arrays or objects deeper than " +
+                         std::to_string(detail::kMaxJsonDepth) + " levels (not a model file)");
   const json header = json::parse(text, text + header_len, nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded()) return Status::Error("safetensors: the header is not valid JSON");
   if (!header.is_object()) return Status::Error("safetensors: the header is not a JSON object");

@@ -1,14 +1,19 @@
 // The native tools' image files: PNG round trips in gray and color, channel conversion, area downscaling and
 // clear errors for files that are not images, are empty or claim huge sizes.
+#include "image.h"
+
 #include <gtest/gtest.h>
+#include <stb/stb_image_write.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <vector>
 
+#include "corpus_list.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
-#include "image.h"
 
 namespace dae::image {
 namespace {
@@ -136,6 +141,101 @@ TEST(Image, BadFilesGiveMessagesNamingThem) {
   r = load(big);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("30000x30000"), std::string::npos) << r.error();
+}
+
+// An 18-byte TGA header: `type` (2 uncompressed true color, 10 run-length), w x h, 24 bits per pixel.
+std::vector<uint8_t> tga_header(int type, int w, int h) {
+  std::vector<uint8_t> b(18, 0);
+  b[2] = static_cast<uint8_t>(type);
+  b[12] = static_cast<uint8_t>(w), b[13] = static_cast<uint8_t>(w >> 8);
+  b[14] = static_cast<uint8_t>(h), b[15] = static_cast<uint8_t>(h >> 8);
+  b[16] = 24;
+  return b;
+}
+
+TEST(Image, TruncatedTgaIsRefusedNotDecodedFromUninitialisedMemory) {
+  // stb_image 2.27 (CVE-2023-45663) took this 18-byte file for a 64x64 image and returned uninitialised heap.
+  const std::vector<uint8_t> bare = tga_header(2, 64, 64);
+  Result<Image> r = decode(bare.data(), bare.size(), "bare.tga");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("'bare.tga' is a truncated TGA"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("12306 bytes"), std::string::npos) << r.error();  // 18 + 64 * 64 * 3
+
+  // Complete files still load: uncompressed 2x2, and run-length 2x2 (a run of 3 red pixels, one literal blue).
+  std::vector<uint8_t> plain = tga_header(2, 2, 2);
+  for (int i = 0; i < 4; ++i) plain.insert(plain.end(), {0, 0, 255});  // BGR: red
+  r = decode(plain.data(), plain.size(), "plain.tga");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->w, 2);
+  EXPECT_EQ(r->channel(0)[3], 1.0f);
+  std::vector<uint8_t> rle = tga_header(10, 2, 2);
+  rle.insert(rle.end(), {0x82, 0, 0, 255, 0x00, 255, 0, 0});
+  r = decode(rle.data(), rle.size(), "rle.tga");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->channels, 3);
+  // Cut short anywhere, they are refused.
+  for (const std::vector<uint8_t>* whole : {&plain, &rle})
+    for (size_t cut = 18; cut < whole->size(); ++cut) {
+      r = decode(whole->data(), cut, "cut.tga");
+      EXPECT_FALSE(r.ok()) << cut;
+    }
+  // A palette the file does not hold.
+  std::vector<uint8_t> mapped = tga_header(1, 2, 2);
+  mapped[1] = 1, mapped[5] = 255, mapped[7] = 24, mapped[16] = 8;
+  mapped.insert(mapped.end(), 8, 0);
+  EXPECT_FALSE(decode(mapped.data(), mapped.size(), "mapped.tga").ok());
+}
+
+// stb_image 2.27 wrote past a Huffman table when a DHT segment defined more than 256 codes (found by fuzz_image, kept
+// as jpeg-dht-300-codes.jpg in the corpus); the check before decoding must not refuse real JPEGs, also with fill bytes
+// before the first marker and a comment holding FF C4.
+TEST(Image, JpegsLoadAndHuffmanTablesOverflowingAreRefused) {
+  for (int quality : {20, 90, 100})
+    for (int side : {1, 8, 33, 200}) {
+      const Image img = gradient(side, side + 3, 3);
+      std::vector<uint8_t> rgb(img.plane() * 3);
+      for (size_t i = 0; i < img.plane(); ++i)
+        for (int c = 0; c < 3; ++c) rgb[i * 3 + c] = static_cast<uint8_t>(img.channel(c)[i] * 255.0f + 0.5f);
+      const std::string path = scratch("q" + std::to_string(quality) + "-" + std::to_string(side) + ".jpg");
+      ASSERT_NE(stbi_write_jpg(path.c_str(), img.w, img.h, 3, rgb.data(), quality), 0);
+      Result<Image> r = load(path);
+      ASSERT_TRUE(r.ok()) << path << ": " << r.error();
+      EXPECT_EQ(r->w, side);
+      // The same file with fill bytes before its first marker and a comment holding FF C4 and nonsense after SOI.
+      std::ifstream in(path, std::ios::binary);
+      std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::vector<uint8_t> comment = {0xFF, 0xFE, 0x00, 0x16, 0xFF, 0xC4, 0x00, 0x13, 0x00, 0xFF, 0xFF, 0xFF,
+                                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+      bytes.insert(bytes.begin() + 2, comment.begin(), comment.end());
+      bytes.insert(bytes.begin(), {0xFF, 0xFF});
+      r = decode(bytes.data(), bytes.size(), "padded.jpg");
+      ASSERT_TRUE(r.ok()) << r.error();
+    }
+  // A DHT segment claiming 16 x 255 codes.
+  std::vector<uint8_t> bad = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00};
+  bad.insert(bad.end(), 16, 0xFF);
+  bad.insert(bad.end(), {0xFF, 0xD9});
+  Result<Image> r = decode(bad.data(), bad.size(), "dht.jpg");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("'dht.jpg' is a corrupt JPEG: a Huffman table defines 4080 codes"), std::string::npos)
+      << r.error();
+}
+
+// The committed bad-image corpus (tests/data/bad-images, also make fuzz's seed corpus): each file refused with its
+// message, or loaded.
+TEST(Image, BadImageCorpusGivesItsMessages) {
+  const std::string dir = std::string(DAE_SOURCE_DIR) + "/tests/data/bad-images/";
+  const std::vector<dae::testing::CorpusCase> cases = dae::testing::corpus_cases(dir);
+  EXPECT_GE(cases.size(), 10u);
+  for (const dae::testing::CorpusCase& c : cases) {
+    Result<Image> r = load(dir + c.file);
+    if (c.expected == "OK") {
+      EXPECT_TRUE(r.ok()) << c.file << ": " << r.error();
+    } else {
+      ASSERT_FALSE(r.ok()) << c.file;
+      EXPECT_NE(r.error().find(c.expected), std::string::npos) << c.file << ": " << r.error();
+    }
+  }
 }
 
 TEST(Image, SixteenBitPnmIsRefusedNotDecoded) {

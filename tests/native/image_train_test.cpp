@@ -2,9 +2,11 @@
 // run whose model loads in the engine, and an exact resume.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "dae/engine.h"
 #include "export_safetensors.h"
@@ -73,6 +75,27 @@ TrainOptions tiny_photo_options(const std::string& images, const std::string& ou
   return o;
 }
 
+TEST(ImageFolder, AFolderOverTheMemoryBudgetIsRefusedNamingTheTotalAndTheFlag) {
+  const std::string dir = dae::test::scratch_dir();
+  const std::string root = dir + "/big";
+  fs::create_directories(root);
+  // Three 512x512 RGB images: 3 MB each once decoded as floats, 9 MB in all; a 4 MB budget stops at the second.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(dae::image::save_png(root + "/img" + std::to_string(i) + ".png", synthetic(512, 512, i)).ok());
+  ImageFolderOptions options{root, 3, 16};
+  options.max_bytes = uint64_t(4) << 20;
+  try {
+    load_image_folder(options);
+    ADD_FAILURE() << "a folder over the budget was loaded";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("needs more than 6 MB decoded"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--images-max-mb budget of 4 MB"), std::string::npos) << msg;
+  }
+  options.max_bytes = uint64_t(10) << 20;
+  EXPECT_EQ(load_image_folder(options).files.size(), 3u);
+}
+
 TEST(ImageFolder, SplitsByFileAndSkipsBadFilesWithReasons) {
   const std::string dir = dae::test::scratch_dir();
   const ImageFolder folder = load_image_folder({make_folder(dir), 3, 16});
@@ -105,6 +128,41 @@ TEST(ImageFolder, SplitsByFileAndSkipsBadFilesWithReasons) {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("test\t"), std::string::npos);
   EXPECT_NE(text.find("# skipped: tiny.png"), std::string::npos);
+}
+
+// A file name holding a tab or a line break cannot forge a column or a row of the file list.
+TEST(ImageFolder, FileListEscapesTabsAndLineBreaksInNames) {
+  const std::string dir = dae::test::scratch_dir();
+  const std::string root = dir + "/set";
+  for (const char* s : {"train", "val"}) fs::create_directories(root + "/" + s);
+  ASSERT_TRUE(dae::image::save_png(root + "/train/a.png", synthetic(32, 32, 1)).ok());
+  ASSERT_TRUE(dae::image::save_png(root + "/train/b\ttest\t1\t1\nval\tforged.png", synthetic(32, 32, 2)).ok());
+  ASSERT_TRUE(dae::image::save_png(root + "/val/c\\d.png", synthetic(32, 32, 3)).ok());
+  std::ofstream(root + "/train/bad\n# x.png") << "not an image";
+  const ImageFolder folder = load_image_folder({root, 3, 16});
+  write_file_list(dir + "/files.tsv", folder);
+  std::ifstream in(dir + "/files.tsv");
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> comments;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("#", 0) == 0) {
+      comments.push_back(line);
+      continue;
+    }
+    std::vector<std::string> fields;
+    std::stringstream ss(line);
+    for (std::string f; std::getline(ss, f, '\t');) fields.push_back(f);
+    rows.push_back(fields);
+  }
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& r : rows) EXPECT_EQ(r.size(), 4u);
+  EXPECT_EQ(rows[0][1], "train/a.png");
+  EXPECT_EQ(rows[1][1], "train/b\\ttest\\t1\\t1\\nval\\tforged.png");
+  EXPECT_EQ(rows[2][1], "val/c\\\\d.png");
+  // The skipped file is one comment line too.
+  EXPECT_EQ(std::count_if(comments.begin(), comments.end(),
+                          [](const std::string& c) { return c.rfind("# skipped: train/bad\\n# x.png", 0) == 0; }),
+            1);
 }
 
 TEST(ImageFolder, PresplitFoldersAreUsedAsGiven) {

@@ -203,6 +203,31 @@ TEST(PhotoEval, PeerOutputsAreScoredAndChecked) {
       evaluate(common + " --seed 7 --peers " + (dir / "peer").string() + " --out " + (dir / "report3").string(), dir);
   EXPECT_EQ(other.status, 1);
   EXPECT_NE(other.log.find("denoised a different noisy"), std::string::npos) << other.log;
+
+  // An output holding NaN is refused, naming its file, instead of scoring (NaN's PSNR used to be the 100 dB cap).
+  const fs::path poisoned = dir / "peer/gray-0.1-p0-h2.f32";
+  {
+    std::fstream f(poisoned, std::ios::in | std::ios::out | std::ios::binary);
+    const float nan = std::nanf("");
+    f.seekp(5 * sizeof(float));
+    f.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+  }
+  const ToolRun bad =
+      evaluate(common + " --peers " + (dir / "peer").string() + " --out " + (dir / "report4").string(), dir);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.log.find("gray-0.1-p0-h2.f32' holds a NaN or infinite value"), std::string::npos) << bad.log;
+
+  // Output files outside the peer's folder (absolute, or climbing out with ..) are refused before anything is read.
+  for (const std::string& outside :
+       {(dir / "noisy/gray-0.1-p0.f32").string(), std::string("../noisy/gray-0.1-p0.f32")}) {
+    json index = read_json(dir / "peer/index.json");
+    index["outputs"][0]["file"] = outside;
+    std::ofstream(dir / "peer/index.json") << index.dump();
+    const ToolRun escaped =
+        evaluate(common + " --peers " + (dir / "peer").string() + " --out " + (dir / "report5").string(), dir);
+    EXPECT_EQ(escaped.status, 1) << outside;
+    EXPECT_NE(escaped.log.find("is not a relative path inside"), std::string::npos) << escaped.log;
+  }
 }
 
 // Salt-and-pepper photos: the noisy inputs are impulses (so the median filter beats the blur by far), the report

@@ -194,6 +194,33 @@ TEST(Photoset, MissingFileOrPackageFailsAfterWritingTheRest) {
   EXPECT_TRUE(fs::exists(out / "test" / "fakepkg--a.png"));
 }
 
+// Links inside an unpacked package resolve as on a system it is installed on: an absolute target is read from the
+// package's root, and neither it nor ".." reaches this machine's files.
+TEST(Photoset, LinksInAPackageNeverLeaveIt) {
+  const fs::path dir = dae::test::scratch_dir();
+  make_package(dir);
+  const fs::path pics = dir / "root/fakepkg/usr/share/fake/pics";
+  save_png(dir / "host.png", pattern(32, 24, 3));  // a file of "the host", outside the package
+  fs::create_symlink(fs::absolute(dir / "host.png"), pics / "to-host.png");
+  fs::create_symlink("../../../../../../../../../../../../host.png", pics / "climbing.png");
+  fs::create_symlink("/usr/share/fake/pics/a.png", pics / "absolute-inside.png");
+  fs::create_symlink("loop.png", pics / "loop.png");
+  const fs::path out = dir / "out";
+  const ToolRun r = run_tool(dir,
+                             "fakepkg\tusr/share/fake/pics/to-host.png\tphoto\ttrain\n"
+                             "fakepkg\tusr/share/fake/pics/climbing.png\tphoto\ttrain\n"
+                             "fakepkg\tusr/share/fake/pics/absolute-inside.png\tphoto\ttrain\n"
+                             "fakepkg\tusr/share/fake/pics/loop.png\tphoto\ttrain\n",
+                             out);
+  EXPECT_EQ(r.status, 1) << r.log;
+  for (const char* name : {"to-host", "climbing", "loop"}) {
+    EXPECT_NE(r.log.find(std::string("missing: fakepkg:usr/share/fake/pics/") + name + ".png"), std::string::npos)
+        << r.log;
+    EXPECT_FALSE(fs::exists(out / "train" / (std::string("fakepkg--") + name + ".png"))) << name;
+  }
+  EXPECT_TRUE(fs::exists(out / "train" / "fakepkg--absolute-inside.png")) << r.log;
+}
+
 TEST(Photoset, BadSourceListsAreRefusedWithTheLine) {
   const fs::path dir = dae::test::scratch_dir();
   make_package(dir);

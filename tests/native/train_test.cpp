@@ -4,11 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <limits>
 
-#include "dae/engine.h"
 #include "checkpoint.h"
+#include "dae/engine.h"
+#include "evaluate.h"
 #include "export_safetensors.h"
 #include "test_dirs.h"
 
@@ -199,6 +202,78 @@ TEST(Train, DivergingLossStopsWithClearMessage) {
     EXPECT_NE(msg.find("unet.ckpt"), std::string::npos) << msg;
   }
   EXPECT_FALSE(std::filesystem::exists(dir + "/unet.safetensors"));  // no model file from a diverged run
+}
+
+// A step whose loss is finite but whose gradient is not (injected through the loop's test hook after the backward
+// pass) stops the run before the optimizer step, and the files of the last finished epoch stay as they were.
+TEST(Train, NonFiniteGradientStopsBeforeTheStepAndKeepsTheLastGoodFiles) {
+  const std::string dir = dae::test::scratch_dir();
+  TrainOptions o = tiny_options("conv", dir);
+  o.epochs = 3;
+  // 640 images in batches of 32: 20 steps an epoch; step 39 is epoch 2's last, whose end would write files.
+  setenv("DAE_TEST_NONFINITE_GRADIENT", "39", 1);
+  try {
+    train(o, fashion_mnist_training(small_data(), o));
+    ADD_FAILURE() << "a NaN gradient did not stop the run";
+  } catch (const NonFiniteLoss& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("the gradients became NaN or infinite at epoch 2, batch 19"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("conv.ckpt"), std::string::npos) << msg;
+  }
+  unsetenv("DAE_TEST_NONFINITE_GRADIENT");
+  // The checkpoint and the model file are epoch 1's, finite, and the run resumes from them.
+  GraphModule model = make_model(o.model);
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
+  const LoopState state = load_checkpoint(dir + "/conv.ckpt", model, optimizer, checkpoint_fingerprint(o));
+  EXPECT_EQ(state.epoch, 1);
+  EXPECT_TRUE(weights_finite(*model));
+  GraphModule written = load_model_file(dir + "/conv.safetensors");  // the engine's loader refuses NaN weights
+  EXPECT_TRUE(weights_finite(*written));
+  o.resume = true;
+  const TrainResult resumed = train(o, fashion_mnist_training(small_data(), o));
+  EXPECT_TRUE(resumed.finished);
+  EXPECT_EQ(resumed.history.size(), 3u);
+}
+
+// dae.history is metadata anyone can write: `[{}]` used to abort evaluate (an unchecked const operator[]).
+TEST(Evaluate, CraftedTrainingHistoriesAreSkippedNotFatal) {
+  const std::string dir = dae::test::scratch_dir();
+  GraphModule seed = make_model("seed"), conv = make_model("conv");
+  write_model_file(dir + "/seed.safetensors", seed, {{"dae.history", "[{}]"}});
+  // A NaN validation loss (JSON null, as a diverged epoch is written) is a gap in the curve.
+  write_model_file(dir + "/conv.safetensors", conv,
+                   {{"dae.history", R"([{"train_loss":0.1,"val_loss":null,"val_psnr":20},)"
+                                    R"({"train_loss":0.05,"val_loss":0.04,"val_psnr":22}])"}});
+  int i = 0;
+  for (const char* bad : {"{\"a\":1}", "[1,2]", "\"text\"", "[{\"train_loss\":\"x\"}]", "not json"})
+    write_model_file(dir + "/bad" + std::to_string(i++) + ".safetensors", seed, {{"dae.history", bad}});
+  EvalOptions e;
+  e.models_dir = dir;
+  e.out_dir = dir + "/report";
+  e.limit = 10;
+  EXPECT_NO_THROW(evaluate_models(e, small_data().test));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/report/loss.png"));
+}
+
+TEST(Train, NaNWeightsAreNeverWritten) {
+  const std::string dir = dae::test::scratch_dir();
+  GraphModule model = make_model("seed");
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
+  write_model_file(dir + "/seed.safetensors", model, {});
+  save_checkpoint(dir + "/seed.ckpt", model, optimizer, LoopState{});
+  const auto model_bytes = std::filesystem::file_size(dir + "/seed.safetensors");
+  const auto checkpoint_time = std::filesystem::last_write_time(dir + "/seed.ckpt");
+  {
+    torch::NoGradGuard no_grad;
+    model->parameters().back().view({-1})[0] = std::numeric_limits<float>::infinity();
+  }
+  EXPECT_FALSE(weights_finite(*model));
+  EXPECT_THROW(write_model_file(dir + "/seed.safetensors", model, {{"dae.note", "a different size"}}),
+               std::runtime_error);
+  EXPECT_THROW(save_checkpoint(dir + "/seed.ckpt", model, optimizer, LoopState{}), std::runtime_error);
+  EXPECT_EQ(std::filesystem::file_size(dir + "/seed.safetensors"), model_bytes);
+  EXPECT_EQ(std::filesystem::last_write_time(dir + "/seed.ckpt"), checkpoint_time);
+  EXPECT_NO_THROW(load_model_file(dir + "/seed.safetensors"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "dae/metrics.h"
@@ -323,6 +324,21 @@ TEST(Metrics, PsnrOfKnownError) {
   EXPECT_NEAR(mse(a.data(), b.data(), 64), 0.01, 1e-7);
   EXPECT_NEAR(psnr_db(a.data(), b.data(), 64), 20.0, 1e-4);
   EXPECT_EQ(psnr_db(a.data(), a.data(), 64), 100.0);
+}
+
+TEST(Metrics, NonFiniteImagesScoreNaNNotTheCap) {
+  std::vector<float> clean(64, 0.5f), out(64, 0.5f);
+  EXPECT_TRUE(std::isnan(psnr_db(std::nan(""))));
+  EXPECT_TRUE(std::isnan(psnr_db(std::numeric_limits<double>::infinity())));
+  for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity()}) {
+    out[10] = bad;
+    EXPECT_TRUE(std::isnan(psnr_db(out.data(), clean.data(), 64))) << bad;
+    EXPECT_TRUE(std::isnan(ssim(out.data(), clean.data(), 8, 8))) << bad;
+    EXPECT_TRUE(std::isnan(ssim(clean.data(), out.data(), 8, 8))) << bad;
+    EXPECT_TRUE(std::isnan(ssim_channels(out.data(), clean.data(), 1, 8, 8))) << bad;
+  }
+  std::fill(out.begin(), out.end(), std::nanf(""));  // an all-NaN output used to score 100 dB
+  EXPECT_FALSE(psnr_db(out.data(), clean.data(), 64) > 0.0);
 }
 
 TEST(Metrics, SsimIsOneForIdenticalAndDropsWithNoise) {

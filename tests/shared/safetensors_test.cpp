@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "dae/arch.h"
 #include "dae/engine.h"
 #include "dae/half.h"
 #include "test_util.h"
@@ -90,6 +91,20 @@ TEST(Safetensors, RefusesEveryMalformedFileWithASpecificMessage) {
     const std::string err = parse_error(c.bytes);
     EXPECT_NE(err.find(c.message), std::string::npos) << c.label << ": got '" << err << "'";
   }
+}
+
+// 16 MiB of "[[[[..." used to cost ~590 MiB in the wasm heap while nlohmann built every level; the depth is capped
+// before parsing, in the header and in the architecture JSON inside it.
+TEST(Safetensors, DeeplyNestedJsonIsRefusedBeforeParsing) {
+  const std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_NE(parse_error(with_header(deep)).find("deeper than 32 levels"), std::string::npos)
+      << parse_error(with_header(deep));
+  Result<Arch> arch = arch_from_json("{\"nodes\":" + std::string(5000, '[') + std::string(5000, ']') + "}");
+  ASSERT_FALSE(arch.ok());
+  EXPECT_NE(arch.error().find("deeper than 32 levels"), std::string::npos) << arch.error();
+  // Brackets inside strings are text, not nesting; ordinary depth still parses.
+  const std::string quoted = "{\"__metadata__\":{\"note\":\"" + std::string(100, '[') + "\\\"\"}}";
+  EXPECT_EQ(parse_error(with_header(quoted)), "");
 }
 
 TEST(Safetensors, EveryTruncationOfAValidModelIsRefused) {
