@@ -22,6 +22,12 @@ const ModelInfo* Manifest::photo_gray() const {
   return photo_gray_name.empty() ? photo() : find(photo_gray_name);
 }
 
+const ModelInfo* Manifest::photo_camera(int channels) const {
+  const std::string& name = channels == 1 ? photo_gray_camera_name : photo_camera_name;
+  if (const ModelInfo* m = name.empty() ? nullptr : find(name)) return m;
+  return channels == 1 ? photo_gray() : photo();
+}
+
 static std::string format_value(const json& v) {
   char buf[64];
   if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
@@ -68,6 +74,10 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
     m.photo_name = doc["default_photo"].get<std::string>();
   if (doc.contains("default_photo_gray") && doc["default_photo_gray"].is_string())
     m.photo_gray_name = doc["default_photo_gray"].get<std::string>();
+  if (doc.contains("default_photo_camera") && doc["default_photo_camera"].is_string())
+    m.photo_camera_name = doc["default_photo_camera"].get<std::string>();
+  if (doc.contains("default_photo_gray_camera") && doc["default_photo_gray_camera"].is_string())
+    m.photo_gray_camera_name = doc["default_photo_gray_camera"].get<std::string>();
   for (const json& e : doc["models"]) {
     const std::string where = kFile + ": model " + std::to_string(m.models.size() + 1);
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("file") ||

@@ -24,6 +24,8 @@ struct Manifest {
   std::string default_name;
   std::string photo_name;  // "default_photo" if it names an RGB model, else the first RGB model; empty if none
   std::string photo_gray_name;  // "default_photo_gray" if it names a 1-channel model; else empty
+  // "default_photo_camera" / "default_photo_gray_camera": the photo models for a camera's noise; else empty
+  std::string photo_camera_name, photo_gray_camera_name;
   std::vector<ModelInfo> models;
   const ModelInfo* find(std::string_view name) const;
   // The app's choice for full-resolution uploads (photo_name's entry; nullptr if the list has no RGB model).
@@ -31,6 +33,9 @@ struct Manifest {
   // The app's choice for full-resolution gray uploads: photo_gray_name's entry, else photo() (which takes gray
   // images with synthetic color noise, dae::model_input).
   const ModelInfo* photo_gray() const;
+  // The choice for photos with a camera's noise, of `channels` (1 or 3): the camera model, else photo_gray() or
+  // photo().
+  const ModelInfo* photo_camera(int channels) const;
 };
 
 // Unknown fields are kept as model-card facts so the trainer can add to the file without breaking the page. Errors

@@ -8,6 +8,12 @@ static const char* kind_words(ImageKind kind) {
   return kind == ImageKind::Photo ? "full-resolution images" : "drawing and samples";
 }
 
+// What the automatic choice was made for, in a few words: the kind of image and, for photos, the camera noise.
+static std::string choice_words(const AppState& s) {
+  return std::string(kind_words(s.kind)) +
+         (s.kind == ImageKind::Photo && dae::is_camera(s.noise.kind) ? " with a camera's noise" : "");
+}
+
 // The model the current kind of image calls for: the person's pick for it, else the app's own choice.
 static std::string wanted_model(const AppState& s) {
   const std::string& chosen = s.chosen_model[static_cast<int>(s.kind)];
@@ -15,8 +21,11 @@ static std::string wanted_model(const AppState& s) {
   // Color photos go to the photo model, gray ones to the gray photo model; without one, to the color model too, with
   // synthetic color noise on the way in (dae::denoise_channels), where it beats the grayscale default up to σ 0.2
   // (web/models/report/PHOTOS.md).
+  // A camera's noise on a photo goes to the model that learned it.
   if (s.kind == ImageKind::Photo) {
-    const ModelInfo* photo = s.clean.c == 1 ? s.manifest.photo_gray() : s.manifest.photo();
+    const ModelInfo* photo = dae::is_camera(s.noise.kind) ? s.manifest.photo_camera(s.clean.c)
+                             : s.clean.c == 1            ? s.manifest.photo_gray()
+                                                         : s.manifest.photo();
     if (photo) return photo->name;
   }
   return s.manifest.default_name;
@@ -28,7 +37,7 @@ static void request_model(AppState& s, const ModelInfo& info, bool automatic) {
   s.model_progress = 0;
   s.model_auto = automatic;
   s.denoiser.cancel();  // the model in use is being replaced: its result would be stale
-  if (automatic) set_message(s, "Loading model '" + info.name + "' for " + kind_words(s.kind) + "...", false);
+  if (automatic) set_message(s, "Loading model '" + info.name + "' for " + choice_words(s) + "...", false);
   host_request_model(info.name, info.file, s.model_request);
 }
 
@@ -45,7 +54,8 @@ void pick_model_for_image(AppState& s) {
   const bool chosen = !s.chosen_model[static_cast<int>(s.kind)].empty();
   if (s.model && want == s.model_name) {
     cancel_request(s);
-    s.model_reason = std::string(chosen ? "your choice for " : "chosen automatically for ") + kind_words(s.kind);
+    s.model_reason = chosen ? std::string("your choice for ") + kind_words(s.kind)
+                            : std::string("chosen automatically for ") + choice_words(s);
     return;
   }
   if (want == s.model_loading) return;
@@ -96,9 +106,9 @@ bool load_model(AppState& s, const uint8_t* bytes, size_t size, const std::strin
   const std::string facts =
       std::string(channels == 3 ? "RGB" : "grayscale") + ", " + std::to_string(s.model->param_count()) + " parameters";
   if (automatic) {
-    s.model_reason = std::string("chosen automatically for ") + kind_words(s.kind);
+    s.model_reason = std::string("chosen automatically for ") + choice_words(s);
     set_message(s,
-                "Using model '" + name + "' (" + facts + ") for " + kind_words(s.kind) +
+                "Using model '" + name + "' (" + facts + ") for " + choice_words(s) +
                     ", chosen automatically; pick another under Model",
                 false);
   } else {

@@ -198,6 +198,8 @@ void update_pipeline(AppState& s) {
   // First what the job thread finished since the last frame, before a new job would overtake it.
   take_engine_result(s);
   if (s.need_noise) {
+    // The kind of noise may call for another model (a camera's noise goes to the camera model).
+    if (s.kind == ImageKind::Photo) pick_model_for_image(s);
     add_noise(s);
     upload_image(s.textures, &s.textures.clean, s.clean.px.data(), s.clean.w, s.clean.h, s.clean.c);
     upload_image(s.textures, &s.textures.noisy, s.noisy.px.data(), s.noisy.w, s.noisy.h, s.noisy.c);

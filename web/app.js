@@ -224,11 +224,20 @@
 
   // Downloads the app asks for (daeHost.requestModel), by request id. The latest one is the model the app is loading
   // (state().modelLoading) while that is not empty: what loadModel and uploads wait on.
+  // Each model file is fetched once per visit: switching back and forth (a camera's noise has its own photo model)
+  // reuses the bytes (a model is half a megabyte).
   let lastRequest = null;
+  const fetchedModels = new Map();
   function download(name, file, request) {
     const promise = (async () => {
       try {
-        const bytes = await fetchBytes(modelUrl(file), (f) => Module._dae_model_progress(request, f));
+        const url = modelUrl(file);
+        if (!fetchedModels.has(url)) {
+          const pending = fetchBytes(url, (f) => Module._dae_model_progress(request, f));
+          fetchedModels.set(url, pending);
+          pending.catch(() => fetchedModels.delete(url));
+        }
+        const bytes = await fetchedModels.get(url);
         if (dae.timings.modelFetched === null) dae.timings.modelFetched = performance.now();
         const r = loadModelBytes(bytes, name, request);
         if (dae.timings.modelLoaded === null && r.ok) dae.timings.modelLoaded = performance.now();

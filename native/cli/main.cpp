@@ -169,8 +169,8 @@ int main(int argc, char** argv) {
   --reference is converted to the input's channel count; PSNR is over all values, SSIM the mean over channels.
 
 Examples:
-  dae-denoise photo.jpg -o clean.png                 # a color photo: web/models/photo.safetensors by default
-  dae-denoise scan.png -o clean.png                  # a gray photo: web/models/photo-gray.safetensors by default
+  dae-denoise photo.jpg -o clean.png                 # a color photo as it came: photo-camera.safetensors by default
+  dae-denoise scan.png -o clean.png                  # a gray photo: photo-gray-camera.safetensors by default
   dae-denoise clean.png -o out.png --noise gaussian --sigma 0.2 --seed 1 --noisy-out noisy.png --reference clean.png
   dae-denoise --raw-in x.f32 --shape 1,1,64,64 --raw-out y.f32 --model web/models/conv.safetensors
   dae-denoise eval --model web/models/unet32.safetensors --noise gaussian --sigma 0.3 --limit 2000)");
@@ -180,9 +180,11 @@ Examples:
   app.add_option("input", input, "Image to denoise (PNG, JPEG, BMP, TGA, GIF; alpha is ignored)");
   app.add_option("-o,--output", output, "PNG to write the denoised image to (gray or RGB, as the input)");
   app.add_option("--model", model_path,
-                 "Model file (.safetensors written by the trainer); default: web/models/photo.safetensors for color "
-                 "images, web/models/photo-gray.safetensors for gray ones larger than 28x28 (photo.safetensors "
-                 "where it is missing), web/models/unet32.safetensors otherwise");
+                 "Model file (.safetensors written by the trainer); default for a photo as it is (or with --noise "
+                 "camera[-jpeg]): web/models/photo-camera.safetensors for color, photo-gray-camera.safetensors for "
+                 "gray ones larger than 28x28; with other --noise: photo.safetensors and photo-gray.safetensors; "
+                 "each missing one falls back to the next (photo-gray-camera, photo-gray, photo); "
+                 "web/models/unet32.safetensors otherwise");
   app.add_option("--noise", noise.kind,
                  "Add noise before denoising: gaussian, salt-pepper, speckle, poisson, camera or camera-jpeg");
   app.add_option("--sigma", noise.amount,
@@ -243,11 +245,19 @@ Examples:
   dae::image::Image picture;
   if (!eval->parsed() && raw_in.empty() && !input.empty()) picture = check(dae::image::load(input));
   if (model_path.empty()) {
-    const std::string name =
-        picture.data.empty() ? dae::kDefaultArch : dae::arch_for_image(picture.w, picture.h, picture.channels);
+    // A photo as it came (no --noise) carries a camera's noise, and so does one given camera noise.
+    const bool camera = noise.kind.empty() || noise.kind.rfind("camera", 0) == 0;
+    const std::string name = picture.data.empty()
+                                 ? dae::kDefaultArch
+                                 : dae::arch_for_image(picture.w, picture.h, picture.channels, camera);
     model_path = "web/models/" + name + ".safetensors";
-    // A models folder from before the gray photo model: the color one takes gray photos too (dae::model_input).
-    if (name == dae::kPhotoGrayArch && !std::filesystem::exists(model_path))
+    // A models folder without the camera models: the photo models; without the gray photo model: the color one,
+    // which takes gray photos too (dae::model_input).
+    const auto missing = [&] { return !std::filesystem::exists(model_path); };
+    if (name == dae::kPhotoCameraArch && missing()) model_path = std::string("web/models/") + dae::kPhotoArch + ".safetensors";
+    if (name == dae::kPhotoGrayCameraArch && missing())
+      model_path = std::string("web/models/") + dae::kPhotoGrayArch + ".safetensors";
+    if ((name == dae::kPhotoGrayArch || name == dae::kPhotoGrayCameraArch) && missing())
       model_path = std::string("web/models/") + dae::kPhotoArch + ".safetensors";
   }
   const dae::Model model = check(dae::Model::from_file(model_path));

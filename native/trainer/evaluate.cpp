@@ -411,6 +411,11 @@ void write_manifest(const std::string& models_dir, const std::string& report_dir
   // And for gray ones: kPhotoGrayArch if present; without it the page gives gray photos to the color model.
   for (const json& entry : models)
     if (entry["channels"] == 1 && entry["name"] == kPhotoGrayArch) manifest["default_photo_gray"] = entry["name"];
+  // And for photos with a camera's noise, where those models exist.
+  for (const json& entry : models) {
+    if (entry["name"] == kPhotoCameraArch) manifest["default_photo_camera"] = entry["name"];
+    if (entry["name"] == kPhotoGrayCameraArch) manifest["default_photo_gray_camera"] = entry["name"];
+  }
   write_file_atomic(models_dir + "/models.json", manifest.dump(2) + "\n");
   std::fprintf(stderr, "wrote %s/models.json (%zu models)\n", models_dir.c_str(), models.size());
 }

@@ -502,7 +502,7 @@ Result<Arch> arch_from_json(std::string_view text) {
 }
 
 std::vector<std::string> builtin_arch_names() {
-  return {"seed", "conv", "unet", "unet32", "photo", "photo-gray"};
+  return {"seed", "conv", "unet", "unet32", "photo", "photo-gray", "photo-camera", "photo-gray-camera"};
 }
 
 Result<Arch> builtin_arch(std::string_view name) {
@@ -512,6 +512,8 @@ Result<Arch> builtin_arch(std::string_view name) {
   if (name == "unet32") return unet_arch("unet32", 32, 1);
   if (name == "photo") return unet_arch("photo", 32, 3);
   if (name == "photo-gray") return unet_arch("photo-gray", 32, 1);
+  if (name == "photo-camera") return unet_arch("photo-camera", 32, 3);
+  if (name == "photo-gray-camera") return unet_arch("photo-gray-camera", 32, 1);
   std::string known;
   for (const std::string& n : builtin_arch_names()) known += (known.empty() ? "" : ", ") + n;
   return Status::Error("unknown model '" + std::string(name) + "' (known: " + known + ")");

@@ -106,8 +106,9 @@ std::string arch_to_json(const Arch& arch);
 Result<Arch> arch_from_json(std::string_view json);
 
 // Architectures the trainer knows by name: "seed", "conv", "unet", "unet32" (grayscale, for Fashion-MNIST),
-// "photo" (the unet32 graph for RGB images, trained on photographs) and "photo-gray" (the unet32 graph again, one
-// channel, trained on the luma of photographs).
+// "photo" (the unet32 graph for RGB images, trained on photographs), "photo-gray" (the unet32 graph again, one
+// channel, trained on the luma of photographs) and "photo-camera" / "photo-gray-camera" (the same two graphs, for
+// models that learned the noise a camera makes as well: what a photo someone uploads already carries).
 // The browser's default model and the trainer's default --model.
 inline constexpr const char* kDefaultArch = "unet32";
 // The model the browser uses for full-resolution color uploads.
@@ -115,11 +116,16 @@ inline constexpr const char* kPhotoArch = "photo";
 // The model for full-resolution gray uploads. Where it is missing, gray photos go to kPhotoArch, which takes them
 // with synthetic color noise (dae::model_input).
 inline constexpr const char* kPhotoGrayArch = "photo-gray";
+// The models for photos with a camera's noise (color and gray); where one is missing, the photo model above.
+inline constexpr const char* kPhotoCameraArch = "photo-camera";
+inline constexpr const char* kPhotoGrayCameraArch = "photo-gray-camera";
 // The model for an image file when none is chosen: the photo models for photos (color, or gray and larger than a
-// 28×28 Fashion-MNIST image), the default for the rest.
-inline const char* arch_for_image(int width, int height, int channels) {
-  if (channels == 3) return kPhotoArch;
-  return width > 28 || height > 28 ? kPhotoGrayArch : kDefaultArch;
+// 28×28 Fashion-MNIST image), their camera-noise versions when `camera` (a photo as it came from a camera, or one
+// given a camera's noise), the default for the rest.
+inline const char* arch_for_image(int width, int height, int channels, bool camera = false) {
+  if (channels == 3) return camera ? kPhotoCameraArch : kPhotoArch;
+  if (width <= 28 && height <= 28) return kDefaultArch;
+  return camera ? kPhotoGrayCameraArch : kPhotoGrayArch;
 }
 std::vector<std::string> builtin_arch_names();
 Result<Arch> builtin_arch(std::string_view name);
