@@ -64,7 +64,7 @@ wasm-threads:
 	cmake --build build/wasm-threads -j $(JOBS)
 
 # Only the browser tests: builds the site and runs tests/browser in headless Chromium (screenshots in build/browser).
-test-browser: deps site
+test-browser: deps native site
 	node tests/browser/run.mjs --site build/site --out build/browser
 
 # The static site: page, both builds of the app, shipped models and ONNX Runtime Web's files, ready for any static host.

@@ -26,6 +26,13 @@ enum class UploadMode { FashionMnist = 0, FullResolution = 1 };
 enum class ImageKind { Small = 0, Photo = 1 };  // 28×28 drawing, samples and uploads as Fashion-MNIST; full resolution
 // The full-resolution view: one large pane, either split between two images or showing one.
 enum class Compare { NoisyDenoised = 0, CleanDenoised = 1, Single = 2 };
+// The largest full-resolution image, in megapixels (web/image-input.js asks the app for it): larger ones are refused
+// from their header.
+inline constexpr int kMaxPhotoMegapixels = 50;
+// What a full-resolution image is for: the demo adds noise to it and removes it again; a noisy photo (already noisy
+// from a camera) is denoised as it is, with no noise added and no clean reference. Drawings and samples are always
+// the demo.
+enum class PhotoMode { Demo = 0, NoisyPhoto = 1 };
 
 // The names the page, its tests and the state snapshot use for these enums, in each enum's order: the one table of
 // each. The bindings take and give names, never the numbers.
@@ -54,6 +61,11 @@ struct EnumNames<ImageKind> {
 template <>
 struct EnumNames<Compare> {
   static constexpr const char* names[] = {"noisy-denoised", "clean-denoised", "single"};
+};
+
+template <>
+struct EnumNames<PhotoMode> {
+  static constexpr const char* names[] = {"demo", "noisy-photo"};
 };
 
 template <class E>
@@ -100,6 +112,15 @@ struct AppState {
   UploadMode upload_mode = UploadMode::FashionMnist;
   ImageKind kind = ImageKind::Small;
   std::string image_source = "blank";
+  // The saved result's name before "-denoised": the uploaded file's name without its extension, sample-N, drawing;
+  // empty (saved as image-denoised) for an image a script set.
+  std::string image_name;
+  int save_jpeg_quality = 92;    // "Save JPEG"'s quality
+
+  // The person's setting for full-resolution images (uploads and dae.setImage's), applied to the one on screen too.
+  PhotoMode photo_mode = PhotoMode::Demo;
+  // A noisy photo's result: (1 - strength)·photo + strength·model output at every pixel; 1 is the model's output.
+  float strength = 1.0f;
 
   // Noise
   dae::NoiseParams noise;
@@ -117,6 +138,8 @@ struct AppState {
 
   // Metrics and timings
   double psnr_noisy = 0, psnr_denoised = 0, ssim_noisy = 0, ssim_denoised = 0;
+  // A noisy photo has no clean reference: its noise level estimated before and after (dae::estimate_noise_sigma).
+  double sigma_noisy = 0, sigma_denoised = 0;
   double engine_ms = 0, ort_ms = 0, max_abs_diff = -1;
   int denoise_count = 0;
 
@@ -132,6 +155,9 @@ struct AppState {
   std::string ort_status;
 
   Denoiser denoiser;  // the engine's jobs: on a background thread (threaded build) or tile by tile
+  // The tiles of the job in progress already in textures.partial, shown over the dimmed noisy image until the whole
+  // result is in.
+  std::vector<dae::TileRect> partial;
 
   // Views
   View view = View::Denoised;
@@ -179,6 +205,12 @@ float noise_amount_limit(dae::NoiseKind kind);
 // The download for `request` failed: the model in use stays.
 void model_download_failed(AppState& s, int request, const std::string& text);
 bool uses_large_view(const AppState& s);
+// The image on screen is a noisy photo denoised as it is (PhotoMode::NoisyPhoto on a full-resolution image).
+bool cleans_as_is(const AppState& s);
+// The person's setting for full-resolution images; the one on screen switches at once.
+void set_photo_mode(AppState& s, PhotoMode mode);
+// A noisy photo's strength, clamped to [0, 1]: the result is blended again, without running the model.
+void set_strength(AppState& s, float strength);
 void set_clean_image(AppState& s, Image image, const std::string& source, ImageKind kind);
 void clear_image(AppState& s, int w, int h);
 void load_sample(AppState& s, int index);
@@ -212,7 +244,13 @@ void handle_shortcuts(AppState& s);
 void host_request_model(const std::string& name, const std::string& file, int request);
 void host_request_ort(AppState& s);
 void host_open_file();
-void host_save_png(const Image& image, const std::string& name);
+// jpeg_quality: 1..100 saves a JPEG at that quality, 0 a PNG; encoded by the browser at the image's full size.
+void host_save_image(const Image& image, const std::string& name, int jpeg_quality);
+// Saves the result shown as <file name>-denoised.png (jpeg_quality 0) or .jpg.
+void save_result(AppState& s, int jpeg_quality);
+// Whether `bytes` more could be allocated: the heap can grow that far (checked before a large allocation, which would
+// otherwise stop the app).
+bool heap_can_take(size_t bytes);
 void host_copy_png(const Image& image);
 void host_notify_denoised(const AppState& s);
 // The engine's thread count the page picked for this build.

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app_state.h"
+#include "textures.h"
 
 static AppState* g_state = nullptr;
 static PointerInput g_pointer;
@@ -38,10 +39,12 @@ EM_JS(void, js_request_ort, (const float* px, int n, int c, int h, int w, int ge
                         UTF8ToString(f));
 });
 EM_JS(void, js_open_file, (), { window.daeHost.openFile(); });
-EM_JS(void, js_save_png, (const float* px, int w, int h, int c, const char* name),
-      { window.daeHost.savePng(HEAPF32.slice(px >> 2, (px >> 2) + w * h * c), w, h, c, UTF8ToString(name)); });
-EM_JS(void, js_copy_png, (const float* px, int w, int h, int c),
-      { window.daeHost.copyPng(HEAPF32.slice(px >> 2, (px >> 2) + w * h * c), w, h, c); });
+// rgba: w·h·4 bytes the page copies out at once (the app frees them after the call).
+EM_JS(void, js_save_image, (const uint8_t* rgba, int w, int h, const char* name, int jpeg_quality), {
+  window.daeHost.saveImage(HEAPU8.slice(rgba, rgba + w * h * 4), w, h, UTF8ToString(name), jpeg_quality);
+});
+EM_JS(void, js_copy_png, (const uint8_t* rgba, int w, int h),
+      { window.daeHost.copyPng(HEAPU8.slice(rgba, rgba + w * h * 4), w, h); });
 EM_JS(void, js_denoised, (int count), { window.daeHost.denoised(count); });
 // The engine's thread count the page chose for this build (web/boot.js: the cores it reports, capped).
 EM_JS(int, js_engine_threads, (), { return Module.daeThreads || 1; });
@@ -77,11 +80,29 @@ void host_request_ort(AppState& s) {
 void host_open_file() {
   js_open_file();
 }
-void host_save_png(const Image& image, const std::string& name) {
-  if (!image.empty()) js_save_png(image.px.data(), image.w, image.h, image.c, name.c_str());
+// The image as 8-bit RGBA in a buffer of its own, or an empty one (and a message) when the heap cannot hold it.
+static std::vector<uint8_t> rgba_bytes(const Image& image) {
+  std::vector<uint8_t> rgba;
+  const size_t bytes = image.plane() * 4;
+  if (!heap_can_take(bytes)) {
+    set_message(*g_state, "Not enough memory left to save a " + std::to_string(image.w) + "x" + std::to_string(image.h) +
+                              " image", true);
+    return rgba;
+  }
+  rgba.resize(bytes);
+  rgba_rows(image.data(), image.w, image.h, image.c, 0, image.h, rgba.data());
+  return rgba;
+}
+
+void host_save_image(const Image& image, const std::string& name, int jpeg_quality) {
+  if (image.empty()) return;
+  const std::vector<uint8_t> rgba = rgba_bytes(image);
+  if (!rgba.empty()) js_save_image(rgba.data(), image.w, image.h, name.c_str(), jpeg_quality);
 }
 void host_copy_png(const Image& image) {
-  if (!image.empty()) js_copy_png(image.px.data(), image.w, image.h, image.c);
+  if (image.empty()) return;
+  const std::vector<uint8_t> rgba = rgba_bytes(image);
+  if (!rgba.empty()) js_copy_png(rgba.data(), image.w, image.h);
 }
 void host_notify_denoised(const AppState& s) {
   js_denoised(s.denoise_count);
@@ -168,17 +189,52 @@ EMSCRIPTEN_KEEPALIVE void dae_load_sample(int index) {
   load_sample(*g_state, index);
 }
 
-// px: c planes (1 gray or 3 RGB) of w×h values in [0, 1]. 0 if the shape is not one the app takes.
-EMSCRIPTEN_KEEPALIVE int dae_set_image(const float* px, int w, int h, int c, int full_resolution, const char* source) {
-  AppState& s = *g_state;
+// Whether an image of this shape is one the app takes; if not, says why in the status line.
+static bool image_shape_ok(AppState& s, int w, int h, int c, bool full_resolution) {
   if (w < 1 || h < 1 || w > dae::kMaxImageSide || h > dae::kMaxImageSide || (c != 1 && c != 3)) {
     set_message(s, "An image must have 1 or 3 channels and sides in [1, " + std::to_string(dae::kMaxImageSide) + "]",
                 true);
+    return false;
+  }
+  if (full_resolution && int64_t(w) * h > int64_t(kMaxPhotoMegapixels) * 1000000) {
+    set_message(s, "A " + std::to_string(w) + "x" + std::to_string(h) + " image is over the limit of " +
+                       std::to_string(kMaxPhotoMegapixels) + " megapixels at full resolution", true);
+    return false;
+  }
+  return true;
+}
+
+static void take_image(AppState& s, Image image, bool full_resolution, const char* source, const char* name) {
+  s.upload_mode = full_resolution ? UploadMode::FullResolution : UploadMode::FashionMnist;
+  set_clean_image(s, std::move(image), source, full_resolution ? ImageKind::Photo : ImageKind::Small);
+  s.image_name = name ? name : "";
+}
+
+// px: c planes (1 gray or 3 RGB) of w×h values in [0, 1]. 0 if the shape is not one the app takes.
+EMSCRIPTEN_KEEPALIVE int dae_set_image(const float* px, int w, int h, int c, int full_resolution, const char* source) {
+  AppState& s = *g_state;
+  if (!image_shape_ok(s, w, h, c, full_resolution != 0)) return 0;
+  take_image(s, Image(w, h, c, std::vector<float>(px, px + static_cast<size_t>(w) * h * c)), full_resolution != 0,
+             source, "");
+  return 1;
+}
+
+// rgba: w×h pixels of 8-bit R, G, B, A as a canvas gives them, any transparency already blended in (web/image-input.js);
+// c 3 takes R, G and B, c 1 takes R (a gray image: R = G = B). A quarter of the float image's bytes cross over.
+// name: the file's name without its extension, for the saved result's name. 0 if the shape is not one the app takes.
+EMSCRIPTEN_KEEPALIVE int dae_set_image_rgba(const uint8_t* rgba, int w, int h, int c, int full_resolution,
+                                            const char* source, const char* name) {
+  AppState& s = *g_state;
+  if (!image_shape_ok(s, w, h, c, full_resolution != 0)) return 0;
+  const size_t n = static_cast<size_t>(w) * h;
+  if (!heap_can_take(n * c * sizeof(float))) {
+    set_message(s, "Not enough memory left for a " + std::to_string(w) + "x" + std::to_string(h) + " image", true);
     return 0;
   }
-  s.upload_mode = full_resolution ? UploadMode::FullResolution : UploadMode::FashionMnist;
-  set_clean_image(s, Image(w, h, c, std::vector<float>(px, px + static_cast<size_t>(w) * h * c)), source,
-                  full_resolution ? ImageKind::Photo : ImageKind::Small);
+  std::vector<float> px(n * c);
+  for (int k = 0; k < c; ++k)
+    for (size_t i = 0; i < n; ++i) px[k * n + i] = rgba[i * 4 + k] / 255.0f;
+  take_image(s, Image(w, h, c, std::move(px)), full_resolution != 0, source, name);
   return 1;
 }
 
@@ -284,7 +340,7 @@ static const Image* image_by_name(std::string_view which) {
 // which: clean, noisy, denoised, engine or ort. Null (and zero sizes) for an empty image or another name.
 EMSCRIPTEN_KEEPALIVE const float* dae_image_data(const char* which) {
   const Image* im = image_by_name(which);
-  return im && !im->empty() ? im->px.data() : nullptr;
+  return im && !im->empty() ? im->data() : nullptr;
 }
 EMSCRIPTEN_KEEPALIVE int dae_image_width(const char* which) {
   const Image* im = image_by_name(which);
@@ -323,6 +379,18 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"amount", s.noise.amount},
       {"iso", dae::is_camera(s.noise.kind) ? dae::camera_iso(s.noise.amount) : 0.0f},
       {"jpegQuality", s.noise.jpeg_quality},
+      {"photoMode", enum_name(s.photo_mode)},
+      {"cleansAsIs", cleans_as_is(s)},
+      {"strength", s.strength},
+      {"sigmaNoisy", s.sigma_noisy},
+      {"sigmaDenoised", s.sigma_denoised},
+      {"maxPhotoPixels", int64_t(kMaxPhotoMegapixels) * 1000000},
+      {"textureShrink", s.textures.shrink},
+      {"partialTiles", s.partial.size()},
+      {"partialFirst", s.partial.empty() ? std::vector<int>{}
+                                         : std::vector<int>{s.partial[0].x0, s.partial[0].y0, s.partial[0].x1,
+                                                            s.partial[0].y1}},
+      {"imageName", s.image_name},
       {"noiseNote", noise_note(s)},
       {"seed", s.seed},
       {"noiseEverywhere", s.noise_everywhere},
@@ -381,6 +449,37 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
 // mode: fashion-mnist or full (state JSON's uploadMode). 0 (and nothing changed) for another name.
 extern "C" EMSCRIPTEN_KEEPALIVE int dae_set_upload_mode(const char* mode) {
   return enum_from_name(mode, g_state->upload_mode) ? 1 : 0;
+}
+
+// mode: demo or noisy-photo (state JSON's photoMode). 0 (and nothing changed) for another name.
+extern "C" EMSCRIPTEN_KEEPALIVE int dae_set_photo_mode(const char* mode) {
+  PhotoMode m;
+  if (!enum_from_name(mode, m)) return 0;
+  set_photo_mode(*g_state, m);
+  return 1;
+}
+
+// A noisy photo's strength in [0, 1]; 0 (and nothing changed) outside it.
+extern "C" EMSCRIPTEN_KEEPALIVE int dae_set_strength(float strength) {
+  if (!(strength >= 0.0f && strength <= 1.0f)) return 0;
+  set_strength(*g_state, strength);
+  return 1;
+}
+
+static std::vector<uint8_t> g_rgba;  // dae_result_rgba's bytes until dae_release_rgba
+
+// The shown result as 8-bit RGBA (the bytes a saved PNG holds), kept until dae_release_rgba; null when there is none
+// yet or the heap cannot hold it (message set).
+extern "C" EMSCRIPTEN_KEEPALIVE const uint8_t* dae_result_rgba() {
+  g_rgba = rgba_bytes(g_state->denoised);
+  return g_rgba.empty() ? nullptr : g_rgba.data();
+}
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_release_rgba() {
+  std::vector<uint8_t>().swap(g_rgba);
+}
+
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_save(int jpeg_quality) {
+  save_result(*g_state, jpeg_quality);
 }
 
 extern "C" EMSCRIPTEN_KEEPALIVE void dae_set_noise_everywhere(int everywhere) {

@@ -37,24 +37,36 @@ struct Job {
   Image noisy, out;
   dae::ChannelOptions channels;  // how the image's channels meet the model's; origin set per tile
   dae::TileGrid grid;
-  int next = 0;  // first tile not yet run
+  std::vector<int> order;  // the tiles in the order they run: nearest the focus first
+  int next = 0;            // how many have run (order[next] is the next one)
   double compute_ms = 0;
   int count() const { return grid.count(); }
 };
 
-Job make_job(std::shared_ptr<const dae::Model> model, const Image& noisy) {
+Job make_job(std::shared_ptr<const dae::Model> model, const Image& noisy, float focus_x, float focus_y) {
   Job j;
   j.model = std::move(model);
-  j.noisy = noisy;
+  j.noisy = noisy;  // shares the pixels
   j.grid = dae::tile_grid(j.model->arch(), noisy.h, noisy.w, noisy.plane() <= kWholeImagePixels ? 0 : kTile);
   j.out = Image(noisy.w, noisy.h, noisy.c, 0.0f);
   j.channels = channel_options(noisy, j.model->arch().channels);
+  // Every tile gives the same pixels whenever it runs: the order only decides what is ready first.
+  const float fx = focus_x * noisy.w, fy = focus_y * noisy.h;
+  const auto distance = [&](int i) {
+    const dae::TileRect c = j.grid.core(i);
+    const float dx = (c.x0 + c.x1) * 0.5f - fx, dy = (c.y0 + c.y1) * 0.5f - fy;
+    return dx * dx + dy * dy;
+  };
+  j.order.resize(j.grid.count());
+  for (int i = 0; i < j.grid.count(); ++i) j.order[i] = i;
+  std::stable_sort(j.order.begin(), j.order.end(), [&](int a, int b) { return distance(a) < distance(b); });
   return j;
 }
 
 // Runs the job's next tile with `threads` engine threads; false with `error` set if the engine refused it.
 bool run_tile(Job& j, int threads, std::string& error) {
-  const dae::TileRect core = j.grid.core(j.next), region = j.grid.region(j.next);
+  const int tile = j.order[j.next];
+  const dae::TileRect core = j.grid.core(tile), region = j.grid.region(tile);
   const int cx0 = core.x0, cy0 = core.y0, cx1 = core.x1, cy1 = core.y1;
   const int x0 = region.x0, y0 = region.y0, x1 = region.x1, y1 = region.y1;
   const double t0 = emscripten_get_now();
@@ -71,7 +83,7 @@ bool run_tile(Job& j, int threads, std::string& error) {
   for (int k = 0; k < out.c; ++k)
     for (int y = cy0; y < cy1; ++y)
       std::copy_n(out.channel(k) + static_cast<size_t>(y - y0) * out.w + (cx0 - x0), cx1 - cx0,
-                  j.out.channel(k) + static_cast<size_t>(y) * j.out.w + cx0);
+                  j.out.mutable_channel(k) + static_cast<size_t>(y) * j.out.w + cx0);
   ++j.next;
   return true;
 }
@@ -88,6 +100,10 @@ struct Denoiser::Impl {
   int floor = 0;            // jobs up to this id were cancelled outright and deliver nothing
   int waiting = 0;          // the job whose result busy() waits for; 0 when none
   int done = 0, total = 0;  // the latest job's tiles
+  // The latest job while it runs (null otherwise) and how many of its tiles take_finished has handed out; set and
+  // cleared under the lock before the job's output moves or goes.
+  const Job* running = nullptr;
+  int seen = 0;
   std::optional<DenoiseResult> result;
   DenoiseStats stats;
 #if defined(__EMSCRIPTEN_PTHREADS__)
@@ -101,14 +117,26 @@ struct Denoiser::Impl {
 
   // Under the lock: `j` stopped before its last tile.
   void record_cancel(const Job& j) {
+    unpublish(j);
     ++stats.cancelled;
     stats.last_cancelled = j.id;
     stats.last_cancelled_done = j.next;
     stats.last_cancelled_tiles = j.count();
   }
 
+  // Under the lock: `j` is the latest job and about to run its tiles.
+  void publish(const Job& j) {
+    running = j.count() > 1 ? &j : nullptr;
+    seen = 0;
+  }
+  // Under the lock: `j` stops (finished, failed or cancelled); its tiles are no longer handed out.
+  void unpublish(const Job& j) {
+    if (running == &j) running = nullptr;
+  }
+
   // Under the lock: `j` ran all its tiles, or failed with `error`.
   void finish(Job& j, std::string error) {
+    unpublish(j);
     const bool current = j.id == latest;
     if (error.empty()) ++stats.finished;
     // A single tile overtaken by a newer job (a stroke continues) is still the freshest result there is.
@@ -134,6 +162,7 @@ struct Denoiser::Impl {
         j = std::move(*pending);
         pending.reset();
         n = threads;
+        if (j.id == latest) publish(j);
       }
       std::string error;
       for (;;) {
@@ -193,12 +222,14 @@ int Denoiser::threads() const {
   return impl_->threads;
 }
 
-int Denoiser::submit(std::shared_ptr<const dae::Model> model, const Image& noisy, int ensemble) {
-  Job j = make_job(std::move(model), noisy);  // copies the image outside the lock
+int Denoiser::submit(std::shared_ptr<const dae::Model> model, const Image& noisy, int ensemble, float focus_x,
+                     float focus_y) {
+  Job j = make_job(std::move(model), noisy, focus_x, focus_y);  // allocates the output outside the lock
   j.channels.run.ensemble = ensemble;
   Impl& m = *impl_;
   std::lock_guard<std::mutex> lock(m.mutex);
   j.id = m.latest = m.waiting = ++m.next_id;
+  m.running = nullptr;  // the job in progress no longer hands out tiles
   m.done = 0;
   m.total = j.count();
   ++m.stats.submitted;
@@ -210,6 +241,7 @@ int Denoiser::submit(std::shared_ptr<const dae::Model> model, const Image& noisy
 #else
   if (m.job) m.record_cancel(*m.job);
   m.job = std::move(j);
+  m.publish(*m.job);
 #endif
   return m.latest;
 }
@@ -220,6 +252,7 @@ void Denoiser::cancel() {
   if (m.waiting == 0) return;
   m.latest = m.floor = ++m.next_id;
   m.waiting = 0;
+  m.running = nullptr;
   m.done = m.total = 0;
   m.result.reset();
 #if defined(__EMSCRIPTEN_PTHREADS__)
@@ -260,6 +293,14 @@ std::optional<DenoiseResult> Denoiser::take() {
   r.current = r.job == m.latest;
   if (r.job == m.waiting) m.waiting = 0;
   return r;
+}
+
+void Denoiser::take_finished(const std::function<void(const dae::TileRect& core, const Image& out)>& see) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  if (!m.running) return;
+  // `done` counts the latest job's tiles whose pixels are written (set under this lock after each tile).
+  for (; m.seen < m.done; ++m.seen) see(m.running->grid.core(m.running->order[m.seen]), m.running->out);
 }
 
 bool Denoiser::busy() const {

@@ -3,11 +3,13 @@
 // stops the one in progress before its next tile instead of queueing behind it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "dae/engine.h"
+#include "dae/tiles.h"
 #include "image.h"
 
 struct DenoiseResult {
@@ -41,14 +43,21 @@ class Denoiser {
   int threads() const;
 
   // Starts denoising `noisy` with `model` (averaged over `ensemble` symmetries, dae::RunOptions) and returns the
-  // job's id; the job in progress, if any, is cancelled.
-  int submit(std::shared_ptr<const dae::Model> model, const Image& noisy, int ensemble = 1);
+  // job's id; the job in progress, if any, is cancelled. Tiles run nearest first to the focus (fractions of the
+  // image's width and height: the middle of what the person is looking at), so what is on screen is done first.
+  int submit(std::shared_ptr<const dae::Model> model, const Image& noisy, int ensemble = 1, float focus_x = 0.5f,
+             float focus_y = 0.5f);
   // Cancels the job in progress (the image or model changed and its result would be thrown away).
   void cancel();
   // Single-threaded build: runs tiles on the caller for up to budget_ms (at least one). Threaded build: nothing.
   void step(double budget_ms);
   // A finished result not yet taken: the latest job's, or a single-tile job's that a newer one overtook.
   std::optional<DenoiseResult> take();
+
+  // The latest job's tiles finished since the last call, each as its core and the job's output image (cores
+  // already delivered hold their final pixels); `see` runs under the lock and must only read that core. Nothing for
+  // a job of one tile.
+  void take_finished(const std::function<void(const dae::TileRect& core, const Image& out)>& see);
 
   // A job was submitted and its result has not been taken yet.
   bool busy() const;

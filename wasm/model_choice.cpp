@@ -10,6 +10,7 @@ static const char* kind_words(ImageKind kind) {
 
 // What the automatic choice was made for, in a few words: the kind of image and, for photos, the camera noise.
 static std::string choice_words(const AppState& s) {
+  if (cleans_as_is(s)) return "noisy photos (a camera's noise)";
   return std::string(kind_words(s.kind)) +
          (s.kind == ImageKind::Photo && dae::is_camera(s.noise.kind) ? " with a camera's noise" : "");
 }
@@ -21,9 +22,10 @@ static std::string wanted_model(const AppState& s) {
   // Color photos go to the photo model, gray ones to the gray photo model; without one, to the color model too, with
   // synthetic color noise on the way in (dae::denoise_channels), where it beats the grayscale default up to σ 0.2
   // (web/models/report/PHOTOS.md).
-  // A camera's noise on a photo goes to the model that learned it.
+  // A camera's noise on a photo goes to the model that learned it, and so does a photo that is noisy as it is: that
+  // noise came from a camera.
   if (s.kind == ImageKind::Photo) {
-    const ModelInfo* photo = dae::is_camera(s.noise.kind) ? s.manifest.photo_camera(s.clean.c)
+    const ModelInfo* photo = dae::is_camera(s.noise.kind) || cleans_as_is(s) ? s.manifest.photo_camera(s.clean.c)
                              : s.clean.c == 1            ? s.manifest.photo_gray()
                                                          : s.manifest.photo();
     if (photo) return photo->name;
@@ -127,7 +129,7 @@ void model_download_failed(AppState& s, int request, const std::string& text) {
 
 std::string noise_note(const AppState& s) {
   const bool impulses = s.noise.kind == dae::NoiseKind::SaltPepper, camera = dae::is_camera(s.noise.kind);
-  if (!(impulses || camera) || s.kind != ImageKind::Photo || !s.model) return "";
+  if (!(impulses || camera) || s.kind != ImageKind::Photo || cleans_as_is(s) || !s.model) return "";
   const ModelInfo* info = s.manifest.find(s.model_name);
   if (!info || info->noise_train.empty()) return "";
   if (impulses && info->noise_train.find("salt-pepper") == std::string::npos)

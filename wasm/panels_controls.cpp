@@ -11,6 +11,24 @@ static ImTextureID tex_id(unsigned t) {
   return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(t));
 }
 
+// What a full-resolution image is for: the demo (noise added, then removed) or a photo that is noisy already.
+static void section_photo_mode(AppState& s) {
+  if (s.upload_mode != UploadMode::FullResolution && s.kind != ImageKind::Photo) return;
+  int mode = static_cast<int>(s.photo_mode);
+  ImGui::RadioButton("Add noise, remove it", &mode, 0);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The demo: the chosen noise is added to the photo and the model removes it");
+  ImGui::SameLine();
+  ImGui::RadioButton("My photo is noisy", &mode, 1);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Clean the photo as it is: no noise added; the model that learned a camera's noise removes it");
+  set_photo_mode(s, static_cast<PhotoMode>(mode));
+  if (!cleans_as_is(s)) return;
+  float percent = s.strength * 100.0f;
+  if (ImGui::SliderFloat("Strength", &percent, 0.0f, 100.0f, "%.0f%%")) set_strength(s, percent / 100.0f);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("How much of the model's result to keep: 0%% is your photo, 100%% the model's output");
+}
+
 static void section_image(AppState& s) {
   if (!ImGui::CollapsingHeader("Image", ImGuiTreeNodeFlags_DefaultOpen)) return;
   // The large view of a full-resolution image compares rather than draws: its drag moves the split.
@@ -29,10 +47,14 @@ static void section_image(AppState& s) {
   ImGui::BeginDisabled(s.undo.empty());
   if (ImGui::Button("Undo (Ctrl+Z)")) pop_undo(s);
   ImGui::EndDisabled();
-  if (ImGui::Button("Save PNG (S)")) host_save_png(s.denoised, "denoised.png");
+  if (ImGui::Button("Save PNG (S)")) save_result(s, 0);
+  ImGui::SameLine();
+  if (ImGui::Button("Save JPEG")) save_result(s, s.save_jpeg_quality);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("At the JPEG quality set below (%d)", s.save_jpeg_quality);
   ImGui::SameLine();
   if (ImGui::Button("Copy (Ctrl+C)")) host_copy_png(s.denoised);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Copy the denoised image to the clipboard as a PNG");
+  ImGui::SliderInt("Save quality", &s.save_jpeg_quality, 50, 100);
 
   if (ImGui::Button("Upload image... (O)")) host_open_file();
   if (ImGui::IsItemHovered())
@@ -42,13 +64,18 @@ static void section_image(AppState& s) {
   ImGui::SameLine();
   ImGui::RadioButton("Full resolution", &mode, 1);
   s.upload_mode = static_cast<UploadMode>(mode);
-  ImGui::TextDisabled("Full resolution keeps up to 1024 px a side.");
+  ImGui::TextDisabled("Full resolution keeps the photo's size (up to %d megapixels).", kMaxPhotoMegapixels);
+  section_photo_mode(s);
   ImGui::TextWrapped("Showing: %s (%dx%d, %s)", s.image_source.c_str(), s.clean.w, s.clean.h,
                      s.clean.c == 3 ? "RGB" : "gray");
 }
 
 static void section_noise(AppState& s) {
   if (!ImGui::CollapsingHeader("Noise", ImGuiTreeNodeFlags_DefaultOpen)) return;
+  if (cleans_as_is(s)) {
+    ImGui::TextWrapped("None added: your photo is denoised as it is.");
+    return;
+  }
   constexpr int kinds = static_cast<int>(std::size(dae::kNoiseKinds));
   int kind = static_cast<int>(std::find(dae::kNoiseKinds, dae::kNoiseKinds + kinds, s.noise.kind) - dae::kNoiseKinds);
   const auto name = [](void*, int i, const char** text) {
@@ -181,9 +208,11 @@ static void section_view(AppState& s) {
   if (uses_large_view(s)) {
     int compare = static_cast<int>(s.compare);
     ImGui::TextUnformatted("Compare (V cycles):");
-    ImGui::RadioButton("Noisy | denoised", &compare, 0);
+    ImGui::RadioButton(cleans_as_is(s) ? "Photo | denoised" : "Noisy | denoised", &compare, 0);
     ImGui::SameLine();
+    ImGui::BeginDisabled(cleans_as_is(s));  // a noisy photo has no clean version
     ImGui::RadioButton("Clean | denoised", &compare, 1);
+    ImGui::EndDisabled();
     ImGui::RadioButton("One image:", &compare, 2);
     s.compare = static_cast<Compare>(compare);
     ImGui::BeginDisabled(s.compare != Compare::Single);

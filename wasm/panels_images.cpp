@@ -29,9 +29,23 @@ static bool result_ready(const AppState& s) {
   return !s.denoised.empty() && s.denoised.same_shape(s.clean);
 }
 
-// What the result side shows while there is no result yet: the noisy image dimmed, and why.
+// What the result side shows while there is no result yet: the noisy image dimmed, the tiles already denoised over
+// it, and why.
 static void draw_pending(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVec2 uv0, ImVec2 uv1) {
   dl->AddImage(tex_id(s.textures.noisy), p0, p1, uv0, uv1, IM_COL32(110, 110, 110, 255));
+  const float du = uv1.x - uv0.x, dv = uv1.y - uv0.y;
+  for (const dae::TileRect& r : s.partial) {
+    // The tile's part inside the shown window of the image, in texture and in screen coordinates.
+    const float u0 = std::max(uv0.x, static_cast<float>(r.x0) / s.clean.w);
+    const float u1 = std::min(uv1.x, static_cast<float>(r.x1) / s.clean.w);
+    const float v0 = std::max(uv0.y, static_cast<float>(r.y0) / s.clean.h);
+    const float v1 = std::min(uv1.y, static_cast<float>(r.y1) / s.clean.h);
+    if (u0 >= u1 || v0 >= v1 || du <= 0 || dv <= 0) continue;
+    dl->AddImage(tex_id(s.textures.partial),
+                 ImVec2(p0.x + (u0 - uv0.x) / du * (p1.x - p0.x), p0.y + (v0 - uv0.y) / dv * (p1.y - p0.y)),
+                 ImVec2(p0.x + (u1 - uv0.x) / du * (p1.x - p0.x), p0.y + (v1 - uv0.y) / dv * (p1.y - p0.y)),
+                 ImVec2(u0, v0), ImVec2(u1, v1));
+  }
   char text[96];
   if (!s.model_loading.empty())
     std::snprintf(text, sizeof text, "loading model '%s' %.0f%%", s.model_loading.c_str(), s.model_progress * 100);
@@ -160,19 +174,29 @@ static void metric_line(const char* what, double psnr, double ssim) {
 static std::string pixel_text(const Image& im, size_t i) {
   char buf[48];
   if (im.c == 3)
-    std::snprintf(buf, sizeof buf, "(%.3f, %.3f, %.3f)", im.px[i], im.px[im.plane() + i], im.px[2 * im.plane() + i]);
+    std::snprintf(buf, sizeof buf, "(%.3f, %.3f, %.3f)", im[i], im[im.plane() + i], im[2 * im.plane() + i]);
   else
-    std::snprintf(buf, sizeof buf, "%.3f", im.px[i]);
+    std::snprintf(buf, sizeof buf, "%.3f", im[i]);
   return buf;
 }
 
 // Metrics, progress and the pixel inspector under the images.
 static void image_footer(AppState& s, const char* hint) {
-  metric_line("Noisy    vs clean:", s.psnr_noisy, s.ssim_noisy);
-  if (result_ready(s))
-    metric_line("Denoised vs clean:", s.psnr_denoised, s.ssim_denoised);
-  else
-    ImGui::TextDisabled("Denoised vs clean:  (once denoised)");
+  if (cleans_as_is(s)) {
+    // No clean reference: what can be said without one.
+    ImGui::Text("Your photo  estimated noise sigma %.4f (%.1f/255)", s.sigma_noisy, s.sigma_noisy * 255);
+    if (result_ready(s))
+      ImGui::Text("Denoised    estimated noise sigma %.4f (%.1f/255) at strength %.0f%%, %.0f ms", s.sigma_denoised,
+                  s.sigma_denoised * 255, s.strength * 100, s.engine_ms);
+    else
+      ImGui::TextDisabled("Denoised    (once denoised)");
+  } else {
+    metric_line("Noisy    vs clean:", s.psnr_noisy, s.ssim_noisy);
+    if (result_ready(s))
+      metric_line("Denoised vs clean:", s.psnr_denoised, s.ssim_denoised);
+    else
+      ImGui::TextDisabled("Denoised vs clean:  (once denoised)");
+  }
   if (s.denoiser.busy() && s.denoiser.tiles() > 1) {
     const int done = s.denoiser.tiles_done(), total = s.denoiser.tiles();
     char label[96];
@@ -186,9 +210,13 @@ static void image_footer(AppState& s, const char* hint) {
   }
   if (s.inspect_x >= 0 && result_ready(s) && s.noisy.same_shape(s.clean)) {
     const size_t i = static_cast<size_t>(s.inspect_y) * s.clean.w + s.inspect_x;
-    ImGui::TextWrapped("Pixel (%d, %d)%s: clean %s  noisy %s  denoised %s", s.inspect_x, s.inspect_y,
-                       s.clean.c == 3 ? " RGB" : "", pixel_text(s.clean, i).c_str(), pixel_text(s.noisy, i).c_str(),
-                       pixel_text(s.denoised, i).c_str());
+    if (cleans_as_is(s))
+      ImGui::TextWrapped("Pixel (%d, %d)%s: photo %s  denoised %s", s.inspect_x, s.inspect_y,
+                         s.clean.c == 3 ? " RGB" : "", pixel_text(s.noisy, i).c_str(), pixel_text(s.denoised, i).c_str());
+    else
+      ImGui::TextWrapped("Pixel (%d, %d)%s: clean %s  noisy %s  denoised %s", s.inspect_x, s.inspect_y,
+                         s.clean.c == 3 ? " RGB" : "", pixel_text(s.clean, i).c_str(), pixel_text(s.noisy, i).c_str(),
+                         pixel_text(s.denoised, i).c_str());
   } else {
     ImGui::TextDisabled("%s", hint);
   }
@@ -204,12 +232,13 @@ static unsigned single_texture(const AppState& s) {
   return s.textures.denoised;
 }
 
-static const char* view_name(View v) {
+static const char* view_name(const AppState& s, View v) {
+  const bool as_is = cleans_as_is(s);
   switch (v) {
-    case View::Clean: return "Clean";
-    case View::Noisy: return "Noisy";
+    case View::Clean: return as_is ? "Your photo" : "Clean";
+    case View::Noisy: return as_is ? "Your photo" : "Noisy";
     case View::Denoised: return "Denoised";
-    case View::Difference: return "Difference |denoised - clean|";
+    case View::Difference: return as_is ? "Difference |denoised - photo|: what was removed" : "Difference |denoised - clean|";
   }
   return "";
 }
@@ -220,7 +249,7 @@ static void large_view(AppState& s) {
   const ImGuiIO& io = ImGui::GetIO();
   const float text_h = ImGui::GetTextLineHeightWithSpacing();
   const bool split = s.compare != Compare::Single;
-  const char* left_name = s.compare == Compare::CleanDenoised ? "Clean" : "Noisy";
+  const char* left_name = cleans_as_is(s) ? "Your photo" : s.compare == Compare::CleanDenoised ? "Clean" : "Noisy";
   if (!s.narrow) {
     if (ImGui::SmallButton(s.hide_controls ? "Show controls (F)" : "Hide controls (F)"))
       s.hide_controls = !s.hide_controls;
@@ -230,7 +259,7 @@ static void large_view(AppState& s) {
   if (split)
     ImGui::Text("%s | denoised: drag the line%s", left_name, s.narrow ? "" : "; wheel zooms, right-drag pans");
   else
-    ImGui::Text("%s%s", view_name(s.view), s.narrow ? "" : ": wheel zooms, drag pans");
+    ImGui::Text("%s%s", view_name(s, s.view), s.narrow ? "" : ": wheel zooms, drag pans");
 
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float aspect = static_cast<float>(s.clean.h) / s.clean.w;
@@ -266,7 +295,9 @@ static void large_view(AppState& s) {
     else
       dl->AddImage(tex_id(single_texture(s)), p0, p1, uv0, uv1);
     caption(s, dl, ImVec2(p0.x + pad, p0.y + pad),
-            s.view == View::Difference && s.clean.c == 3 ? "|denoised - clean| x4, per channel" : view_name(s.view),
+            s.view == View::Difference && s.clean.c == 3
+                ? (cleans_as_is(s) ? "|denoised - photo| x4, per channel" : "|denoised - clean| x4, per channel")
+                : view_name(s, s.view),
             false);
   } else {
     const float xs = std::floor(p0.x + size.x * s.split);

@@ -3,6 +3,7 @@
 // Every number shown comes from the shared engine, noise and metrics code.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "app_state.h"
 #include "dae/tiles.h"
@@ -12,24 +13,44 @@
 // its own thread).
 static constexpr double kTileBudgetMs = 40;
 static constexpr size_t kUndoDepth = 32;
-static constexpr size_t kUndoFloats = size_t(12) << 20;  // 48 MiB: four 1024×1024 color photos
+static constexpr size_t kUndoBytes = size_t(48) << 20;  // four 1024×1024 color photos
 
 void set_message(AppState& s, const std::string& text, bool is_error) {
   s.message = text;
   s.message_is_error = is_error;
 }
 
+bool heap_can_take(size_t bytes) {
+  // malloc returns null when the heap cannot grow that far (the build grows memory on demand); a vector would stop
+  // the app instead. Freed at once: the heap keeps the room for the allocation that follows.
+  void* p = std::malloc(std::max<size_t>(bytes, 1));
+  if (!p) return false;
+  std::free(p);
+  return true;
+}
+
+void save_result(AppState& s, int jpeg_quality) {
+  if (s.denoised.empty()) {
+    set_message(s, "Nothing to save yet: the image is still being denoised", true);
+    return;
+  }
+  const std::string stem = s.image_name.empty() ? "image" : s.image_name;
+  host_save_image(s.denoised, stem + "-denoised." + (jpeg_quality > 0 ? "jpg" : "png"), jpeg_quality);
+}
+
 bool uses_large_view(const AppState& s) {
   return s.kind == ImageKind::Photo;
 }
 
-// Drawing pushes many small images, uploads a few large ones: both the count and the memory are bounded.
+// Drawing pushes many small images, uploads a few large ones: both the count and the memory are bounded. An entry
+// shares its pixels with the image it was (no copy), but keeps them alive once that image is replaced, so a photo
+// larger than the whole budget is not kept at all.
 void push_undo(AppState& s) {
   s.undo.emplace_back(s.clean, s.kind);
-  size_t floats = 0;
-  for (const auto& entry : s.undo) floats += entry.first.size();
-  while (s.undo.size() > 1 && (s.undo.size() > kUndoDepth || floats > kUndoFloats)) {
-    floats -= s.undo.front().first.size();
+  size_t bytes = 0;
+  for (const auto& entry : s.undo) bytes += entry.first.bytes();
+  while (!s.undo.empty() && (s.undo.size() > kUndoDepth || bytes > kUndoBytes)) {
+    bytes -= s.undo.front().first.bytes();
     s.undo.erase(s.undo.begin());
   }
 }
@@ -57,6 +78,7 @@ void pop_undo(AppState& s) {
 
 void set_clean_image(AppState& s, Image image, const std::string& source, ImageKind kind) {
   if (!s.clean.empty()) push_undo(s);
+  s.image_name.clear();
   s.clean = std::move(image);
   s.kind = kind;
   s.noise_mask = Image(s.clean.w, s.clean.h, 1, 0.0f);
@@ -71,10 +93,12 @@ void load_sample(AppState& s, int index) {
                   std::string("sample ") + std::to_string(index) + " (" +
                       dae::fashion_mnist::kClassNames[s.samples[index].label] + ")",
                   ImageKind::Small);
+  s.image_name = "sample-" + std::to_string(index);
 }
 
 void clear_image(AppState& s, int w, int h) {
   set_clean_image(s, Image(w, h, 1, 0.0f), "blank", ImageKind::Small);
+  s.image_name = "drawing";
 }
 
 // One soft round dab: full strength inside the radius, fading over the last pixel so strokes are antialiased.
@@ -84,6 +108,7 @@ static void dab(AppState& s, float cx, float cy, float radius, float strength) {
   const int x1 = std::min(target.w - 1, static_cast<int>(std::ceil(cx + radius + 1)));
   const int y0 = std::max(0, static_cast<int>(std::floor(cy - radius - 1)));
   const int y1 = std::min(target.h - 1, static_cast<int>(std::ceil(cy + radius + 1)));
+  float* px = target.mutable_data();
   for (int y = y0; y <= y1; ++y)
     for (int x = x0; x <= x1; ++x) {
       const float d = std::hypot(x + 0.5f - cx, y + 0.5f - cy);
@@ -91,7 +116,7 @@ static void dab(AppState& s, float cx, float cy, float radius, float strength) {
       if (cover <= 0) continue;
       // The pen paints white and the eraser black in every channel.
       for (int k = 0; k < target.c; ++k) {
-        float& v = target.channel(k)[static_cast<size_t>(y) * target.w + x];
+        float& v = px[k * target.plane() + static_cast<size_t>(y) * target.w + x];
         v = s.tool == Tool::Eraser ? std::min(v, 1.0f - cover) : std::max(v, cover);
       }
     }
@@ -117,44 +142,97 @@ void reroll_noise(AppState& s) {
   s.need_noise = true;
 }
 
-// The shared noise code on the whole image (the camera kinds work on neighbours and colours together); the noise
-// brush's mask applies to every channel.
-static void add_noise(AppState& s) {
+bool cleans_as_is(const AppState& s) {
+  return s.kind == ImageKind::Photo && s.photo_mode == PhotoMode::NoisyPhoto;
+}
+
+void set_photo_mode(AppState& s, PhotoMode mode) {
+  if (mode == s.photo_mode) return;
+  const bool before = cleans_as_is(s);
+  s.photo_mode = mode;
+  if (cleans_as_is(s) == before) return;
+  s.need_noise = true;
+  pick_model_for_image(s);  // a noisy photo goes to the model that learned a camera's noise
+}
+
+// The noise level of every channel of `im`, averaged.
+static double estimated_sigma(const Image& im) {
+  double sum = 0;
+  for (int k = 0; k < im.c; ++k) sum += dae::estimate_noise_sigma(im.channel(k), im.h, im.w);
+  return im.c > 0 ? sum / im.c : 0.0;
+}
+
+// The noisy input: the clean image with the shared noise code's noise (the camera kinds work on neighbours and colours
+// together; the noise brush's mask applies to every channel), or a noisy photo as it is (the same pixels).
+static void make_noisy(AppState& s) {
+  ++s.ort_generation;
+  if (cleans_as_is(s)) {
+    s.noisy = s.clean;
+    s.psnr_noisy = s.ssim_noisy = s.psnr_denoised = s.ssim_denoised = 0;
+    s.sigma_noisy = estimated_sigma(s.noisy);
+    return;
+  }
   s.noisy = Image(s.clean.w, s.clean.h, s.clean.c, 0.0f);
   dae::Rng rng(s.seed);
   if (s.noise_everywhere)
-    dae::add_noise_image(s.clean.px.data(), s.noisy.px.data(), s.clean.c, s.clean.h, s.clean.w, s.noise, rng);
+    dae::add_noise_image(s.clean.data(), s.noisy.mutable_data(), s.clean.c, s.clean.h, s.clean.w, s.noise, rng);
   else
-    dae::add_noise_image_masked(s.clean.px.data(), s.noise_mask.px.data(), s.noisy.px.data(), s.clean.c, s.clean.h,
+    dae::add_noise_image_masked(s.clean.data(), s.noise_mask.data(), s.noisy.mutable_data(), s.clean.c, s.clean.h,
                                 s.clean.w, s.noise, rng);
   // PSNR over every value of every channel; SSIM per channel, averaged. The denoised image's follow with it.
-  s.psnr_noisy = dae::psnr_db(s.noisy.px.data(), s.clean.px.data(), s.clean.size());
-  s.ssim_noisy = dae::ssim_channels(s.noisy.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);
-  ++s.ort_generation;
+  s.psnr_noisy = dae::psnr_db(s.noisy.data(), s.clean.data(), s.clean.size());
+  s.ssim_noisy = dae::ssim_channels(s.noisy.data(), s.clean.data(), s.clean.c, s.clean.h, s.clean.w);
+  s.sigma_noisy = s.sigma_denoised = 0;
 }
 
-// Whichever backend is chosen provides the shown result; the engine's stays as the reference for the difference.
+// (1 - t)·photo + t·output at every value: exactly the photo at 0 and exactly the output at 1 (then shared, not
+// computed).
+static Image blend(const Image& photo, const Image& output, float t) {
+  if (t >= 1.0f) return output;
+  if (t <= 0.0f) return photo;
+  Image out(photo.w, photo.h, photo.c, 0.0f);
+  float* o = out.mutable_data();
+  const float* a = photo.data();
+  const float* b = output.data();
+  for (size_t i = 0, n = out.size(); i < n; ++i) o[i] = (1.0f - t) * a[i] + t * b[i];
+  return out;
+}
+
+// Whichever backend is chosen provides the shown result (blended with a noisy photo by its strength); the engine's
+// stays as the reference for the difference.
 // notify: the result is for the current settings (not a stroke's result overtaken by the next stroke).
 static void refresh_outputs(AppState& s, bool notify = true) {
   const bool use_ort = s.backend != Backend::Engine && !s.ort_out.empty() && s.ort_out.same_shape(s.noisy);
-  s.denoised = use_ort ? s.ort_out : s.engine_out;
-  if (s.denoised.empty() || !s.denoised.same_shape(s.clean)) return;
+  const Image& output = use_ort ? s.ort_out : s.engine_out;
+  if (output.empty() || !output.same_shape(s.clean)) return;
   const size_t n = s.clean.size();
-  s.psnr_denoised = dae::psnr_db(s.denoised.px.data(), s.clean.px.data(), n);
-  s.ssim_denoised = dae::ssim_channels(s.denoised.px.data(), s.clean.px.data(), s.clean.c, s.clean.h, s.clean.w);
+  if (cleans_as_is(s)) {
+    s.denoised = blend(s.noisy, output, s.strength);
+    s.sigma_denoised = estimated_sigma(s.denoised);
+  } else {
+    s.denoised = output;
+    s.psnr_denoised = dae::psnr_db(s.denoised.data(), s.clean.data(), n);
+    s.ssim_denoised = dae::ssim_channels(s.denoised.data(), s.clean.data(), s.clean.c, s.clean.h, s.clean.w);
+  }
   // ONNX Runtime runs the model once: beside the engine's ensemble the difference would measure the ensemble.
   s.max_abs_diff = -1;
   if (engine_ensemble(s) == 1 && !s.ort_out.empty() && s.ort_out.same_shape(s.engine_out)) {
     float m = 0;
-    for (size_t i = 0; i < n; ++i) m = std::max(m, std::abs(s.ort_out.px[i] - s.engine_out.px[i]));
+    for (size_t i = 0; i < n; ++i) m = std::max(m, std::abs(s.ort_out[i] - s.engine_out[i]));
     s.max_abs_diff = m;
   }
-  upload_image(s.textures, &s.textures.denoised, s.denoised.px.data(), s.denoised.w, s.denoised.h, s.denoised.c);
-  upload_difference(s.textures, &s.textures.difference, s.denoised.px.data(), s.clean.px.data(), s.clean.w, s.clean.h,
+  // A noisy photo is its own reference: the difference shows what was taken out of it.
+  upload_image(s.textures, &s.textures.denoised, s.denoised.data(), s.denoised.w, s.denoised.h, s.denoised.c);
+  upload_difference(s.textures, &s.textures.difference, s.denoised.data(), s.clean.data(), s.clean.w, s.clean.h,
                     s.clean.c);
   if (!notify) return;
   ++s.denoise_count;
   host_notify_denoised(s);
+}
+
+void set_strength(AppState& s, float strength) {
+  s.strength = std::clamp(strength, 0.0f, 1.0f);
+  if (cleans_as_is(s) && !s.denoiser.busy()) refresh_outputs(s, false);
 }
 
 int engine_ensemble(const AppState& s) {
@@ -178,6 +256,15 @@ dae::ChannelOptions channel_options(const Image& whole, int model_channels) {
   return dae::whole_image_options(whole.c, whole.channel(0), whole.h, whole.w, model_channels);
 }
 
+// The job's tiles finished since the last frame go into the texture the view shows while it runs.
+static void show_finished_tiles(AppState& s) {
+  s.denoiser.take_finished([&](const dae::TileRect& core, const Image& out) {
+    if (upload_region(s.textures, &s.textures.partial, out.data(), out.w, out.h, out.c, core.x0, core.y0,
+                      core.x1 - core.x0, core.y1 - core.y0, s.partial.empty()))
+      s.partial.push_back(core);
+  });
+}
+
 // Shows the engine's result once it is in; a stroke's result overtaken by the next stroke is shown too, but the
 // app stays busy until the current one arrives.
 static void take_engine_result(AppState& s) {
@@ -188,6 +275,7 @@ static void take_engine_result(AppState& s) {
     return;
   }
   if (!r->out.same_shape(s.noisy)) return;
+  if (r->current) s.partial.clear();
   s.engine_ms = r->compute_ms;
   s.engine_out = std::move(r->out);
   refresh_outputs(s, r->current);
@@ -200,9 +288,9 @@ void update_pipeline(AppState& s) {
   if (s.need_noise) {
     // The kind of noise may call for another model (a camera's noise goes to the camera model).
     if (s.kind == ImageKind::Photo) pick_model_for_image(s);
-    add_noise(s);
-    upload_image(s.textures, &s.textures.clean, s.clean.px.data(), s.clean.w, s.clean.h, s.clean.c);
-    upload_image(s.textures, &s.textures.noisy, s.noisy.px.data(), s.noisy.w, s.noisy.h, s.noisy.c);
+    make_noisy(s);
+    upload_image(s.textures, &s.textures.clean, s.clean.data(), s.clean.w, s.clean.h, s.clean.c);
+    upload_image(s.textures, &s.textures.noisy, s.noisy.data(), s.noisy.w, s.noisy.h, s.noisy.c);
     s.need_noise = false;
     s.need_denoise = true;
   }
@@ -210,14 +298,16 @@ void update_pipeline(AppState& s) {
     if (s.model && s.model_loading.empty()) {
       s.need_denoise = false;
       if (s.backend != Backend::Engine) host_request_ort(s);
-      // Cancels the job in progress: its result would be stale.
-      s.denoiser.submit(s.model, s.noisy, engine_ensemble(s));
+      // Cancels the job in progress: its result would be stale. Tiles nearest the middle of the view run first.
+      s.denoiser.submit(s.model, s.noisy, engine_ensemble(s), s.pan_x, s.pan_y);
+      s.partial.clear();
     } else {
       // While the model this image calls for downloads, the old one would only do work that is thrown away.
       s.denoiser.cancel();
     }
   }
   s.denoiser.step(kTileBudgetMs);
+  show_finished_tiles(s);
   take_engine_result(s);
 }
 

@@ -29,6 +29,13 @@
  *                           'camera' | 'camera-jpeg' (amount 0.005 reads as ISO 100, 0.05 as ISO 10000;
  *                           jpegQuality 1..100 for camera-jpeg)
  *   dae.setNoiseEverywhere(on)   false: noise only where the noise brush painted
+ *   dae.setPhotoMode(mode)  for full-resolution images: 'demo' (noise added, then removed; the default) or
+ *                           'noisy-photo' (the photo is noisy already: denoised as it is, no noise added; state()
+ *                           then has sigmaNoisy and sigmaDenoised, the estimated noise levels, instead of PSNR)
+ *   dae.setStrength(x)      a noisy photo's result: (1 - x)·photo + x·model output, x in [0, 1], blended at once
+ *   dae.save({jpegQuality})   saves the result at full size as the Save buttons do (<file name>-denoised.png, or
+ *                           .jpg at jpegQuality 1..100); resolves {ok, message, name, blob}
+ *   dae.resultRgba()        the shown result as {rgba, w, h}, 8-bit RGBA as saved
  *   dae.setEnsemble(on)     the engine averages its result over the mirrors and turns of the image that the model
  *                           allows (state().modelSymmetries: 8 for the photo model, 1 for Fashion-MNIST ones, whose
  *                           data has one orientation); returns how many it uses
@@ -37,7 +44,9 @@
  *                           photo model and the large view)
  *   dae.loadSample(i)       one of the 100 bundled Fashion-MNIST test images (10 per class, in class order)
  *   dae.uploadFile(blob, {mode})   as the file button does; mode 'fashion-mnist' or 'full' (default: the
- *                           app's upload-mode setting); resolves {ok, message}; dae.lastUpload is the latest one
+ *                           app's upload-mode setting; 'full' keeps the image's size up to state().maxPhotoPixels and
+ *                           refuses larger ones from their header); resolves {ok, message}; dae.lastUpload is the
+ *                           latest one
  *   dae.loadModel(name)     a model listed in models/models.json, as if picked from the list (it stays the choice for
  *                           the current kind of image); resolves {ok, message} once loaded
  *   dae.loadModelBytes(arrayBuffer, name)   a model file from memory; {ok, message}; a bad file keeps the old model
@@ -159,19 +168,31 @@
     });
   }
 
-  // px: c planes (1 gray, 3 RGB) of w×h values in [0, 1]; resolves with a PNG Blob.
-  function pngBlob(px, w, h, c) {
-    const rgba = new Uint8ClampedArray(w * h * 4);
-    const plane = w * h;
-    for (let i = 0; i < plane; i++) {
-      for (let k = 0; k < 3; k++) rgba[i * 4 + k] = Math.round(px[(c === 3 ? k * plane : 0) + i] * 255);
-      rgba[i * 4 + 3] = 255;
+  // rgba: w×h pixels of 8-bit RGBA; resolves with a Blob the browser's own encoder made: a PNG, or a JPEG at
+  // jpegQuality 1..100.
+  function imageBlob(rgba, w, h, jpegQuality = 0) {
+    const type = jpegQuality > 0 ? 'image/jpeg' : 'image/png';
+    const pixels = new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, w * h * 4), w, h);
+    if (typeof OffscreenCanvas === 'function') {
+      const out = new OffscreenCanvas(w, h);
+      out.getContext('2d').putImageData(pixels, 0, 0);
+      return out.convertToBlob(jpegQuality > 0 ? { type, quality: jpegQuality / 100 } : { type });
     }
-    const out = document.createElement('canvas');
-    out.width = w;
-    out.height = h;
-    out.getContext('2d').putImageData(new ImageData(rgba, w, h), 0, 0);
-    return new Promise((ok, fail) => out.toBlob((b) => (b ? ok(b) : fail(new Error('PNG encoding failed'))), 'image/png'));
+    const out = Object.assign(document.createElement('canvas'), { width: w, height: h });
+    out.getContext('2d').putImageData(pixels, 0, 0);
+    return new Promise((ok, fail) => out.toBlob((b) => (b ? ok(b) : fail(new Error(`${type} encoding failed`))), type,
+      jpegQuality / 100));
+  }
+  // The shown result as 8-bit RGBA made by the app (a quarter of its float bytes), or null before there is one.
+  function resultRgba() {
+    const ptr = Module._dae_result_rgba();
+    if (!ptr) return null;
+    try {
+      const [w, h] = withString('denoised', (p) => [Module._dae_image_width(p), Module._dae_image_height(p)]);
+      return { rgba: heapU8().slice(ptr, ptr + w * h * 4), w, h };
+    } finally {
+      Module._dae_release_rgba();
+    }
   }
 
   // ---- site files ----
@@ -276,9 +297,16 @@
         throw new Error(`uploadFile: mode must be 'fashion-mnist' or 'full', not '${mode}'`);
       const full = state().uploadMode === 'full';
       message(`Decoding ${blob.name || 'image'}...`, false);
-      const r = await window.daeImageInput.decode(blob, full);
+      const r = await window.daeImageInput.decode(blob, full, state().maxPhotoPixels);
       const what = `${r.name} (${full ? 'full resolution' : 'as Fashion-MNIST'}${r.c === 3 ? ', color' : ''})`;
-      setImage(r.px, r.w, r.h, { fullResolution: full, channels: r.c, source: what });
+      if (r.rgba) {
+        const stem = r.name.replace(/\.[^./\\]*$/, '') || 'image';
+        const ok = withBytes(r.rgba, (p) => withString(what, (s) => withString(stem, (n) =>
+          Module._dae_set_image_rgba(p, r.w, r.h, r.c, 1, s, n))));
+        if (!ok) throw new Error(state().message);
+      } else {
+        setImage(r.px, r.w, r.h, { fullResolution: full, channels: r.c, source: what });
+      }
       // The app may want another model for this kind of image: say which one denoises it once it is in.
       if (state().modelLoading) {
         message(`Loading model '${state().modelLoading}' for ${r.name}...`, false);
@@ -359,25 +387,33 @@
       fileInput.value = '';
       fileInput.click();
     },
-    savePng(px, w, h, c, name) {
-      pngBlob(px, w, h, c).then((blob) => {
-        dae.lastSavedPng = blob;
+    saveImage(rgba, w, h, name, jpegQuality) {
+      message(`Encoding ${name} (${w}x${h})...`, false);
+      dae.lastSave = imageBlob(rgba, w, h, jpegQuality).then((blob) => {
+        dae.lastSaved = blob;
+        if (!jpegQuality) dae.lastSavedPng = blob;
         const a = document.createElement('a');
         a.href = URL.createObjectURL(blob);
         a.download = name;
         a.click();
         setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-        message(`Saved ${name} (${w}x${h})`, false);
+        const text = `Saved ${name} (${w}x${h}, ${(blob.size / 1048576).toFixed(1)} MB)`;
+        message(text, false);
+        return { ok: true, message: text, name, blob };
+      }).catch((e) => {
+        const text = `Could not save ${name}: ${e.message}`;
+        message(text, true);
+        return { ok: false, message: text, name };
       });
     },
     // The copy must start while the key press or click still counts as the person's action: the clipboard write
     // is asked for at once, with the PNG as a promise that it waits on.
-    copyPng(px, w, h, c) {
+    copyPng(rgba, w, h) {
       dae.lastCopy = (async () => {
         try {
           if (!navigator.clipboard?.write || typeof ClipboardItem !== 'function')
             throw new Error('this browser cannot put images on the clipboard');
-          await navigator.clipboard.write([new ClipboardItem({ 'image/png': pngBlob(px, w, h, c) })]);
+          await navigator.clipboard.write([new ClipboardItem({ 'image/png': imageBlob(rgba, w, h) })]);
           const text = `Copied the denoised image (${w}x${h}) to the clipboard`;
           message(text, false);
           return { ok: true, message: text };
@@ -499,6 +535,8 @@
     ready: false,
     timings: { runtime: null, firstFrame: null, modelFetched: null, modelLoaded: null, ready: null },
     lastSavedPng: null,
+    lastSaved: null,
+    lastSave: null,
     lastCopy: null,
     get manifest() { return manifest; },
     whenReady: () => (dae.ready ? Promise.resolve() : new Promise((f) => readyWaiters.push(f))),
@@ -544,10 +582,30 @@
       const s = state();
       return s ? { engine: s.engineMs, ort: s.ortMs } : null;
     },
+    // The shown result as {rgba, w, h}: 8-bit RGBA, the bytes a saved PNG holds; null before there is one.
+    resultRgba: () => (runtimeUp ? resultRgba() : null),
     resultPng() {
-      const im = dae.getImages();
-      if (!im?.denoised) return Promise.reject(new Error('no denoised image yet'));
-      return pngBlob(im.denoised, im.width, im.height, im.channels);
+      const r = runtimeUp ? resultRgba() : null;
+      if (!r) return Promise.reject(new Error('no denoised image yet'));
+      return imageBlob(r.rgba, r.w, r.h);
+    },
+    // Saves the shown result at full size as the Save buttons do: PNG, or JPEG at jpegQuality 1..100. Resolves
+    // {ok, message, name, blob}.
+    save({ jpegQuality = 0 } = {}) {
+      if (!(Number.isInteger(jpegQuality) && jpegQuality >= 0 && jpegQuality <= 100))
+        return Promise.reject(new Error(`JPEG quality ${jpegQuality} is not in 1..100 (0: PNG)`));
+      dae.lastSave = null;
+      Module._dae_save(jpegQuality);
+      return dae.lastSave ?? Promise.resolve({ ok: false, message: state().message });
+    },
+    // 'demo' (noise added to a full-resolution image, then removed) or 'noisy-photo' (denoised as it is).
+    setPhotoMode(mode) {
+      if (withString(String(mode), (m) => Module._dae_set_photo_mode(m)) !== 1)
+        throw new Error(`setPhotoMode: mode must be 'demo' or 'noisy-photo', not '${mode}'`);
+    },
+    // A noisy photo's strength in [0, 1]: the result is (1 - x)·photo + x·model output, blended at once.
+    setStrength(x) {
+      if (Module._dae_set_strength(x) !== 1) throw new Error(`setStrength: ${x} is not in [0, 1]`);
     },
     batch: (files) => window.daeBatch.run([...files]),
     get wasmMemoryBytes() { return runtimeUp ? heapBuffer().byteLength : 0; },

@@ -69,7 +69,7 @@
     const s = dae.state();
     const png = await dae.resultPng();
     return { ok: true, message: up.message, width: s.width, height: s.height, psnrNoisy: s.psnrNoisy,
-      psnrDenoised: s.psnrDenoised, png };
+      psnrDenoised: s.psnrDenoised, asIs: s.cleansAsIs, sigmaNoisy: s.sigmaNoisy, sigmaDenoised: s.sigmaDenoised, png };
   }
 
   // files: File objects. Resolves with one result per file: {name, file, ok, message, width, height, psnrNoisy,
@@ -107,7 +107,9 @@
         r.url = URL.createObjectURL(r.png);
         thumb.src = r.url;
         const link = Object.assign(document.createElement('a'), { href: r.url, download: r.file, textContent: 'PNG' });
-        status.textContent = `${r.width}×${r.height}, PSNR ${r.psnrNoisy.toFixed(1)} → ${r.psnrDenoised.toFixed(1)} dB `;
+        status.textContent = r.asIs
+          ? `${r.width}×${r.height}, noise σ ${(r.sigmaNoisy * 255).toFixed(1)} → ${(r.sigmaDenoised * 255).toFixed(1)} /255 `
+          : `${r.width}×${r.height}, PSNR ${r.psnrNoisy.toFixed(1)} → ${r.psnrDenoised.toFixed(1)} dB `;
         status.appendChild(link);
       } else {
         li.classList.add('failed');
@@ -127,8 +129,7 @@
   // The results that worked, as one zip file (a Blob); kept as batch.zip for tests and scripts.
   async function zip() {
     const ok = batch.results.filter((r) => r.ok);
-    const files = await Promise.all(ok.map(async (r) => ({ name: r.file, bytes: new Uint8Array(await r.png.arrayBuffer()) })));
-    batch.zip = window.daeZip.store(files);
+    batch.zip = await window.daeZip.storeBlobs(ok.map((r) => ({ name: r.file, blob: r.png })));
     return batch.zip;
   }
 

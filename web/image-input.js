@@ -1,12 +1,12 @@
-// Turns any image the browser can decode (file button, drag-and-drop, paste) into a Float32Array for the app: either
-// fitted into 28×28 grayscale the way Fashion-MNIST was made, or at full resolution up to a size limit, in color
-// (three planes R, G, B) unless every pixel is gray (then one plane).
+// Turns any image the browser can decode (file button, drag-and-drop, paste) into pixels for the app: either a
+// Float32Array fitted into 28×28 grayscale the way Fashion-MNIST was made, or the image at its full size (up to the
+// app's limit) as 8-bit RGBA with any transparency blended in, in color unless every pixel is gray. EXIF orientation
+// is applied: a portrait phone photo comes out upright.
 'use strict';
 
 window.daeImageInput = (() => {
-  const kMaxSide = 1024;              // full-resolution images larger than this are scaled down
-  const kMaxFileBytes = 64 << 20;     // refuse files larger than this before decoding
-  const kMaxDecodedPixels = 100e6;    // refuse absurd dimensions instead of exhausting memory
+  const kMaxFileBytes = 256 << 20;    // refuse files larger than this before decoding
+  const kMaxDecodedPixels = 100e6;    // as Fashion-MNIST: refuse absurd dimensions instead of exhausting memory
   const kWorkSide = 256;              // working resolution for the 28×28 path (trimming)
 
   function canvas2d(w, h) {
@@ -53,21 +53,6 @@ window.daeImageInput = (() => {
     return { lum, bg, rgba };
   }
 
-  // Planar RGB (R plane, G plane, B plane) blended over the gray `bg` like the luminance, or null when every pixel
-  // has R = G = B: a grayscale image stays one channel.
-  function colorPlanes(rgba, count, bg) {
-    let gray = true;
-    for (let i = 0; i < count && gray; i++)
-      gray = rgba[i * 4 + 3] === 0 || (rgba[i * 4] === rgba[i * 4 + 1] && rgba[i * 4] === rgba[i * 4 + 2]);
-    if (gray) return null;
-    const px = new Float32Array(3 * count);
-    for (let i = 0; i < count; i++) {
-      const a = rgba[i * 4 + 3] / 255;
-      for (let k = 0; k < 3; k++) px[k * count + i] = a * (rgba[i * 4 + k] / 255) + (1 - a) * bg;
-    }
-    return px;
-  }
-
   // Fashion-MNIST: trim to the object, fit the longer side to 28 keeping the aspect ratio, centre, and show
   // light-on-dark (the dataset negated its photos of products on white).
   function asFashionMnist(bitmap) {
@@ -93,13 +78,37 @@ window.daeImageInput = (() => {
     return { px, w: 28, h: 28, c: 1, notes: invert ? ['inverted: light background'] : [] };
   }
 
+  // The bitmap at its own size as RGBA bytes, transparent pixels blended over the gray opposite to the opaque pixels'
+  // mean (as the 28×28 path does), and whether it is gray (R = G = B everywhere: then the app takes one plane).
   function fullResolution(bitmap) {
-    const scale = Math.min(1, kMaxSide / Math.max(bitmap.width, bitmap.height));
-    const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
-    const { lum, bg, rgba } = render(bitmap, 0, 0, bitmap.width, bitmap.height, w, h);
-    const rgb = colorPlanes(rgba, w * h, bg);
-    const notes = scale < 1 ? [`scaled down from ${bitmap.width}x${bitmap.height} to ${w}x${h} (limit ${kMaxSide} px)`] : [];
-    return rgb ? { px: rgb, w, h, c: 3, notes } : { px: lum, w, h, c: 1, notes };
+    const w = bitmap.width, h = bitmap.height;
+    const [, ctx] = canvas2d(w, h);
+    ctx.drawImage(bitmap, 0, 0);
+    const rgba = ctx.getImageData(0, 0, w, h).data;
+    const count = w * h;
+    let opaque = 0, sum = 0, gray = true;
+    for (let i = 0, j = 0; i < count; i++, j += 4) {
+      const a = rgba[j + 3];
+      if (a === 0) continue;
+      if (rgba[j] !== rgba[j + 1] || rgba[j] !== rgba[j + 2]) gray = false;
+      if (a === 255) { opaque += 1; sum += (0.299 * rgba[j] + 0.587 * rgba[j + 1] + 0.114 * rgba[j + 2]) / 255; }
+    }
+    if (opaque < count) {
+      let weight = 0, lum = 0;
+      for (let i = 0, j = 0; i < count; i++, j += 4) {
+        const a = rgba[j + 3] / 255;
+        weight += a;
+        lum += a * (0.299 * rgba[j] + 0.587 * rgba[j + 1] + 0.114 * rgba[j + 2]) / 255;
+      }
+      const bg = (weight > 0 && lum / weight > 0.5 ? 0 : 1) * 255;
+      // getImageData is not premultiplied: blend each pixel over the background by its alpha.
+      for (let j = 0; j < count * 4; j += 4) {
+        const a = rgba[j + 3] / 255;
+        for (let k = 0; k < 3; k++) rgba[j + k] = Math.round(a * rgba[j + k] + (1 - a) * bg);
+        rgba[j + 3] = 255;
+      }
+    }
+    return { rgba, w, h, c: gray ? 1 : 3, notes: [] };
   }
 
   // Width and height from the file's header for PNG, GIF, BMP, JPEG and WebP, or null (unknown format, or no size
@@ -133,25 +142,28 @@ window.daeImageInput = (() => {
     return null;
   }
 
-  // Resolves with {px, w, h, c, notes, name} (c planes of w×h); rejects with an Error whose message can be shown to a person.
-  async function decode(blob, fullRes) {
+  const tooLarge = (name, w, h, limit, how) => new Error(`${name} is ${w}x${h} (${(w * h / 1e6).toFixed(0)} ` +
+    `megapixels), too large to process ${how}; the limit is ${limit / 1e6} megapixels`);
+
+  // fullRes: the full-size path, for images up to maxPixels (the app's limit); else the 28×28 path. Resolves with
+  // {px, w, h, c, notes, name} (c planes of w×h floats) or, at full size, {rgba, w, h, c, notes, name}; rejects with
+  // an Error whose message can be shown to a person. Too large an image is refused from its header, before decoding.
+  async function decode(blob, fullRes, maxPixels = 50e6) {
     const name = blob.name || 'pasted image';
     if (blob.size === 0) throw new Error(`${name} is empty (0 bytes)`);
     if (blob.size > kMaxFileBytes) throw new Error(`${name} is ${(blob.size / 1048576).toFixed(0)} MB; the limit is ${kMaxFileBytes >> 20} MB`);
+    const limit = fullRes ? maxPixels : kMaxDecodedPixels;
+    const how = fullRes ? 'at full size' : 'at all';
     const head = headerSize(new Uint8Array(await blob.slice(0, 256 << 10).arrayBuffer()));
-    if (head && head.w * head.h > kMaxDecodedPixels)
-      throw new Error(`${name} is ${head.w}x${head.h} (${(head.w * head.h / 1e6).toFixed(0)} megapixels), too large to ` +
-        `process; the limit is ${kMaxDecodedPixels / 1e6} megapixels`);
+    if (head && head.w * head.h > limit) throw tooLarge(name, head.w, head.h, limit, how);
     let bitmap;
     try {
-      bitmap = await createImageBitmap(blob);
+      bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
     } catch {
       throw new Error(`${name} is not an image this browser can decode`);
     }
     try {
-      if (bitmap.width * bitmap.height > kMaxDecodedPixels)
-        throw new Error(`${name} is ${bitmap.width}x${bitmap.height}, too large to process; the limit is ` +
-          `${kMaxDecodedPixels / 1e6} megapixels`);
+      if (bitmap.width * bitmap.height > limit) throw tooLarge(name, bitmap.width, bitmap.height, limit, how);
       const result = fullRes ? fullResolution(bitmap) : asFashionMnist(bitmap);
       return { ...result, name };
     } finally {
@@ -159,5 +171,5 @@ window.daeImageInput = (() => {
     }
   }
 
-  return { decode, headerSize, kMaxSide };
+  return { decode, headerSize };
 })();

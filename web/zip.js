@@ -1,5 +1,6 @@
 // A zip writer for the page's downloads: files stored as they are (PNGs are compressed already), each with its
-// CRC-32 and a UTF-8 name, so any unzip tool reads the archive. window.daeZip.store(files) -> Blob.
+// CRC-32 and a UTF-8 name, so any unzip tool reads the archive. window.daeZip.store(files) -> Blob, and
+// window.daeZip.storeBlobs(files) -> Promise of a Blob made of the files' own Blobs.
 'use strict';
 
 (() => {
@@ -21,9 +22,9 @@
     return [time, date];
   }
 
-  // files: [{name, bytes: Uint8Array}]. Without the zip64 extension an archive holds at most 65535 files of under
-  // 4 GiB in all: more is refused rather than written wrong.
-  function store(files, when = new Date()) {
+  // entries: [{name, crc, size, data (a Uint8Array or a Blob of `size` bytes)}]. Without the zip64 extension an
+  // archive holds at most 65535 files of under 4 GiB in all: more is refused rather than written wrong.
+  function assemble(files, when) {
     if (files.length > 0xffff) throw new Error('a zip without zip64 holds at most 65535 files');
     const [time, date] = dosDateTime(when);
     const utf8 = new TextEncoder();
@@ -31,7 +32,7 @@
     let offset = 0;
     for (const f of files) {
       const name = utf8.encode(f.name);
-      const crc = crc32(f.bytes), size = f.bytes.byteLength;
+      const { crc, size } = f;
       // The fields a local header and its central-directory entry share, from `at` on: version needed 2.0, flag
       // bit 11 (the name is UTF-8), method 0 (stored), time, date, CRC, sizes and the name's length.
       const shared = (view, at) => {
@@ -54,7 +55,7 @@
       entry.setUint16(4, 20, true);  // version made by
       shared(entry, 6);
       entry.setUint32(42, offset, true);  // the rest (extra, comment, disk, attributes) stays zero
-      parts.push(local, name, f.bytes);
+      parts.push(local, name, f.data);
       central.push(entry, name);
       offset += 30 + name.length + size;
       if (offset > 0xffffffff) throw new Error('a zip without zip64 holds at most 4 GiB');
@@ -69,5 +70,21 @@
     return new Blob([...parts, ...central, end], { type: 'application/zip' });
   }
 
-  window.daeZip = { store, crc32 };
+  // files: [{name, bytes: Uint8Array}].
+  function store(files, when = new Date()) {
+    return assemble(files.map((f) => ({ name: f.name, crc: crc32(f.bytes), size: f.bytes.byteLength, data: f.bytes })), when);
+  }
+
+  // files: [{name, blob}]: each file is read once for its CRC, one at a time, and the archive is made of the Blobs
+  // themselves, so a batch of full-size results is never in the page's memory all at once. Resolves with a Blob.
+  async function storeBlobs(files, when = new Date()) {
+    const entries = [];
+    for (const f of files) {
+      const crc = crc32(new Uint8Array(await f.blob.arrayBuffer()));
+      entries.push({ name: f.name, crc, size: f.blob.size, data: f.blob });
+    }
+    return assemble(entries, when);
+  }
+
+  window.daeZip = { store, storeBlobs, crc32 };
 })();

@@ -118,7 +118,7 @@ export const tests = [
       const page = await openApp(t);
       await page.evaluate(() => window.dae.loadSample(9));
       const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('KeyS')]);
-      assert.equal(download.suggestedFilename(), 'denoised.png');
+      assert.equal(download.suggestedFilename(), 'sample-9-denoised.png');
       const path = join(t.out, 'saved-denoised.png');
       await download.saveAs(path);
       const bytes = readFileSync(path);
