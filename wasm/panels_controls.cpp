@@ -64,7 +64,9 @@ static void section_image(AppState& s) {
   ImGui::SameLine();
   ImGui::RadioButton("Full resolution", &mode, 1);
   s.upload_mode = static_cast<UploadMode>(mode);
-  ImGui::TextDisabled("Full resolution keeps the photo's size (up to %d megapixels).", kMaxPhotoMegapixels);
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+  ImGui::TextWrapped("Full resolution keeps the photo's size (up to %d megapixels).", kMaxPhotoMegapixels);
+  ImGui::PopStyleColor();
   section_photo_mode(s);
   ImGui::TextWrapped("Showing: %s (%dx%d, %s)", s.image_source.c_str(), s.clean.w, s.clean.h,
                      s.clean.c == 3 ? "RGB" : "gray");
