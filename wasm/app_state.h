@@ -1,6 +1,7 @@
 // The whole app's state in one plain struct, and the functions that panels and bindings call on it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -86,6 +87,31 @@ bool enum_from_name(std::string_view name, E& out) {
   return false;
 }
 
+// One node of the model's graph as the layer view shows it.
+struct LayerRow {
+  std::string name, op;
+  int c = 0, h = 0, w = 0;
+  float lo = 0, hi = 0;  // the output's value range (the colour scale's ends)
+  bool code = false;     // the narrowest layer of a plain encoder-decoder: its code
+  std::string joins;     // for a node with two inputs: which paths it joins (a skip connection, a residual)
+};
+
+// "Inside the model" (layers.cpp): the graph run once more on the image on screen, with every node's output kept.
+struct LayerView {
+  bool open = false;
+  int channels_shown = 8;
+  std::vector<LayerRow> rows;
+  std::string error;
+  double ms = 0;
+  int64_t input_numbers = 0;  // values in the model's input (channels × height × width, padded)
+  unsigned texture = 0;       // the atlas: a row per node, a cell per channel
+  int atlas_w = 0, atlas_h = 0;
+  // What the rows were made from; a change of any runs the model again.
+  const dae::Model* model = nullptr;
+  int generation = -1, built_channels = 0;
+  std::array<int, 4> region = {0, 0, 0, 0};  // x, y, w, h in the image
+};
+
 struct Sample {
   int label = 0;
   std::vector<float> px;  // 28×28
@@ -154,6 +180,7 @@ struct AppState {
   int ort_h = 0, ort_w = 0;
   std::string ort_status;
 
+  LayerView layers;
   Denoiser denoiser;  // the engine's jobs: on a background thread (threaded build) or tile by tile
   // The tiles of the job in progress already in textures.partial, shown over the dimmed noisy image until the whole
   // result is in.
@@ -237,6 +264,9 @@ void panel_controls(AppState& s);
 void panel_images(AppState& s);
 void panel_model_card(AppState& s);
 void panel_help(AppState& s);
+// layers.cpp: runs the model once more with the engine's layer observer when the view is open and its input changed.
+void update_layers(AppState& s);
+void panel_layers(AppState& s);
 void panel_status(AppState& s);
 void handle_shortcuts(AppState& s);
 

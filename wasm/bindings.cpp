@@ -122,6 +122,11 @@ extern "C" {
 // 2 dropped because a later request replaced it.
 EMSCRIPTEN_KEEPALIVE int dae_load_model(const uint8_t* bytes, int size, const char* name, int request) {
   if (request != 0 && request != g_state->model_request) return 2;
+  if (!bytes || size < 0) {  // a negative size would read as about 4 GB
+    set_message(*g_state, std::string("Could not load model '") + (name ? name : "") + "': no bytes were handed over",
+                true);
+    return 0;
+  }
   return load_model(*g_state, bytes, static_cast<size_t>(size), name, request) ? 1 : 0;
 }
 
@@ -438,6 +443,17 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"ortStatus", s.ort_status},
       {"ortPending", s.ort_pending},
   };
+  if (s.layers.open) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const LayerRow& r : s.layers.rows)
+      rows.push_back({{"name", r.name}, {"op", r.op}, {"c", r.c}, {"h", r.h}, {"w", r.w}, {"min", r.lo}, {"max", r.hi},
+                      {"code", r.code}, {"joins", r.joins}});
+    j["layers"] = {{"rows", rows},
+                   {"region", s.layers.region},
+                   {"inputNumbers", s.layers.input_numbers},
+                   {"error", s.layers.error},
+                   {"ms", s.layers.ms}};
+  }
   // Pane rectangles in CSS pixels, the unit page.mouse and DOM events use.
   for (const float* r : s.pane_rects) j["panes"].push_back({r[0] / s.dpr, r[1] / s.dpr, r[2] / s.dpr, r[3] / s.dpr});
   g_json = j.dump();
@@ -449,6 +465,11 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
 // mode: fashion-mnist or full (state JSON's uploadMode). 0 (and nothing changed) for another name.
 extern "C" EMSCRIPTEN_KEEPALIVE int dae_set_upload_mode(const char* mode) {
   return enum_from_name(mode, g_state->upload_mode) ? 1 : 0;
+}
+
+// Opens (1) or closes (0) "Inside the model"; while open, dae_state_json has its rows under "layers".
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_show_layers(int open) {
+  g_state->layers.open = open != 0;
 }
 
 // mode: demo or noisy-photo (state JSON's photoMode). 0 (and nothing changed) for another name.

@@ -116,6 +116,7 @@ static void layout(AppState& s) {
   ImGui::End();
   panel_model_card(s);
   panel_help(s);
+  panel_layers(s);
 }
 
 static void frame(void* arg) {

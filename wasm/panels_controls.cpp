@@ -151,6 +151,9 @@ static void section_model(AppState& s) {
   }
   ImGui::SameLine();
   if (ImGui::SmallButton("Card")) s.show_model_card = !s.show_model_card;
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Inside (L)")) s.layers.open = !s.layers.open;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("See every layer of the model at work on this image");
   if (!s.model_loading.empty()) {
     char label[96];
     std::snprintf(label, sizeof label, "downloading '%s' %.0f%%", s.model_loading.c_str(), s.model_progress * 100);

@@ -163,6 +163,7 @@ void handle_shortcuts(AppState& s) {
   }
   if ((pressed(GLFW_KEY_Z) && (mods & GLFW_MOD_CONTROL)) || pressed(GLFW_KEY_U)) pop_undo(s);
   if (pressed(GLFW_KEY_R)) reroll_noise(s);
+  if (pressed(GLFW_KEY_L)) s.layers.open = !s.layers.open;
   if (pressed(GLFW_KEY_O)) host_open_file();
   if (pressed(GLFW_KEY_S) && !(mods & GLFW_MOD_CONTROL)) save_result(s, 0);
   for (int k = 0; k < 4; ++k)

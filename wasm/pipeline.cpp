@@ -309,6 +309,7 @@ void update_pipeline(AppState& s) {
   s.denoiser.step(kTileBudgetMs);
   show_finished_tiles(s);
   take_engine_result(s);
+  update_layers(s);
 }
 
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation) {

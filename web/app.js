@@ -15,6 +15,7 @@
  *                           [0, 1], PLANAR: `channels` planes (1 gray, 3 RGB) of height rows of width values, so
  *                           channel k of pixel (x, y) is at k*width*height + y*width + x; `denoised` is what the chosen
  *                           backend produced, `engine` the engine's result, `ort` ONNX Runtime's (null until it ran)
+ *   dae.message(text, isError)   shows a line in the app's status bar
  *   dae.state()             what the app shows: {model, params, modelChannels, modelReason, modelLoading,
  *                           modelProgress, width, height, channels, kind ('small' | 'photo'), layout ('three' |
  *                           'large'), compare ('noisy-denoised' | 'clean-denoised' | 'single'), splitAt, source,
@@ -36,6 +37,9 @@
  *   dae.save({jpegQuality})   saves the result at full size as the Save buttons do (<file name>-denoised.png, or
  *                           .jpg at jpegQuality 1..100); resolves {ok, message, name, blob}
  *   dae.resultRgba()        the shown result as {rgba, w, h}, 8-bit RGBA as saved
+ *   dae.showLayers(open)    "Inside the model" (key L): every node of the model run on the image on screen (a
+ *                           photo's 64x64 region around the pointer); state().layers then has {rows: [{name, op, c, h,
+ *                           w, min, max, code, joins}], region, inputNumbers, error, ms}
  *   dae.setEnsemble(on)     the engine averages its result over the mirrors and turns of the image that the model
  *                           allows (state().modelSymmetries: 8 for the photo model, 1 for Fashion-MNIST ones, whose
  *                           data has one orientation); returns how many it uses
@@ -545,6 +549,8 @@
       while (state()?.busy) await new Promise((f) => setTimeout(f, 20));
     },
     state,
+    // Shows a line in the app's status bar (an error in red when isError), as the page's own messages are.
+    message: (text, isError = false) => message(String(text), isError),
     getImages() {
       if (!runtimeUp) return null;
       return {
@@ -598,6 +604,8 @@
       Module._dae_save(jpegQuality);
       return dae.lastSave ?? Promise.resolve({ ok: false, message: state().message });
     },
+    // Opens or closes "Inside the model"; while open, state().layers has a row per node of the graph.
+    showLayers: (open = true) => Module._dae_show_layers(open ? 1 : 0),
     // 'demo' (noise added to a full-resolution image, then removed) or 'noisy-photo' (denoised as it is).
     setPhotoMode(mode) {
       if (withString(String(mode), (m) => Module._dae_set_photo_mode(m)) !== 1)

@@ -16,12 +16,27 @@
   const batch = { running: false, done: 0, total: 0, results: [], zip: null, stopping: false };
   window.daeBatch = batch;
 
-  // photo.jpg -> photo-denoised.png; a name already taken in this batch gets -2, -3, ...
+  // Names Windows keeps for devices, whatever the extension.
+  const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+
+  // A file name as the person's system gave it, made safe as a zip entry: no folders (either slash), no control
+  // characters or characters Windows refuses, no leading dots, trailing dots or spaces, not a device name, at most
+  // 120 characters before the suffix.
+  function safeStem(name) {
+    let stem = String(name).split(/[\\/]/).pop().replace(/\.[^.]*$/, '');
+    stem = stem.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 120);
+    if (!stem) stem = 'image';
+    if (RESERVED.test(stem)) stem = `_${stem}`;
+    return stem;
+  }
+
+  // photo.jpg -> photo-denoised.png; a name already taken in this batch, in any letter case (Photo.png and photo.png
+  // would overwrite each other on a case-insensitive disk), gets -2, -3, ...
   function outputName(name, taken) {
-    const stem = name.replace(/\.[^.]*$/, '') || 'image';
+    const stem = safeStem(name);
     let out = `${stem}-denoised.png`;
-    for (let n = 2; taken.has(out); n++) out = `${stem}-denoised-${n}.png`;
-    taken.add(out);
+    for (let n = 2; taken.has(out.toLowerCase()); n++) out = `${stem}-denoised-${n}.png`;
+    taken.add(out.toLowerCase());
     return out;
   }
 
@@ -133,11 +148,20 @@
     return batch.zip;
   }
 
+  // Any failure (too many files or bytes for a zip without zip64, a result the browser no longer holds, memory)
+  // is said in the batch's title and the app's status line, never swallowed by the click.
   zipButton.addEventListener('click', async () => {
-    const blob = await zip();
-    const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: ZIP_NAME });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    try {
+      const blob = await zip();
+      const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: ZIP_NAME });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      batch.zipError = null;
+    } catch (e) {
+      batch.zipError = `Could not make the zip: ${e.message || e}`;
+      title.textContent = batch.zipError;
+      window.dae.message(batch.zipError, true);
+    }
   });
   stopButton.addEventListener('click', () => { batch.stopping = true; });
   closeButton.addEventListener('click', () => {

@@ -111,9 +111,10 @@ window.daeImageInput = (() => {
     return { rgba, w, h, c: gray ? 1 : 3, notes: [] };
   }
 
-  // Width and height from the file's header for PNG, GIF, BMP, JPEG and WebP, or null (unknown format, or no size
-  // found in the first bytes). This lets a 20000×20000 image be refused before the browser decodes it, which
-  // would take gigabytes.
+  // Width and height from the file's first bytes `b` for PNG, GIF, BMP, WebP, ICO/CUR, TIFF and the ISO base media
+  // formats (AVIF, HEIC), or null (another format, or no size there). A JPEG's size is in its frame header, which may
+  // lie anywhere after other segments: jpegSize walks the file for it. This lets a 20000×20000 image be refused
+  // before the browser decodes it, which would take gigabytes.
   function headerSize(b) {
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const has = (n) => b.length >= n;
@@ -127,19 +128,70 @@ window.daeImageInput = (() => {
       if (ascii(12, 'VP8L')) { const v = dv.getUint32(21, true); return { w: 1 + (v & 0x3fff), h: 1 + ((v >>> 14) & 0x3fff) }; }
       return null;
     }
-    if (has(4) && b[0] === 0xff && b[1] === 0xd8) {
-      // JPEG: walk the marker segments to the first start-of-frame (SOF0..SOF15 except DHT, JPG and DAC).
-      for (let at = 2; at + 9 <= b.length;) {
-        if (b[at] !== 0xff) return null;
-        const marker = b[at + 1];
-        if (marker === 0xff) { at++; continue; }
-        if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { at += 2; continue; }
-        if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
-          return { w: dv.getUint16(at + 7), h: dv.getUint16(at + 5) };
-        at += 2 + dv.getUint16(at + 2);
+    // ICO (type 1) and CUR (type 2): a directory of images of at most 256×256 each (0 stands for 256).
+    if (has(6) && dv.getUint16(0, true) === 0 && [1, 2].includes(dv.getUint16(2, true)) && dv.getUint16(4, true) > 0) {
+      let w = 0, h = 0;
+      for (let i = 0, n = dv.getUint16(4, true); i < n && has(6 + 16 * i + 2); i++) {
+        w = Math.max(w, b[6 + 16 * i] || 256);
+        h = Math.max(h, b[6 + 16 * i + 1] || 256);
       }
+      return w ? { w, h } : null;
+    }
+    // TIFF: ImageWidth (256) and ImageLength (257) in the first directory, SHORT or LONG, in the file's byte order.
+    if (ascii(0, 'II*\0') || ascii(0, 'MM\0*')) {
+      const le = b[0] === 0x49, ifd = has(8) ? dv.getUint32(4, le) : 0;
+      if (!has(ifd + 2)) return null;
+      const size = {};
+      for (let i = 0, n = dv.getUint16(ifd, le); i < n && has(ifd + 2 + 12 * i + 12); i++) {
+        const e = ifd + 2 + 12 * i, tag = dv.getUint16(e, le), type = dv.getUint16(e + 2, le);
+        const value = type === 3 ? dv.getUint16(e + 8, le) : dv.getUint32(e + 8, le);
+        if (tag === 256) size.w = value;
+        if (tag === 257) size.h = value;
+      }
+      return size.w !== undefined && size.h !== undefined ? size : null;
+    }
+    // AVIF, HEIC and their kin: every 'ispe' (image spatial extents) property box in reach; the largest is the
+    // picture itself (the others are its tiles or thumbnails).
+    if (ascii(4, 'ftyp')) {
+      let best = null;
+      for (let at = 8; at + 16 <= b.length; at++)
+        if (b[at] === 0x69 && ascii(at, 'ispe')) {
+          const w = dv.getUint32(at + 8), h = dv.getUint32(at + 12);
+          if (!best || w * h > best.w * best.h) best = { w, h };
+        }
+      return best;
     }
     return null;
+  }
+
+  // A JPEG's size from its first start-of-frame (SOF0..SOF15 except DHT, JPG and DAC), walking the marker segments
+  // through the whole file as far as needed (reading ten bytes at each), or null when there is none.
+  async function jpegSize(blob) {
+    const read = async (at, n) => new Uint8Array(await blob.slice(at, at + n).arrayBuffer());
+    for (let at = 2, segments = 0; at + 9 <= blob.size && segments < 10000; segments++) {
+      const b = await read(at, 10);
+      if (b.length < 4 || b[0] !== 0xff) return null;
+      const marker = b[1];
+      if (marker === 0xff) { at++; continue; }
+      if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { at += 2; continue; }
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
+        return b.length >= 9 ? { w: (b[7] << 8) | b[8], h: (b[5] << 8) | b[6] } : null;
+      if (marker === 0xda) return null;  // the image data starts before any frame header: not a valid JPEG
+      at += 2 + ((b[2] << 8) | b[3]);
+    }
+    return null;
+  }
+
+  // The size from the header, or an Error saying why the file is not taken: a format this page cannot size before
+  // decoding is not decoded at all.
+  async function sizeBeforeDecoding(blob, name) {
+    const first = new Uint8Array(await blob.slice(0, 256 << 10).arrayBuffer());
+    const size = first.length >= 3 && first[0] === 0xff && first[1] === 0xd8 && first[2] === 0xff ? await jpegSize(blob)
+      : headerSize(first);
+    if (!size || !(size.w > 0 && size.h > 0))
+      throw new Error(`${name} is not an image this browser can decode (no PNG, JPEG, GIF, WebP, BMP, ICO, TIFF, AVIF or ` +
+        'HEIC header with a size was found)');
+    return size;
   }
 
   const tooLarge = (name, w, h, limit, how) => new Error(`${name} is ${w}x${h} (${(w * h / 1e6).toFixed(0)} ` +
@@ -154,8 +206,8 @@ window.daeImageInput = (() => {
     if (blob.size > kMaxFileBytes) throw new Error(`${name} is ${(blob.size / 1048576).toFixed(0)} MB; the limit is ${kMaxFileBytes >> 20} MB`);
     const limit = fullRes ? maxPixels : kMaxDecodedPixels;
     const how = fullRes ? 'at full size' : 'at all';
-    const head = headerSize(new Uint8Array(await blob.slice(0, 256 << 10).arrayBuffer()));
-    if (head && head.w * head.h > limit) throw tooLarge(name, head.w, head.h, limit, how);
+    const head = await sizeBeforeDecoding(blob, name);
+    if (head.w * head.h > limit) throw tooLarge(name, head.w, head.h, limit, how);
     let bitmap;
     try {
       bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
@@ -171,5 +223,5 @@ window.daeImageInput = (() => {
     }
   }
 
-  return { decode, headerSize };
+  return { decode, headerSize, jpegSize };
 })();

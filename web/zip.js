@@ -78,6 +78,7 @@
   // files: [{name, blob}]: each file is read once for its CRC, one at a time, and the archive is made of the Blobs
   // themselves, so a batch of full-size results is never in the page's memory all at once. Resolves with a Blob.
   async function storeBlobs(files, when = new Date()) {
+    if (files.length > 0xffff) throw new Error('a zip without zip64 holds at most 65535 files');
     const entries = [];
     for (const f of files) {
       const crc = crc32(new Uint8Array(await f.blob.arrayBuffer()));

@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -161,6 +163,55 @@ void run_eval(const dae::Model& model, const std::string& images_path, int limit
 
 }  // namespace
 
+// --dump-layers: every node of the model run on the noisy input (its central 256×256 when larger), each node's
+// channels written as one grayscale grid PNG (up to 64 channels, each on the node's own value range) named
+// NN-node.png, and a line per node on standard output.
+void dump_layers(const dae::Model& model, const Tensor& noisy, const dae::RunOptions& run, const std::string& dir) {
+  constexpr int kSide = 256, kMostChannels = 64;
+  const int w = std::min(noisy.w, kSide), h = std::min(noisy.h, kSide);
+  const int x0 = (noisy.w - w) / 2, y0 = (noisy.h - h) / 2;
+  Tensor region(1, noisy.c, h, w);
+  for (int k = 0; k < noisy.c; ++k)
+    for (int y = 0; y < h; ++y)
+      std::copy_n(noisy.at(0, k) + static_cast<size_t>(y0 + y) * noisy.w + x0, w, region.at(0, k) + static_cast<size_t>(y) * w);
+  if (w < noisy.w || h < noisy.h)
+    std::printf("--dump-layers: the central %dx%d of the %dx%d image\n", w, h, noisy.w, noisy.h);
+  const dae::Arch& arch = model.arch();
+  const Tensor in = dae::pad_for_model(
+      arch, check(dae::model_input(region, arch.channels,
+                                   dae::whole_image_options(noisy, arch.channels))));
+  const int code = dae::code_node(arch, in.h, in.w);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) fail("--dump-layers: cannot create " + dir + ": " + ec.message());
+  dae::RunOptions options = run;
+  options.observer = [&](int node, const float* data, int c, int nh, int nw) {
+    const size_t plane = static_cast<size_t>(nh) * nw;
+    const auto [lo, hi] = std::minmax_element(data, data + c * plane);
+    const int shown = std::min(c, kMostChannels);
+    const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(shown))));
+    const int rows = (shown + cols - 1) / cols;
+    dae::image::Image grid;
+    grid.w = cols * (nw + 1) - 1, grid.h = rows * (nh + 1) - 1, grid.channels = 1;
+    grid.data.assign(static_cast<size_t>(grid.w) * grid.h, 0.0f);
+    const float range = *hi > *lo ? *hi - *lo : 1.0f;
+    for (int k = 0; k < shown; ++k)
+      for (int y = 0; y < nh; ++y)
+        for (int x = 0; x < nw; ++x)
+          grid.data[static_cast<size_t>((k / cols) * (nh + 1) + y) * grid.w + (k % cols) * (nw + 1) + x] =
+              (data[k * plane + static_cast<size_t>(y) * nw + x] - *lo) / range;
+    const dae::Node& n = arch.nodes[node];
+    char name[160];
+    std::snprintf(name, sizeof name, "%02d-%s.png", node + 1, n.name.c_str());
+    check(dae::image::save_png((std::filesystem::path(dir) / name).string(), grid));
+    const std::string op = std::string(dae::op_name(n.op)) + (n.act != dae::Act::None ? std::string("+") + dae::act_name(n.act) : "");
+    std::printf("%2d %-10s %-20s %3d x %4d x %4d  values %9.4f .. %9.4f  -> %s%s\n", node + 1, n.name.c_str(),
+                op.c_str(), c, nh, nw, *lo, *hi, name,
+                node == code ? "  (the code: the narrowest layer)" : shown < c ? "  (first 64 channels)" : "");
+  };
+  check(model.forward(in, options));
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"Denoise grayscale or color images with a denoising-autoencoder model file."};
   app.footer(R"(Color:
@@ -200,6 +251,10 @@ Examples:
       ->capture_default_str();
   app.add_option("--seed", noise.seed, "Noise seed")->capture_default_str();
   app.add_option("--noisy-out", noisy_out, "Also write the noisy input as PNG");
+  std::string layers_dir;
+  app.add_option("--dump-layers", layers_dir,
+                 "Also write every layer's output for the noisy input (its central 256x256 when larger) as grid PNGs "
+                 "into this folder, one per node, and list them");
   app.add_option("--reference", reference, "Clean image: print PSNR and SSIM of the input and the output against it");
   app.add_option("--raw-in", raw_in,
                  "Raw float32 NCHW input instead of an image (needs --shape; C must be the model's)");
@@ -287,6 +342,10 @@ Examples:
   }
   apply_noise(x, noise);
   if (!noisy_out.empty()) save_png(noisy_out, Tensor(x), "--noisy-out");
+  if (!layers_dir.empty()) {
+    if (x.n != 1) fail("--dump-layers takes one image");
+    dump_layers(model, x, run.run, layers_dir);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   Tensor y = x.n == 1 && tile > 0 ? denoise_image_tiled(model, x, run, tile) : denoise_images(model, x, run);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

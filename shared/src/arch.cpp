@@ -250,6 +250,21 @@ int padded_side(const Arch& arch, int side) {
   return (side + m - 1) / m * m;
 }
 
+int code_node(const Arch& arch, int h, int w) {
+  for (const Node& n : arch.nodes)
+    if (n.inputs.size() > 1) return -1;
+  Result<std::vector<NodeSize>> sizes = node_sizes(arch, h, w);
+  if (!sizes.ok()) return -1;
+  int code = -1;
+  int64_t fewest = 0;
+  for (size_t i = 0; i + 1 < sizes->size(); ++i) {
+    const NodeSize& s = (*sizes)[i];
+    const int64_t values = int64_t(s.c) * s.h * s.w;
+    if (code < 0 || values < fewest) code = static_cast<int>(i), fewest = values;
+  }
+  return code;
+}
+
 int context_radius(const Arch& arch) {
   // Per node: input pixels per output pixel (`scale`) and how far beyond an output pixel's own footprint its
   // inputs reach (`reach`), both in graph-input pixels; bounds that hold on both sides.

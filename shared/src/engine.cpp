@@ -203,7 +203,7 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
     c.scratch_floats = scratch.floats, c.scratch_node = scratch.node;
   }
   if (Status s = check_budget(arch_, c, in.n, in.h, in.w); !s.ok()) return Status::Error("forward: " + s.message());
-  if (!options.reference) return compiled_->run(in, options.threads);
+  if (!options.reference) return compiled_->run(in, options.threads, options.observer ? &options.observer : nullptr);
 
   // The reference kernels on plain tensors, each activation freed after its last use.
   const size_t count = arch_.nodes.size();
@@ -229,6 +229,7 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
       case Op::Sub: ops::sub(x, *y, out); break;
     }
     if (n.op != Op::Conv && n.op != Op::ConvTranspose) ops::activate_reference(out.data.data(), out.size(), n.act);
+    if (options.observer) options.observer(static_cast<int>(i), out.data.data(), out.c, out.h, out.w);
     for (int in_index : n.inputs)
       if (in_index != kGraphInput && last_use[in_index] == i) acts[in_index] = Tensor();
   }

@@ -39,7 +39,7 @@ class CompiledModel final : public dae::detail::Compiled {
  public:
   CompiledModel(const Arch& arch, const std::vector<std::vector<float>>& weights,
                 const std::vector<std::vector<float>>& biases);
-  Tensor run(const Tensor& in, int threads) const override;
+  Tensor run(const Tensor& in, int threads, const LayerObserver* observer) const override;
   Scratch scratch(int h, int w, int threads) const override;
 
  private:
@@ -47,7 +47,8 @@ class CompiledModel final : public dae::detail::Compiled {
   struct Workspace;
 
   std::shared_ptr<const Plan> plan(int images, int h, int w) const;
-  void execute(const Plan& plan, const Tensor& in, int first, Tensor& out, Workspace& ws, int threads) const;
+  void execute(const Plan& plan, const Tensor& in, int first, Tensor& out, Workspace& ws, int threads,
+               const LayerObserver* observer = nullptr) const;
   std::unique_ptr<Workspace> take_workspace() const;
   void give_back(std::unique_ptr<Workspace> ws) const;
 
@@ -212,7 +213,8 @@ void CompiledModel::give_back(std::unique_ptr<Workspace> ws) const {
   workspaces_.push_back(std::move(ws));
 }
 
-void CompiledModel::execute(const Plan& plan, const Tensor& in, int first, Tensor& out, Workspace& ws, int threads) const {
+void CompiledModel::execute(const Plan& plan, const Tensor& in, int first, Tensor& out, Workspace& ws, int threads,
+                            const LayerObserver* observer) const {
   // Buffers only grow, so a model that ran once at a size allocates nothing the next time.
   if (ws.arena.size() < plan.arena) ws.arena.resize(plan.arena);
   if (ws.shared.size() < plan.scratch.shared) ws.shared.resize(plan.scratch.shared);
@@ -263,6 +265,8 @@ void CompiledModel::execute(const Plan& plan, const Tensor& in, int first, Tenso
       case Op::Sub: run_add_sub(x, view_of(n.inputs[1]), n.op == Op::Sub, o, ex); break;
     }
     if (n.op != Op::Conv && n.op != Op::ConvTranspose) run_activate(o, n.act, ex);
+    // The first image's planes of this node, before a later node may reuse its buffer.
+    if (observer && first == 0) (*observer)(i, o.data, o.c, o.h, o.w);
   }
 }
 
@@ -272,7 +276,7 @@ dae::detail::Compiled::Scratch CompiledModel::scratch(int h, int w, int threads)
   return {double(threads) * double(p->scratch.shared + p->scratch.worker), p->scratch_node};
 }
 
-Tensor CompiledModel::run(const Tensor& in, int threads) const {
+Tensor CompiledModel::run(const Tensor& in, int threads, const LayerObserver* observer) const {
   threads = std::clamp(threads, 1, max_threads());
   const std::shared_ptr<const Plan> single = plan(1, in.h, in.w);
   size_t largest = 1;
@@ -285,7 +289,7 @@ Tensor CompiledModel::run(const Tensor& in, int threads) const {
   Tensor out(in.n, last.c, last.h, last.w);
   auto group_plan = [&](int g) -> const Plan& { return g + 1 < groups ? *full : *tail; };
 
-  if (threads > 1 && groups >= 2 * threads) {
+  if (threads > 1 && groups >= 2 * threads && !observer) {
     // Enough groups to keep every thread busy: each runs whole groups on its own buffers.
     std::vector<std::unique_ptr<Workspace>> mine(threads);
     parallel_for(threads, groups, 1, [&](int begin, int end, int worker) {
@@ -298,7 +302,7 @@ Tensor CompiledModel::run(const Tensor& in, int threads) const {
   }
   // Few images: each operator splits its own work over the threads.
   std::unique_ptr<Workspace> ws = take_workspace();
-  for (int g = 0; g < groups; ++g) execute(group_plan(g), in, g * group, out, *ws, threads);
+  for (int g = 0; g < groups; ++g) execute(group_plan(g), in, g * group, out, *ws, threads, observer);
   give_back(std::move(ws));
   return out;
 }

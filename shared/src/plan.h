@@ -16,7 +16,8 @@ class Compiled {
   virtual ~Compiled() = default;
   // Runs the graph on `in`, which the caller has checked ([N, channels, H, W], sizes valid for the graph), on
   // up to `threads` threads. The result is the same for every thread count. Safe to call from several threads.
-  virtual Tensor run(const Tensor& in, int threads) const = 0;
+  // `observer`, when not null, sees each node's output for the first image as it is made (RunOptions::observer).
+  virtual Tensor run(const Tensor& in, int threads, const LayerObserver* observer = nullptr) const = 0;
   // What the convolution kernels of a run at h×w on `threads` threads allocate beside the activations (at most:
   // one workspace with every thread's scratch, or one workspace per thread when each runs whole images), and the
   // node that needs the most.

@@ -90,6 +90,39 @@ export const tests = [
     },
   },
   {
+    name: 'zip entries: folders, control and reserved characters and device names made safe; names differing in case kept apart; a failing Download all says why',
+    async run(t) {
+      const page = await openApp(t);
+      const names = ['..\\..\\AppData\\Roaming\\evil.png', '../../etc/x.png', 'Photo.png', 'photo.png', 'CON.png',
+        'tab\there.png', '...png', 'what?<>.png'];
+      const files = names.map((name, i) => ({ name, mimeType: 'image/png', buffer: productPhoto(60 + i, 50) }));
+      await page.setInputFiles('#file', files);
+      await waitForBatch(page);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#batch-zip')]);
+      const path = join(t.out, 'names.zip');
+      await download.saveAs(path);
+      const zip = readZip(path);
+      assert.equal(zip.bad, null);
+      t.log(`entries: ${zip.files.map((f) => f.name).join(', ')}`);
+      assert.deepEqual(zip.files.map((f) => f.name), ['evil-denoised.png', 'x-denoised.png', 'Photo-denoised.png',
+        'photo-denoised-2.png', '_CON-denoised.png', 'tab_here-denoised.png', 'image-denoised.png',
+        'what___-denoised.png']);
+      // A batch a zip cannot hold (more than 65535 files without zip64): the click says so instead of failing silently.
+      const failed = await page.evaluate(async () => {
+        const b = window.daeBatch;
+        const one = b.results.find((r) => r.ok);
+        for (let i = 0; i < 65536; i++) b.results.push({ ...one, file: `copy-${i}.png` });
+        document.getElementById('batch-zip').click();
+        while (!b.zipError) await new Promise((f) => setTimeout(f, 20));
+        return { error: b.zipError, title: document.getElementById('batch-title').textContent, s: window.dae.state() };
+      });
+      assert.match(failed.error, /Could not make the zip: a zip without zip64 holds at most 65535 files/);
+      assert.equal(failed.title, failed.error);
+      assert.equal(failed.s.message, failed.error);
+      assert.equal(failed.s.messageIsError, true);
+    },
+  },
+  {
     name: 'several files dropped at once, full resolution: each result at its own size, the last one left on screen',
     async run(t) {
       const page = await openApp(t);

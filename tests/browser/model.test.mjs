@@ -32,6 +32,12 @@ export const tests = [
         assert.equal(r.ok, false, `${f} must be refused`);
         assert.match(r.message, /kept the previous model/);
       }
+      // A negative size through the binding itself (it would read as about 4 GB) is refused too.
+      const negative = await page.evaluate(() => {
+        const p = Module._malloc(16);
+        try { return [Module._dae_load_model(p, -1, 0, 0), window.dae.state().message]; } finally { Module._free(p); }
+      });
+      assert.deepEqual(negative, [0, "Could not load model '': no bytes were handed over"]);
       const after = await state(page);
       assert.equal(after.model, before.model);
       await drag(page, 0, [[0.2, 0.5], [0.8, 0.5]]);

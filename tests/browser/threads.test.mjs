@@ -50,11 +50,13 @@ function watchUntilIdle(page, { press } = {}) {
   }, press);
 }
 
-// Waits until a job submitted after `submitted` others has run a tile and has at least two to go.
+// Waits until a job submitted after `submitted` others has run a tile and has at least half of its tiles to go
+// (two at least): room for the next request to arrive before the job ends, even on a busy machine.
 function partDone(page, submitted) {
   return page.waitForFunction((n) => {
     const s = window.dae.state();
-    return s.busy && s.jobs.submitted > n && s.jobs.tilesDone >= 1 && s.jobs.tiles - s.jobs.tilesDone >= 2;
+    const left = s.jobs.tiles - s.jobs.tilesDone;
+    return s.busy && s.jobs.submitted > n && s.jobs.tilesDone >= 1 && left >= Math.max(2, s.jobs.tiles / 2);
   }, submitted, { timeout: 60000, polling: 'raf' });
 }
 

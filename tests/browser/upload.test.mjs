@@ -157,6 +157,48 @@ export const tests = [
     },
   },
   {
+    name: 'sized before decoding: TIFF, AVIF and a JPEG whose frame lies past 256 KiB of comments are refused when too large; a file with no size in its header is not decoded',
+    async run(t) {
+      const page = await openApp(t);
+      const be32 = (v) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
+      const be16 = (v) => [(v >>> 8) & 255, v & 255];
+      // Five 64 KB comment segments, then a 23000x23000 baseline frame header.
+      const comment = [0xff, 0xfe, ...be16(65535), ...new Array(65533).fill(0x20)];
+      const jpeg = Buffer.from([0xff, 0xd8, ...[].concat(...new Array(5).fill(comment)),
+        0xff, 0xc0, ...be16(17), 8, ...be16(23000), ...be16(23000), 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
+      // A big-endian TIFF whose first directory says 30000 x 20000.
+      const tiff = Buffer.from([0x4d, 0x4d, 0, 42, ...be32(8), ...be16(2), ...be16(256), ...be16(4), ...be32(1), ...be32(30000),
+        ...be16(257), ...be16(3), ...be32(1), ...be16(20000), 0, 0, ...be32(0)]);
+      // An AVIF's ftyp box and an image spatial extents property of 30000 x 30000.
+      const avif = Buffer.from([...be32(20), ...Buffer.from('ftypavif'), 0, 0, 0, 0, ...Buffer.from('mif1'),
+        ...be32(20), ...Buffer.from('ispe'), 0, 0, 0, 0, ...be32(30000), ...be32(30000)]);
+      const cases = [
+        ['late-frame.jpg', 'image/jpeg', jpeg, /late-frame\.jpg is 23000x23000 \(529 megapixels\), too large to process at full size; the limit is 50 megapixels/],
+        ['scan.tiff', 'image/tiff', tiff, /scan\.tiff is 30000x20000 \(600 megapixels\), too large to process at full size/],
+        ['photo.avif', 'image/avif', avif, /photo\.avif is 30000x30000 \(900 megapixels\), too large to process at full size/],
+        ['drawing.svg', 'image/svg+xml', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="99999" height="99999"/>'),
+          /drawing\.svg is not an image this browser can decode \(no PNG, JPEG/],
+      ];
+      t.log(`JPEG with its frame header at byte ${jpeg.length - 21} of ${jpeg.length}`);
+      for (const [name, type, bytes, want] of cases) {
+        const r = await page.evaluate(async ([name, type, data]) => window.dae.uploadFile(
+          new File([new Uint8Array(data)], name, { type }), { mode: 'full' }), [name, type, [...bytes]]);
+        assert.equal(r.ok, false, name);
+        assert.match(r.message, want);
+      }
+      // The sizes themselves, for the formats the browser may not decode here.
+      const sizes = await page.evaluate(() => {
+        const I = window.daeImageInput;
+        const ico = new Uint8Array([0, 0, 1, 0, 2, 0, 16, 16, 0, 0, 1, 0, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+          0, 0, 0, 0, 1, 0, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        return { ico: I.headerSize(ico) };
+      });
+      assert.deepEqual(sizes.ico, { w: 256, h: 256 });
+      const s = await state(page);
+      assert.ok(s.model && s.denoiseCount > 0, 'the app carries on');
+    },
+  },
+  {
     name: 'a refused heap allocation (malloc returns 0) gives a message and keeps the image and the model',
     async run(t) {
       const page = await openApp(t);

@@ -130,6 +130,37 @@ TEST(Cli, ColorImageWithColorModelStaysColor) {
   EXPECT_GT(max_abs_diff(out, in), 0.0f);
 }
 
+// --dump-layers writes each node's channels as a grid PNG and lists the nodes; the plain autoencoder's code is named,
+// and the last node's picture is the model's output on the image (rescaled to its own range).
+TEST(Cli, DumpLayersWritesEveryNodeAsAGrid) {
+  const std::string dir = dae::test::scratch_dir();
+  const std::string model = write_model(dir, "seed");
+  ASSERT_TRUE(image::save_png(dir + "/in.png", picture(1)).ok());
+  const CliRun r = run_cli(dir, "in.png -o out.png --model " + model + " --dump-layers layers");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const dae::Model m = load_model(model);
+  const Tensor in = dae::pad_for_model(m.arch(), load_png(dir + "/in.png"));
+  dae::Result<std::vector<dae::NodeSize>> sizes = dae::node_sizes(m.arch(), in.h, in.w);
+  ASSERT_TRUE(sizes.ok());
+  for (size_t i = 0; i < sizes->size(); ++i) {
+    const dae::NodeSize& s = (*sizes)[i];
+    char name[96];
+    std::snprintf(name, sizeof name, "%02zu-%s.png", i + 1, m.arch().nodes[i].name.c_str());
+    SCOPED_TRACE(name);
+    EXPECT_NE(r.out.find(name), std::string::npos) << r.out;
+    const Tensor grid = load_png(dir + "/layers/" + name);
+    const int shown = std::min(s.c, 64), cols = static_cast<int>(std::ceil(std::sqrt(double(shown))));
+    EXPECT_EQ(grid.w, cols * (s.w + 1) - 1);
+    EXPECT_EQ(grid.h, ((shown + cols - 1) / cols) * (s.h + 1) - 1);
+  }
+  const int code = dae::code_node(m.arch(), in.h, in.w);
+  ASSERT_GE(code, 0);
+  EXPECT_NE(r.out.find(m.arch().nodes[code].name + " "), std::string::npos);
+  EXPECT_NE(r.out.find("(the code: the narrowest layer)"), std::string::npos) << r.out;
+  // A U-Net has no code: its skip connections let the image around the bottleneck.
+  EXPECT_EQ(dae::code_node(dae::builtin_arch("unet").value(), 28, 28), -1);
+}
+
 // Images run in tiles (--tile, default 512) with the model's context: the result is the whole-image run's.
 TEST(Cli, TilesGiveTheWholeImageResult) {
   const std::string dir = dae::test::scratch_dir();

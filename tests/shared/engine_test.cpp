@@ -175,6 +175,54 @@ TEST(Engine, ColorModelMatchesReferenceKernelsOnAnOddSizedImage) {
   EXPECT_FALSE(std::equal(fast->at(0, 1), fast->at(0, 1) + plane, fast->at(0, 2)));
 }
 
+// Every node's output as the observer saw it: shape and a copy of the first image's values.
+struct Layer {
+  int c = 0, h = 0, w = 0;
+  std::vector<float> values;
+};
+std::vector<Layer> observe(const Model& m, const Tensor& in, RunOptions options) {
+  std::vector<Layer> layers;
+  options.observer = [&](int node, const float* data, int c, int h, int w) {
+    EXPECT_EQ(node, static_cast<int>(layers.size())) << "nodes are seen once each, in graph order";
+    layers.push_back({c, h, w, std::vector<float>(data, data + static_cast<size_t>(c) * h * w)});
+  };
+  Result<Tensor> out = m.forward(in, options);
+  EXPECT_TRUE(out.ok()) << out.error();
+  // The last node is forward()'s result (the first image of the batch).
+  EXPECT_FALSE(layers.empty());
+  if (out.ok() && !layers.empty())
+    EXPECT_EQ(layers.back().values, std::vector<float>(out->at(0, 0), out->at(0, 0) + layers.back().values.size()));
+  return layers;
+}
+
+TEST(Engine, TheObserverSeesEveryNodeAsTheReferenceKernelsComputeIt) {
+  // seed (a bottleneck autoencoder), unet (skip connections: concatenations written in place) and the photo
+  // graph; several threads and a batch of two, where only the first image is shown.
+  for (const char* name : {"seed", "unet", kPhotoArch}) {
+    SCOPED_TRACE(name);
+    Model m = random_model(name);
+    const int c = m.arch().channels, side = 4 * m.arch().size_multiple;
+    const Tensor in = random_image(2, side, side, 11, c);
+    const std::vector<Layer> fast = observe(m, in, RunOptions{false, 2});
+    const std::vector<Layer> ref = observe(m, in, RunOptions{true});
+    Result<std::vector<NodeSize>> sizes = node_sizes(m.arch(), side, side);
+    ASSERT_TRUE(sizes.ok());
+    ASSERT_EQ(fast.size(), m.arch().nodes.size());
+    ASSERT_EQ(ref.size(), fast.size());
+    for (size_t i = 0; i < fast.size(); ++i) {
+      SCOPED_TRACE(m.arch().nodes[i].name);
+      EXPECT_EQ(fast[i].c, (*sizes)[i].c);
+      EXPECT_EQ(fast[i].h, (*sizes)[i].h);
+      EXPECT_EQ(fast[i].w, (*sizes)[i].w);
+      ASSERT_EQ(fast[i].values.size(), ref[i].values.size());
+      float max_diff = 0;
+      for (size_t k = 0; k < fast[i].values.size(); ++k)
+        max_diff = std::max(max_diff, std::abs(fast[i].values[k] - ref[i].values[k]));
+      EXPECT_LE(max_diff, 1e-4f);
+    }
+  }
+}
+
 TEST(Engine, ColorModelRefusesGrayImagesWithAClearError) {
   Model m = random_model(kPhotoArch);
   const char* expected = "input must be [N, 3, H, W], got [1, 1, ";

@@ -65,6 +65,10 @@ struct NodeSize {
 // rule is applied (the engine's execution plan and flops() use it). Fails, naming the node, when the image is
 // too small for a node or when the two inputs of a node differ in size.
 Result<std::vector<NodeSize>> node_sizes(const Arch& arch, int h, int w);
+// The code of a plain encoder-decoder (no node with two inputs: no skip connection, no residual): the index of the
+// node with the fewest output values for an h×w input, the last node excepted, through which everything the decoder
+// learns of the image must pass. -1 for graphs with skip connections or residuals, and when the size does not fit.
+int code_node(const Arch& arch, int h, int w);
 // The side an image is edge-padded to before it runs (the next multiple of size_multiple), as denoise() does.
 int padded_side(const Arch& arch, int side);
 // How many input pixels beyond each side of a region can change the outputs inside it, rounded up to a

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,12 @@ inline constexpr uint64_t kMaxModelBytes = uint64_t(512) << 20;
 // Largest number of floats any single activation may hold (1 GiB).
 inline constexpr uint64_t kMaxActivationFloats = uint64_t(1) << 28;
 
+// Sees the graph run, node by node (RunOptions::observer): `node` indexes arch().nodes, in graph order, and `data`
+// holds that node's output for the first image of the batch, c planes of h×w floats, valid during the call only.
+// The last node's output is forward()'s result. This is how the page's layer view and dae-denoise --dump-layers see
+// inside a model.
+using LayerObserver = std::function<void(int node, const float* data, int c, int h, int w)>;
+
 struct RunOptions {
   bool reference = false;  // use the scalar reference kernels (for tests; always one thread)
   // Threads to use: one image's layers split by rows, tiles or channels, a batch of small images by groups.
@@ -41,6 +48,8 @@ struct RunOptions {
   // (identity; + left-right mirror; + top-bottom mirror and half turn; + the four with a transpose). Costs that
   // many runs; forward() ignores it.
   int ensemble = 1;
+  // Called by forward() after each node, in graph order, on the thread that called forward() (empty: none).
+  LayerObserver observer;
 };
 
 namespace detail {

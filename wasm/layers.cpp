@@ -1,0 +1,207 @@
+// "Inside the model": every node of the model's graph run on the image on screen (a drawing whole, a photo's 64×64
+// region around the pointer), its output shown channel by channel, through the engine's layer observer
+// (dae::RunOptions::observer). The same numbers the denoiser computes; nothing is simulated.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include <GLES3/gl3.h>
+#include <emscripten.h>
+
+#include "app_state.h"
+#include "dae/tiles.h"
+#include "imgui.h"
+
+namespace {
+
+constexpr int kPhotoRegion = 64;  // side of a photo's region: small enough to run at once on every change
+constexpr int kCell = 48;         // side of one channel's picture in the atlas
+constexpr int kGap = 2;
+
+ImTextureID tex_id(unsigned t) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(t));
+}
+
+// A dark-blue to yellow ramp (low to high): easy to read as a heat map, distinct from the images' own colours.
+void ramp(float t, uint8_t* rgb) {
+  static const float stops[5][3] = {{0.05f, 0.03f, 0.25f}, {0.25f, 0.15f, 0.55f}, {0.70f, 0.20f, 0.45f},
+                                    {0.95f, 0.55f, 0.15f}, {0.99f, 0.95f, 0.45f}};
+  t = std::clamp(t, 0.0f, 1.0f) * 4.0f;
+  const int i = std::min(3, static_cast<int>(t));
+  const float f = t - i;
+  for (int k = 0; k < 3; ++k) rgb[k] = static_cast<uint8_t>(255.0f * (stops[i][k] + f * (stops[i + 1][k] - stops[i][k])));
+}
+
+std::string input_name(const dae::Arch& arch, int index) {
+  return index == dae::kGraphInput ? "the input" : "'" + arch.nodes[index].name + "'";
+}
+
+}  // namespace
+
+// The region of the image the view runs on: all of a drawing; around the pointer (or the view's middle) on a photo.
+static void layer_region(const AppState& s, int& x0, int& y0, int& w, int& h) {
+  if (s.kind != ImageKind::Photo) {
+    x0 = y0 = 0, w = s.noisy.w, h = s.noisy.h;
+    return;
+  }
+  w = std::min(kPhotoRegion, s.noisy.w), h = std::min(kPhotoRegion, s.noisy.h);
+  const int cx = s.inspect_x >= 0 ? s.inspect_x : static_cast<int>(s.pan_x * s.noisy.w);
+  const int cy = s.inspect_y >= 0 ? s.inspect_y : static_cast<int>(s.pan_y * s.noisy.h);
+  x0 = std::clamp(cx - w / 2, 0, s.noisy.w - w);
+  y0 = std::clamp(cy - h / 2, 0, s.noisy.h - h);
+}
+
+void update_layers(AppState& s) {
+  LayerView& v = s.layers;
+  if (!v.open || !s.model || s.noisy.empty() || !s.noisy.same_shape(s.clean)) return;
+  int x0, y0, w, h;
+  layer_region(s, x0, y0, w, h);
+  const std::array<int, 4> region = {x0, y0, w, h};
+  if (v.model == s.model.get() && v.generation == s.ort_generation && v.region == region && v.channels_shown == v.built_channels)
+    return;
+  v.model = s.model.get();
+  v.generation = s.ort_generation;
+  v.region = region;
+  v.built_channels = v.channels_shown;
+  v.rows.clear();
+  v.error.clear();
+
+  // The model's input as the denoiser builds it (channels arranged for the model, edge-padded to its size multiple);
+  // of a batch (a gray model on a color photo runs each channel), the first image, the red channel.
+  const dae::Tensor region_in = region_tensor(s.noisy, x0, y0, w, h);
+  const int channels = s.model->arch().channels;
+  dae::Result<dae::Tensor> in = dae::model_input(region_in, channels, channel_options(s.noisy, channels));
+  if (!in.ok()) {
+    v.error = in.error();
+    return;
+  }
+  const dae::Arch& arch = s.model->arch();
+  struct Seen {
+    int c, h, w;
+    std::vector<float> px;  // the channels shown, each c×h×w plane kept whole
+    float lo, hi;
+  };
+  std::vector<Seen> seen;
+  dae::RunOptions options;
+  options.observer = [&](int, const float* data, int c, int h, int w) {
+    const size_t plane = static_cast<size_t>(h) * w;
+    Seen one{c, h, w, std::vector<float>(data, data + std::min(c, v.channels_shown) * plane), 0, 0};
+    const auto [lo, hi] = std::minmax_element(data, data + c * plane);
+    one.lo = *lo, one.hi = *hi;
+    seen.push_back(std::move(one));
+  };
+  const double t0 = emscripten_get_now();
+  const dae::Tensor padded = dae::pad_for_model(arch, *in);
+  dae::Result<dae::Tensor> out = s.model->forward(padded, options);
+  v.ms = emscripten_get_now() - t0;
+  if (!out.ok()) {
+    v.error = out.error();
+    return;
+  }
+
+  // One atlas: a row of cells per node, its shown channels side by side, each scaled to the cell (nearest), on the
+  // node's own value range.
+  const int cols = std::max(1, v.channels_shown), rows = static_cast<int>(seen.size());
+  const int aw = cols * (kCell + kGap), ah = rows * (kCell + kGap);
+  std::vector<uint8_t> atlas(static_cast<size_t>(aw) * ah * 4, 24);
+  const int code = dae::code_node(arch, padded.h, padded.w);
+  for (int i = 0; i < rows; ++i) {
+    const Seen& one = seen[i];
+    const dae::Node& node = arch.nodes[i];
+    LayerRow row;
+    row.name = node.name;
+    row.op = std::string(dae::op_name(node.op)) + (node.act != dae::Act::None ? std::string(" + ") + dae::act_name(node.act) : "");
+    row.c = one.c, row.h = one.h, row.w = one.w;
+    row.lo = one.lo, row.hi = one.hi;
+    row.code = i == code;
+    if (node.inputs.size() > 1)
+      row.joins = (node.op == dae::Op::Concat ? "skip connection: " : "residual: ") +
+                  input_name(arch, node.inputs[0]) +
+                  (node.op == dae::Op::Concat ? " beside " : node.op == dae::Op::Sub ? " minus " : " plus ") +
+                  input_name(arch, node.inputs[1]);
+    const float range = one.hi > one.lo ? one.hi - one.lo : 1.0f;
+    const size_t plane = static_cast<size_t>(one.h) * one.w;
+    for (int k = 0; k < std::min(one.c, cols); ++k)
+      for (int y = 0; y < kCell; ++y)
+        for (int x = 0; x < kCell; ++x) {
+          const int sy = y * one.h / kCell, sx = x * one.w / kCell;
+          uint8_t* p = &atlas[(static_cast<size_t>(i * (kCell + kGap) + y) * aw + k * (kCell + kGap) + x) * 4];
+          ramp((one.px[k * plane + static_cast<size_t>(sy) * one.w + sx] - one.lo) / range, p);
+          p[3] = 255;
+        }
+    v.rows.push_back(std::move(row));
+  }
+  v.atlas_w = aw, v.atlas_h = ah;
+  v.input_numbers = static_cast<int64_t>(padded.c) * padded.h * padded.w;
+  if (v.texture == 0) {
+    glGenTextures(1, &v.texture);
+    glBindTexture(GL_TEXTURE_2D, v.texture);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  }
+  glBindTexture(GL_TEXTURE_2D, v.texture);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, aw, ah, 0, GL_RGBA, GL_UNSIGNED_BYTE, atlas.data());
+}
+
+void panel_layers(AppState& s) {
+  LayerView& v = s.layers;
+  if (!v.open) return;
+  ImGui::SetNextWindowSize(ImVec2(560 * s.dpr, 520 * s.dpr), ImGuiCond_FirstUseEver);
+  if (!ImGui::Begin("Inside the model (L)", &v.open)) {
+    ImGui::End();
+    return;
+  }
+  ImGui::TextWrapped(
+      "Every layer of '%s', run on %s: what each one outputs, channel by channel (dark: its lowest value, "
+      "yellow: its highest).",
+      s.model_name.c_str(), s.kind == ImageKind::Photo ? "the 64x64 pixels around the pointer" : "the noisy image");
+  if (s.kind == ImageKind::Photo)
+    ImGui::TextDisabled("Region %dx%d at (%d, %d): hover the photo to move it.", v.region[2], v.region[3], v.region[0],
+                        v.region[1]);
+  ImGui::SliderInt("Channels shown", &v.channels_shown, 1, 32);
+  if (!v.error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", v.error.c_str());
+  ImGui::TextDisabled("%zu layers, %.1f ms", v.rows.size(), v.ms);
+  const float cell = kCell * s.dpr;
+  const float u = static_cast<float>(kCell + kGap) / std::max(1, v.atlas_w);
+  const float w = static_cast<float>(kCell) / std::max(1, v.atlas_w);
+  const float dv = static_cast<float>(kCell + kGap) / std::max(1, v.atlas_h);
+  const float h = static_cast<float>(kCell) / std::max(1, v.atlas_h);
+  ImGui::BeginChild("##layers");
+  for (size_t i = 0; i < v.rows.size(); ++i) {
+    const LayerRow& r = v.rows[i];
+    ImGui::Text("%zu. %s  (%s)  %d x %d x %d   values %.3g .. %.3g", i + 1, r.name.c_str(), r.op.c_str(), r.c, r.h, r.w,
+                r.lo, r.hi);
+    if (r.code) {
+      const int64_t numbers = int64_t(r.c) * r.h * r.w;
+      ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.8f, 0.2f, 1));
+      ImGui::TextWrapped("The code: %lld numbers for %lld input values (%.0f%%). Everything the decoder knows about "
+                         "the image passes through here.",
+                         static_cast<long long>(numbers), static_cast<long long>(v.input_numbers),
+                         100.0 * numbers / std::max<int64_t>(1, v.input_numbers));
+      ImGui::PopStyleColor();
+    }
+    if (!r.joins.empty()) ImGui::TextDisabled("%s", r.joins.c_str());
+    const int shown = std::min(r.c, v.built_channels);
+    for (int k = 0; k < shown; ++k) {
+      if (k) ImGui::SameLine();
+      const ImVec2 uv0(k * u, i * dv), uv1(k * u + w, i * dv + h);
+      ImGui::Image(tex_id(v.texture), ImVec2(cell, cell), uv0, uv1);
+      if (ImGui::IsItemHovered()) {
+        ImGui::BeginTooltip();
+        ImGui::Text("%s, channel %d of %d", r.name.c_str(), k + 1, r.c);
+        ImGui::Image(tex_id(v.texture), ImVec2(cell * 4, cell * 4), uv0, uv1);
+        ImGui::EndTooltip();
+      }
+    }
+    if (r.c > shown) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("+%d more", r.c - shown);
+    }
+    ImGui::Separator();
+  }
+  ImGui::EndChild();
+  ImGui::End();
+}
