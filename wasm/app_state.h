@@ -204,7 +204,7 @@ struct AppState {
   // UI
   std::string message;  // shown in the status bar until replaced
   bool message_is_error = false;
-  bool show_help = false, show_model_card = false;
+  bool show_help = false, show_model_card = false, show_explain = false;
   // Key presses since the last frame (key, mods): ImGui 1.86 misses a press and release within one frame.
   std::vector<std::pair<int, int>> pressed_keys;
   float dpr = 1.0f;
@@ -264,6 +264,7 @@ void panel_controls(AppState& s);
 void panel_images(AppState& s);
 void panel_model_card(AppState& s);
 void panel_help(AppState& s);
+void panel_explain(AppState& s);
 // layers.cpp: runs the model once more with the engine's layer observer when the view is open and its input changed.
 void update_layers(AppState& s);
 void panel_layers(AppState& s);

@@ -436,6 +436,7 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"message", s.message},
       {"messageIsError", s.message_is_error},
       {"showHelp", s.show_help},
+      {"showExplain", s.show_explain},
       {"inspect", {s.inspect_x, s.inspect_y}},
       {"fps", s.fps},
       {"sizeMultiple", s.model ? s.model->arch().size_multiple : 1},
@@ -470,6 +471,11 @@ extern "C" EMSCRIPTEN_KEEPALIVE int dae_set_upload_mode(const char* mode) {
 // Opens (1) or closes (0) "Inside the model"; while open, dae_state_json has its rows under "layers".
 extern "C" EMSCRIPTEN_KEEPALIVE void dae_show_layers(int open) {
   g_state->layers.open = open != 0;
+}
+
+// Opens (1) or closes (0) "What am I looking at?".
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_show_explain(int open) {
+  g_state->show_explain = open != 0;
 }
 
 // mode: demo or noisy-photo (state JSON's photoMode). 0 (and nothing changed) for another name.

@@ -246,6 +246,8 @@ static void section_view(AppState& s) {
     s.pan_x = s.pan_y = 0.5f;
   }
   if (ImGui::Button("Help (H)")) s.show_help = !s.show_help;
+  ImGui::SameLine();
+  if (ImGui::Button("What am I looking at?")) s.show_explain = !s.show_explain;
 }
 
 void panel_controls(AppState& s) {

@@ -116,6 +116,76 @@ static const char* const kShortcuts[][2] = {
     {"H or F1", "this help"},
 };
 
+// The PSNR the trainer measured for `info` at noise σ `sigma` ("0.3"), from models.json; empty if not listed.
+static std::string measured_psnr(const ModelInfo& info, const std::string& sigma) {
+  for (const auto& [key, value] : info.quality)
+    if (key == sigma + " / psnr") return value;
+  return "";
+}
+
+// "What am I looking at?": a few sentences each for someone who has never trained a network, with the numbers from
+// the model list rather than typed ones.
+void panel_explain(AppState& s) {
+  if (!s.show_explain) return;
+  ImGui::SetNextWindowSize(ImVec2(520 * s.dpr, 460 * s.dpr), ImGuiCond_FirstUseEver);
+  if (!ImGui::Begin("What am I looking at?", &s.show_explain)) {
+    ImGui::End();
+    return;
+  }
+  if (ImGui::CollapsingHeader("A denoising autoencoder", ImGuiTreeNodeFlags_DefaultOpen))
+    ImGui::TextWrapped(
+        "A network that takes a noisy image and gives back a clean one. It learned from pairs: a clean picture, and "
+        "the same picture with noise added. It was shown the noisy one and scored on how far its output was from the "
+        "clean one (the mean squared error), then nudged to do better, many thousands of times.");
+  if (ImGui::CollapsingHeader("Why the target is the clean image"))
+    ImGui::TextWrapped(
+        "If it were asked to give back its own input, copying would be a perfect answer and it would learn nothing. "
+        "Asked for the clean image, it must learn what images of this kind look like, so that it can tell the "
+        "picture from the noise: the noise is whatever does not look like a T-shirt, a shoe or a photo.");
+  if (ImGui::CollapsingHeader("The code"))
+    ImGui::TextWrapped(
+        "The tutorial's model ('seed') squeezes the 28x28 = 784 pixels into 8 small maps of 7x7 = 392 numbers, then "
+        "rebuilds the image from those numbers alone. That narrow middle is the code. It is too small to hold the "
+        "noise, so the decoder can only draw what the encoder kept: the shape, not the speckles. Open 'Inside the "
+        "model' (L) with 'seed' to see it, marked in yellow.");
+  if (ImGui::CollapsingHeader("Why the U-Nets do better")) {
+    ImGui::TextWrapped(
+        "A code that small also loses detail: edges blur. The U-Nets ('unet', 'unet32') keep the squeeze but add "
+        "skip connections: each decoder stage also sees the encoder's maps of its own size, so fine detail goes "
+        "around the bottleneck. They also predict the noise and subtract it from the input, rather than redrawing "
+        "the whole image. What the trainer measured on Fashion-MNIST's test images with noise sigma 0.3 (models.json):");
+    if (ImGui::BeginTable("psnr", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+      ImGui::TableSetupColumn("model");
+      ImGui::TableSetupColumn("parameters");
+      ImGui::TableSetupColumn("PSNR at sigma 0.3");
+      ImGui::TableHeadersRow();
+      for (const ModelInfo& m : s.manifest.models) {
+        const std::string psnr = measured_psnr(m, "0.3");
+        // The Fashion-MNIST models: the photo models' rows are another test set.
+        if (psnr.empty() || m.channels != 1 || m.name == s.manifest.photo_gray_name ||
+            m.name == s.manifest.photo_gray_camera_name)
+          continue;
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(m.name.c_str());
+        ImGui::TableNextColumn();
+        ImGui::Text("%lld", static_cast<long long>(m.params));
+        ImGui::TableNextColumn();
+        ImGui::Text("%s dB", psnr.c_str());
+      }
+      ImGui::EndTable();
+    }
+    ImGui::TextDisabled("Higher is better; +3 dB halves the squared error.");
+  }
+  if (ImGui::CollapsingHeader("What the views show"))
+    ImGui::TextWrapped(
+        "Clean, noisy and denoised are the images; the difference view shows where the result is still off. PSNR and "
+        "SSIM compare each with the clean image. 'Inside the model' (L) runs the model once more on this image and "
+        "shows what every layer makes of it, channel by channel: early layers respond to edges and blobs, the last "
+        "one is the answer. On your own noisy photo there is no clean image, so the page shows the estimated noise "
+        "level before and after instead.");
+  ImGui::End();
+}
+
 void panel_help(AppState& s) {
   if (!s.show_help) return;
   ImGui::SetNextWindowSize(ImVec2(480 * s.dpr, 380 * s.dpr), ImGuiCond_FirstUseEver);

@@ -606,6 +606,8 @@
     },
     // Opens or closes "Inside the model"; while open, state().layers has a row per node of the graph.
     showLayers: (open = true) => Module._dae_show_layers(open ? 1 : 0),
+    // Opens or closes "What am I looking at?", the explanations.
+    showExplain: (open = true) => Module._dae_show_explain(open ? 1 : 0),
     // 'demo' (noise added to a full-resolution image, then removed) or 'noisy-photo' (denoised as it is).
     setPhotoMode(mode) {
       if (withString(String(mode), (m) => Module._dae_set_photo_mode(m)) !== 1)

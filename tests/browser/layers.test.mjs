@@ -59,6 +59,12 @@ export const tests = [
       assert.equal(v.rows.at(-1).c, s.modelChannels);
       t.log(`${s.model} on a photo's 64x64 region: ${v.rows.length} nodes in ${v.ms.toFixed(1)} ms`);
       await t.screenshot(page, 'photo');
+
+      // The explanations, over the layer view.
+      await page.evaluate(() => window.dae.showExplain(true));
+      await page.evaluate(() => new Promise((f) => requestAnimationFrame(() => requestAnimationFrame(f))));
+      assert.equal((await state(page)).showExplain, true);
+      await t.screenshot(page, 'explain');
     },
   },
 ];
