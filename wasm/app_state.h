@@ -112,6 +112,24 @@ struct LayerView {
   std::array<int, 4> region = {0, 0, 0, 0};  // x, y, w, h in the image
 };
 
+// "Walk the code" (layers.cpp): a plain autoencoder's code of the image on screen and of a sample, mixed by t and
+// decoded, for drawings and samples (28×28).
+struct CodeWalk {
+  bool open = false;
+  int sample = 1;  // the other end: one of the bundled samples
+  float t = 0.5f;  // 0: the image on screen's code, 1: the sample's
+  Image out;       // the decoder's output for the mixed code
+  std::vector<float> mixed;
+  int code_c = 0, code_h = 0, code_w = 0;
+  std::string error;
+  unsigned texture = 0;
+  // What `out` was made from; a change of any decodes again.
+  const dae::Model* model = nullptr;
+  const float* clean = nullptr;
+  int clean_version = -1, built_sample = -1;
+  float built_t = -1;
+};
+
 struct Sample {
   int label = 0;
   std::vector<float> px;  // 28×28
@@ -181,6 +199,8 @@ struct AppState {
   std::string ort_status;
 
   LayerView layers;
+  CodeWalk walk;
+  int clean_version = 0;  // counts changes of the clean image (strokes, uploads, samples)
   Denoiser denoiser;  // the engine's jobs: on a background thread (threaded build) or tile by tile
   // The tiles of the job in progress already in textures.partial, shown over the dimmed noisy image until the whole
   // result is in.
@@ -267,6 +287,8 @@ void panel_help(AppState& s);
 void panel_explain(AppState& s);
 // layers.cpp: runs the model once more with the engine's layer observer when the view is open and its input changed.
 void update_layers(AppState& s);
+void update_walk(AppState& s);
+void panel_walk(AppState& s);
 void panel_layers(AppState& s);
 void panel_status(AppState& s);
 void handle_shortcuts(AppState& s);

@@ -337,7 +337,8 @@ static const Image* image_by_name(std::string_view which) {
                                                          {"noisy", &g_state->noisy},
                                                          {"denoised", &g_state->denoised},
                                                          {"engine", &g_state->engine_out},
-                                                         {"ort", &g_state->ort_out}};
+                                                         {"ort", &g_state->ort_out},
+                                                         {"walk", &g_state->walk.out}};
   for (const auto& [name, image] : images)
     if (which == name) return image;
   return nullptr;
@@ -444,6 +445,12 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"ortStatus", s.ort_status},
       {"ortPending", s.ort_pending},
   };
+  if (s.walk.open)
+    j["walk"] = {{"sample", s.walk.sample},
+                 {"t", s.walk.t},
+                 {"code", {s.walk.code_c, s.walk.code_h, s.walk.code_w}},
+                 {"error", s.walk.error},
+                 {"ready", !s.walk.out.empty() && s.walk.built_t == s.walk.t && s.walk.built_sample == s.walk.sample}};
   if (s.layers.open) {
     nlohmann::json rows = nlohmann::json::array();
     for (const LayerRow& r : s.layers.rows)
@@ -471,6 +478,16 @@ extern "C" EMSCRIPTEN_KEEPALIVE int dae_set_upload_mode(const char* mode) {
 // Opens (1) or closes (0) "Inside the model"; while open, dae_state_json has its rows under "layers".
 extern "C" EMSCRIPTEN_KEEPALIVE void dae_show_layers(int open) {
   g_state->layers.open = open != 0;
+}
+
+// "Walk the code": open (0/1), the sample at the other end, the mix t in [0, 1]. 0 (nothing changed) for a sample or
+// t out of range.
+extern "C" EMSCRIPTEN_KEEPALIVE int dae_walk(int open, int sample, float t) {
+  if (sample < 0 || sample >= static_cast<int>(g_state->samples.size()) || !(t >= 0.0f && t <= 1.0f)) return 0;
+  g_state->walk.open = open != 0;
+  g_state->walk.sample = sample;
+  g_state->walk.t = t;
+  return 1;
 }
 
 // Opens (1) or closes (0) "What am I looking at?".

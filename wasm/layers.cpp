@@ -3,6 +3,7 @@
 // (dae::RunOptions::observer). The same numbers the denoiser computes; nothing is simulated.
 #include <algorithm>
 #include <cmath>
+#include <cfloat>
 #include <cstdio>
 
 #include <GLES3/gl3.h>
@@ -148,7 +149,7 @@ void update_layers(AppState& s) {
 
 void panel_layers(AppState& s) {
   LayerView& v = s.layers;
-  if (!v.open) return;
+  if (!v.open || !s.model) return;
   ImGui::SetNextWindowSize(ImVec2(560 * s.dpr, 520 * s.dpr), ImGuiCond_FirstUseEver);
   if (!ImGui::Begin("Inside the model (L)", &v.open)) {
     ImGui::End();
@@ -162,6 +163,10 @@ void panel_layers(AppState& s) {
     ImGui::TextDisabled("Region %dx%d at (%d, %d): hover the photo to move it.", v.region[2], v.region[3], v.region[0],
                         v.region[1]);
   ImGui::SliderInt("Channels shown", &v.channels_shown, 1, 32);
+  if (dae::code_node(s.model->arch(), 28, 28) >= 0 && s.kind == ImageKind::Small) {
+    if (ImGui::Button("Walk the code...")) s.walk.open = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Slide between this image's code and a sample's, and see what the decoder makes of it");
+  }
   if (!v.error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", v.error.c_str());
   ImGui::TextDisabled("%zu layers, %.1f ms", v.rows.size(), v.ms);
   const float cell = kCell * s.dpr;
@@ -203,5 +208,107 @@ void panel_layers(AppState& s) {
     ImGui::Separator();
   }
   ImGui::EndChild();
+  ImGui::End();
+}
+
+// The code of a 28×28 image (one channel) at node `code`, as the engine's observer sees it.
+static dae::Result<dae::Tensor> encode(const dae::Model& model, int code, const float* px) {
+  dae::Tensor in(1, 1, 28, 28);
+  std::copy_n(px, in.size(), in.data.begin());
+  dae::Tensor seen;
+  dae::RunOptions options;
+  options.observer = [&](int node, const float* data, int c, int h, int w) {
+    if (node != code) return;
+    seen = dae::Tensor(1, c, h, w);
+    std::copy_n(data, seen.size(), seen.data.begin());
+  };
+  dae::Result<dae::Tensor> out = model.forward(dae::pad_for_model(model.arch(), in), options);
+  if (!out.ok()) return dae::Status::Error(out.error());
+  return seen;
+}
+
+void update_walk(AppState& s) {
+  CodeWalk& w = s.walk;
+  if (!w.open || !s.model || s.samples.empty()) return;
+  w.sample = std::clamp(w.sample, 0, static_cast<int>(s.samples.size()) - 1);
+  if (w.model == s.model.get() && w.clean_version == s.clean_version && w.built_sample == w.sample && w.built_t == w.t)
+    return;
+  w.model = s.model.get();
+  w.clean_version = s.clean_version;
+  w.built_sample = w.sample;
+  w.built_t = w.t;
+  w.error.clear();
+  w.out = {};
+  const dae::Arch& arch = s.model->arch();
+  const int code = dae::code_node(arch, 28, 28);
+  if (code < 0 || arch.channels != 1) {
+    w.error = "'" + s.model_name + "' has no single code to walk: " +
+              (arch.channels != 1 ? std::string("it is a color model") : std::string("its skip connections go around it")) +
+              ". Pick 'seed' or 'conv'.";
+    return;
+  }
+  if (s.kind != ImageKind::Small || s.clean.w != 28 || s.clean.h != 28 || s.clean.c != 1) {
+    w.error = "The walk starts from a drawing or a sample (28x28).";
+    return;
+  }
+  dae::Result<dae::Tensor> a = encode(*s.model, code, s.clean.data());
+  dae::Result<dae::Tensor> b = encode(*s.model, code, s.samples[w.sample].px.data());
+  if (!a.ok() || !b.ok()) {
+    w.error = a.ok() ? b.error() : a.error();
+    return;
+  }
+  dae::Tensor mixed = *a;
+  for (size_t i = 0; i < mixed.size(); ++i) mixed.data[i] = (1.0f - w.t) * a->data[i] + w.t * b->data[i];
+  w.mixed = mixed.data;
+  w.code_c = mixed.c, w.code_h = mixed.h, w.code_w = mixed.w;
+  dae::Result<dae::Tensor> out = s.model->decode(code, mixed);
+  if (!out.ok()) {
+    w.error = out.error();
+    return;
+  }
+  const dae::Tensor image = dae::finish_output(std::move(*out), 28, 28);
+  w.out = Image(28, 28, 1, image.data);
+  upload_image(s.textures, &w.texture, w.out.data(), 28, 28, 1);
+}
+
+void panel_walk(AppState& s) {
+  CodeWalk& w = s.walk;
+  if (!w.open) return;
+  ImGui::SetNextWindowSize(ImVec2(420 * s.dpr, 440 * s.dpr), ImGuiCond_FirstUseEver);
+  if (!ImGui::Begin("Walk the code", &w.open)) {
+    ImGui::End();
+    return;
+  }
+  ImGui::TextWrapped(
+      "The encoder turns an image into its code; the decoder draws an image from a code alone. Here the code of the "
+      "image on screen (left end) is mixed with a sample's (right end) and decoded: the pictures in between are "
+      "images no one drew, made from codes in between.");
+  if (!s.samples.empty()) {
+    const auto label = [](void* data, int i, const char** text) {
+      static std::string name;
+      const auto* samples = static_cast<const std::vector<Sample>*>(data);
+      name = "sample " + std::to_string(i) + " (" + dae::fashion_mnist::kClassNames[(*samples)[i].label] + ")";
+      *text = name.c_str();
+      return true;
+    };
+    ImGui::Combo("Other end", &w.sample, label, &s.samples, static_cast<int>(s.samples.size()));
+  }
+  ImGui::SliderFloat("Mix", &w.t, 0.0f, 1.0f, "%.2f");
+  if (!w.error.empty()) {
+    ImGui::TextWrapped("%s", w.error.c_str());
+  } else if (!w.out.empty()) {
+    const float side = 168 * s.dpr;
+    ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(s.textures.clean)), ImVec2(side * 0.5f, side * 0.5f));
+    ImGui::SameLine();
+    ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(w.texture)), ImVec2(side, side));
+    ImGui::SameLine();
+    ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(s.textures.samples)), ImVec2(side * 0.5f, side * 0.5f),
+                 ImVec2((w.sample % 10) / 10.0f, static_cast<float>(w.sample / 10) / ((s.samples.size() + 9) / 10)),
+                 ImVec2((w.sample % 10 + 1) / 10.0f, static_cast<float>(w.sample / 10 + 1) / ((s.samples.size() + 9) / 10)));
+    const int shown = std::min<int>(32, static_cast<int>(w.mixed.size()));
+    ImGui::Text("The code: %d x %d x %d = %zu numbers; the first %d:", w.code_c, w.code_h, w.code_w, w.mixed.size(), shown);
+    ImGui::PlotHistogram("##code", w.mixed.data(), shown, 0, nullptr, FLT_MAX, FLT_MAX,
+                         ImVec2(ImGui::GetContentRegionAvail().x, 80 * s.dpr));
+  }
   ImGui::End();
 }

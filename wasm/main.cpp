@@ -117,6 +117,7 @@ static void layout(AppState& s) {
   panel_model_card(s);
   panel_help(s);
   panel_layers(s);
+  panel_walk(s);
   panel_explain(s);
 }
 

@@ -286,6 +286,7 @@ void update_pipeline(AppState& s) {
   // First what the job thread finished since the last frame, before a new job would overtake it.
   take_engine_result(s);
   if (s.need_noise) {
+    ++s.clean_version;  // a stroke, an upload or a sample: every change of the clean image comes through here
     // The kind of noise may call for another model (a camera's noise goes to the camera model).
     if (s.kind == ImageKind::Photo) pick_model_for_image(s);
     make_noisy(s);
@@ -310,6 +311,7 @@ void update_pipeline(AppState& s) {
   show_finished_tiles(s);
   take_engine_result(s);
   update_layers(s);
+  update_walk(s);
 }
 
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation) {

@@ -37,6 +37,9 @@
  *   dae.save({jpegQuality})   saves the result at full size as the Save buttons do (<file name>-denoised.png, or
  *                           .jpg at jpegQuality 1..100); resolves {ok, message, name, blob}
  *   dae.resultRgba()        the shown result as {rgba, w, h}, 8-bit RGBA as saved
+ *   dae.walk({open, sample, t})   "Walk the code" (seed, conv): the code of the image on screen and of sample
+ *                           `sample`, mixed by t in [0, 1] and decoded; state().walk {sample, t, code, error, ready};
+ *                           dae.walkImage() the decoded 28x28 image
  *   dae.showLayers(open)    "Inside the model" (key L): every node of the model run on the image on screen (a
  *                           photo's 64x64 region around the pointer); state().layers then has {rows: [{name, op, c, h,
  *                           w, min, max, code, joins}], region, inputNumbers, error, ms}
@@ -606,6 +609,13 @@
     },
     // Opens or closes "Inside the model"; while open, state().layers has a row per node of the graph.
     showLayers: (open = true) => Module._dae_show_layers(open ? 1 : 0),
+    // "Walk the code" for a plain autoencoder: the code of the image on screen mixed with sample `sample`'s by t and
+    // decoded; state().walk says when it is ready, getImages().walk... see walkImage().
+    walk({ open = true, sample = 1, t = 0.5 } = {}) {
+      if (Module._dae_walk(open ? 1 : 0, sample, t) !== 1) throw new Error(`walk: no sample ${sample}, or t ${t} not in [0, 1]`);
+    },
+    // The decoder's output for the walk's mixed code (28x28, one plane), or null.
+    walkImage: () => image('walk'),
     // Opens or closes "What am I looking at?", the explanations.
     showExplain: (open = true) => Module._dae_show_explain(open ? 1 : 0),
     // 'demo' (noise added to a full-resolution image, then removed) or 'noisy-photo' (denoised as it is).

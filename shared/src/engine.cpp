@@ -205,7 +205,12 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
   if (Status s = check_budget(arch_, c, in.n, in.h, in.w); !s.ok()) return Status::Error("forward: " + s.message());
   if (!options.reference) return compiled_->run(in, options.threads, options.observer ? &options.observer : nullptr);
 
-  // The reference kernels on plain tensors, each activation freed after its last use.
+  return reference_run(in, -1, Tensor(), options.observer);
+}
+
+Tensor Model::reference_run(const Tensor& in, int after, Tensor value, const LayerObserver& observer) const {
+  // The reference kernels on plain tensors, each activation freed after its last use; with after >= 0, node `after`'s
+  // output is `value` and the run starts at the node behind it.
   const size_t count = arch_.nodes.size();
   std::vector<size_t> last_use(count, 0);
   for (size_t i = 0; i < count; ++i)
@@ -213,7 +218,8 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
       if (in_index != kGraphInput) last_use[in_index] = i;
   last_use[count - 1] = count;
   std::vector<Tensor> acts(count);
-  for (size_t i = 0; i < count; ++i) {
+  if (after >= 0) acts[after] = std::move(value);
+  for (size_t i = static_cast<size_t>(after + 1); i < count; ++i) {
     const Node& n = arch_.nodes[i];
     const Tensor& x = n.inputs[0] == kGraphInput ? in : acts[n.inputs[0]];
     const Tensor* y = n.inputs.size() > 1 ? (n.inputs[1] == kGraphInput ? &in : &acts[n.inputs[1]]) : nullptr;
@@ -229,11 +235,32 @@ Result<Tensor> Model::forward(const Tensor& in, const RunOptions& options) const
       case Op::Sub: ops::sub(x, *y, out); break;
     }
     if (n.op != Op::Conv && n.op != Op::ConvTranspose) ops::activate_reference(out.data.data(), out.size(), n.act);
-    if (options.observer) options.observer(static_cast<int>(i), out.data.data(), out.c, out.h, out.w);
+    if (observer) observer(static_cast<int>(i), out.data.data(), out.c, out.h, out.w);
     for (int in_index : n.inputs)
       if (in_index != kGraphInput && last_use[in_index] == i) acts[in_index] = Tensor();
   }
   return std::move(acts.back());
+}
+
+Result<Tensor> Model::decode(int code, const Tensor& value) const {
+  const int count = static_cast<int>(arch_.nodes.size());
+  if (code < 0 || code + 1 >= count)
+    return Status::Error("decode: node " + std::to_string(code) + " is not a node before the last of '" + arch_.name + "'");
+  for (int i = code + 1; i < count; ++i)
+    for (int in_index : arch_.nodes[i].inputs)
+      if (in_index == kGraphInput || in_index < code)
+        return Status::Error("decode: '" + arch_.nodes[i].name + "' reads " +
+                             (in_index == kGraphInput ? std::string("the input") : "'" + arch_.nodes[in_index].name + "'") +
+                             ", which comes before '" + arch_.nodes[code].name + "': the graph does not split there");
+  const Node& at = arch_.nodes[code];
+  if (value.n < 1 || value.c != at.cout || value.h < 1 || value.w < 1 ||
+      value.size() != static_cast<size_t>(value.n) * value.c * value.h * value.w)
+    return Status::Error("decode: '" + at.name + "' outputs " + std::to_string(at.cout) + " channels; the value given is [" +
+                         std::to_string(value.n) + ", " + std::to_string(value.c) + ", " + std::to_string(value.h) + ", " +
+                         std::to_string(value.w) + "]");
+  if (static_cast<uint64_t>(value.size()) * 64 > kMaxActivationFloats)
+    return Status::Error("decode: the value given is too large");
+  return reference_run(Tensor(), code, value, {});
 }
 
 int model_symmetries(const Model& model) {

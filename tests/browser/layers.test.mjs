@@ -67,4 +67,39 @@ export const tests = [
       await t.screenshot(page, 'explain');
     },
   },
+  {
+    name: 'walk the code: seed\'s code of the drawing and of a sample, mixed and decoded; its ends are the two images\' own reconstructions',
+    async run(t) {
+      const page = await openApp(t);
+      assert.ok((await page.evaluate(() => window.dae.loadModel('seed'))).ok);
+      // No noise: the denoised image is the model's reconstruction of the clean one.
+      await page.evaluate(async () => { window.dae.setNoise({ amount: 0 }); window.dae.loadSample(0); await window.dae.whenIdle(); });
+      const walkAt = (tt) => page.evaluate(async (tt) => {
+        window.dae.walk({ sample: 5, t: tt });
+        while (!window.dae.state().walk?.ready) await new Promise((f) => requestAnimationFrame(f));
+        return { s: window.dae.state().walk, px: Array.from(window.dae.walkImage()) };
+      }, tt);
+      const maxDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+      const a = await walkAt(0), mid = await walkAt(0.5), b = await walkAt(1);
+      assert.deepEqual(a.s.code, [8, 7, 7]);
+      assert.equal(a.s.error, '');
+      const ownA = await page.evaluate(() => Array.from(window.dae.getImages().engine));
+      await t.screenshot(page, 'walk');
+      await page.evaluate(async () => { window.dae.loadSample(5); await window.dae.whenIdle(); });
+      const ownB = await page.evaluate(() => Array.from(window.dae.getImages().engine));
+      t.log(`ends against the reconstructions: ${maxDiff(a.px, ownA).toExponential(1)}, ${maxDiff(b.px, ownB).toExponential(1)}; ` +
+        `the middle differs from both by ${maxDiff(mid.px, a.px).toFixed(2)} and ${maxDiff(mid.px, b.px).toFixed(2)}`);
+      assert.ok(maxDiff(a.px, ownA) <= 1e-4, 'mix 0 is the drawing\'s reconstruction');
+      assert.ok(maxDiff(b.px, ownB) <= 1e-4, 'mix 1 is the sample\'s reconstruction');
+      assert.ok(maxDiff(mid.px, a.px) > 0.05 && maxDiff(mid.px, b.px) > 0.05, 'the middle is neither end');
+      // A U-Net has no single code: the walk says so.
+      assert.ok((await page.evaluate(() => window.dae.loadModel('unet'))).ok);
+      const u = await page.evaluate(async () => {
+        await new Promise((f) => requestAnimationFrame(() => requestAnimationFrame(f)));
+        return window.dae.state().walk;
+      });
+      assert.match(u.error, /has no single code to walk: its skip connections go around it/);
+    },
+  },
 ];
+

@@ -223,6 +223,43 @@ TEST(Engine, TheObserverSeesEveryNodeAsTheReferenceKernelsComputeIt) {
   }
 }
 
+TEST(Engine, ThePlainAutoencoderSplitsAtItsCodeAndRejoins) {
+  // seed's encoder up to its code (seen by the observer), then decode() from there: forward()'s result again. A mix
+  // of two codes decodes to an image of the same shape; graphs with skip connections do not split.
+  Model m = random_model("seed");
+  const Tensor in = random_image(1, 28, 28, 5);
+  const int code = code_node(m.arch(), 28, 28);
+  ASSERT_GE(code, 0);
+  Tensor seen;
+  RunOptions options;
+  options.observer = [&](int node, const float* data, int c, int h, int w) {
+    if (node != code) return;
+    seen = Tensor(1, c, h, w);
+    std::copy_n(data, seen.size(), seen.data.begin());
+  };
+  Result<Tensor> whole = m.forward(in, options);
+  ASSERT_TRUE(whole.ok()) << whole.error();
+  EXPECT_EQ(static_cast<int64_t>(seen.size()), 8 * 7 * 7) << "the tutorial's code: 392 numbers for 784 pixels";
+  Result<Tensor> rejoined = m.decode(code, seen);
+  ASSERT_TRUE(rejoined.ok()) << rejoined.error();
+  ASSERT_TRUE(rejoined->same_shape(*whole));
+  float max_diff = 0;
+  for (size_t i = 0; i < whole->size(); ++i) max_diff = std::max(max_diff, std::abs(whole->data[i] - rejoined->data[i]));
+  EXPECT_LE(max_diff, 1e-4f);
+  Tensor half = seen;
+  for (float& v : half.data) v *= 0.5f;
+  Result<Tensor> mixed = m.decode(code, half);
+  ASSERT_TRUE(mixed.ok());
+  EXPECT_NE(mixed->data, rejoined->data);
+  // Refusals: a wrong channel count, a node past the end, a graph whose decoder reads the encoder's early layers.
+  EXPECT_FALSE(m.decode(code, Tensor(1, 3, 7, 7)).ok());
+  EXPECT_FALSE(m.decode(static_cast<int>(m.arch().nodes.size()) - 1, seen).ok());
+  Model unet = random_model("unet");
+  Result<Tensor> split = unet.decode(2, Tensor(1, unet.arch().nodes[2].cout, 14, 14));
+  ASSERT_FALSE(split.ok());
+  EXPECT_NE(split.error().find("does not split there"), std::string::npos) << split.error();
+}
+
 TEST(Engine, ColorModelRefusesGrayImagesWithAClearError) {
   Model m = random_model(kPhotoArch);
   const char* expected = "input must be [N, 3, H, W], got [1, 1, ";

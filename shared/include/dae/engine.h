@@ -71,6 +71,10 @@ class Model {
   // Runs the graph. in: [N, channels, H, W] with H and W multiples of arch().size_multiple. Safe to call
   // from several threads at once.
   Result<Tensor> forward(const Tensor& in, const RunOptions& options = {}) const;
+  // The graph after node `code`, given that node's output [N, c, h, w] (what the observer saw there, or a mix of two
+  // such outputs): the decoder of a plain encoder-decoder split at its code (dae::code_node), on the reference
+  // kernels. Refused when a later node reads the input or a node before `code` (the graph does not split there).
+  Result<Tensor> decode(int code, const Tensor& value) const;
 
  private:
   Arch arch_;
@@ -78,6 +82,8 @@ class Model {
   std::vector<std::vector<float>> weights_, biases_;  // per node; empty for weightless nodes
   // The weights prepared for the fast kernels and the execution plans per input size (shared by copies).
   std::shared_ptr<const detail::Compiled> compiled_;
+
+  Tensor reference_run(const Tensor& in, int after, Tensor value, const LayerObserver& observer) const;
 };
 
 // How many symmetries RunOptions::ensemble may use with this model: the file's "dae.symmetries" (1, 2, 4 or 8, what
