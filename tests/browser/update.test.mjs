@@ -3,7 +3,7 @@
 import { cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stampSiteVersion } from '../../web/site-version.mjs';
-import { assert, plainStaticServer } from './lib.mjs';
+import { assert, plainStaticServer, state } from './lib.mjs';
 
 // A deploy onto the served copy: the default model gets a new description in models.json, and the version is
 // stamped again, as build-site.mjs does. Each rewritten file's time moves on by 2 s at least: http.server's
@@ -110,4 +110,47 @@ export const tests = [
       }
     },
   },
+  {
+    name: 'a deploy during a visit: a file the open version has not stored yet is checked against its hash, refused when the server\'s copy is newer, never mixed in',
+    async run(t) {
+      const dir = join(t.out, 'mixed-site');
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(t.site, dir, { recursive: true, dereference: true });
+      const server = await plainStaticServer(dir);
+      try {
+        const page = await t.newPage();
+        await page.goto(`http://127.0.0.1:${server.port}/`);
+        await page.waitForFunction(() => window.crossOriginIsolated === true, null, { timeout: 30000 });
+        await page.waitForFunction(() => window.dae && window.dae.ready, null, { timeout: 30000 });
+        const stored = (file) => page.evaluate(async (file) => {
+          const name = (await caches.keys()).find((k) => k.startsWith('dae-site-'));
+          return Boolean(await (await caches.open(name)).match(file));
+        }, file);
+        // A model this version lists, fetched for the first time: its bytes match, so it is used and stored.
+        const unet = await page.evaluate(() => window.dae.loadModel('unet'));
+        assert.ok(unet.ok, unet.message);
+        assert.equal(await stored('models/unet.safetensors'), true);
+        // A deploy lands: seed's file is retrained (here: another model's bytes) and the version stamped again.
+        cpSync(join(dir, 'models', 'conv.safetensors'), join(dir, 'models', 'seed.safetensors'));
+        stampSiteVersion(dir);
+        const seed = await page.evaluate(() => window.dae.loadModel('seed'));
+        t.log(`after the deploy: ${seed.message}`);
+        assert.equal(seed.ok, false, 'the new deploy\'s seed is not mixed into the old version');
+        assert.match(seed.message, /HTTP 409/);
+        assert.equal((await state(page)).model, 'unet', 'the model in use stays');
+        assert.equal(await stored('models/seed.safetensors'), false, 'nothing of the new version is stored');
+        const direct = await page.evaluate(async () => {
+          const r = await fetch('models/seed.safetensors');
+          return [r.status, await r.text()];
+        });
+        assert.equal(direct[0], 409);
+        assert.match(direct[1], /has changed on the server since this page's version .* reload the page/);
+        // The browser's own report of the two refused requests, which are the point here.
+        t.problems.splice(0, t.problems.length, ...t.problems.filter((p) => !/status of 409 \(Version changed\)/.test(p)));
+      } finally {
+        server.close();
+      }
+    },
+  },
 ];
+
