@@ -62,7 +62,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                        const std::map<std::string, std::string>& metadata, StoreAs store) {
-  const uint64_t elem = store == StoreAs::F16 ? 2 : 4;
+  auto half = [&](const NamedTensor& t) { return t.store.value_or(store) == StoreAs::F16; };
   nlohmann::ordered_json header;
   std::map<std::string, std::string> meta = metadata;
   if (meta.count(kArchMetadataKey)) meta[kFormatMetadataKey] = std::to_string(kFormatVersion);  // model files only
@@ -74,8 +74,8 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     if (count != static_cast<int64_t>(t.data.size()))
       throw std::runtime_error("tensor '" + t.name + "' has " + std::to_string(t.data.size()) +
                                " values for its shape");
-    const uint64_t bytes = t.data.size() * elem;
-    header[t.name] = {{"dtype", elem == 2 ? "F16" : "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    const uint64_t bytes = t.data.size() * (half(t) ? 2 : 4);
+    header[t.name] = {{"dtype", half(t) ? "F16" : "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string json = header.dump();
@@ -88,7 +88,7 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   out += json;
   for (const NamedTensor& t : tensors) {
     static_assert(sizeof(float) == 4, "F32 needs 4-byte floats");
-    if (store == StoreAs::F16) {
+    if (half(t)) {
       for (float v : t.data) {
         const uint16_t h = float_to_half(v);
         if (std::isfinite(v) && (h & 0x7C00u) == 0x7C00u)
@@ -109,7 +109,7 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
 
 NamedTensor to_named(const std::string& name, const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  NamedTensor nt{name, c.sizes().vec(), {}};
+  NamedTensor nt{name, c.sizes().vec(), {}, {}};
   nt.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   return nt;
 }

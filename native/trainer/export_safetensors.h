@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,18 +12,21 @@
 
 namespace dae::trainer {
 
+enum class StoreAs { F32, F16 };
+
 struct NamedTensor {
   std::string name;
   std::vector<int64_t> shape;
-  std::vector<float> data;  // row-major, product of shape values
+  std::vector<float> data;          // row-major, product of shape values
+  std::optional<StoreAs> store;     // this tensor's type when it is not the file's
 };
 
 // Writes `bytes` to `path` through `path.tmp` and a rename, so readers never see a half-written file.
 void write_file_atomic(const std::string& path, const std::string& bytes);
-enum class StoreAs { F32, F16 };
 
-// Little-endian safetensors: 8-byte header length, JSON header (with "__metadata__"), data. Atomic. F16 rounds
-// each value to the nearest half and refuses values beyond the half range.
+// Little-endian safetensors: 8-byte header length, JSON header (with "__metadata__"), data. Atomic. Each tensor is
+// stored as `store` unless it says otherwise; F16 rounds each value to the nearest half and refuses values beyond the
+// half range.
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                        const std::map<std::string, std::string>& metadata, StoreAs store = StoreAs::F32);
 

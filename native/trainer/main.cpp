@@ -144,6 +144,10 @@ struct TrainCommand {
     cmd->add_option("--seed", t.seed, "seed for initial weights, data order and noise");
     cmd->add_flag("--resume", t.resume, "continue from <out>/<model>.ckpt");
     cmd->add_option("--init", t.init_from, "start from this model file's weights (fine-tuning)");
+    cmd->add_option("--snapshots", t.snapshots,
+                    "keep K copies of the weights at log-spaced steps, with their loss and validation PSNR, in "
+                    "<out>/<model>.snapshots.safetensors (continues the history beside --init's model)")
+        ->check(CLI::Range(0, 1000));
     cmd->add_option("--stop-after-steps", t.stop_after_steps,
                     "save a checkpoint and stop after N steps, as Ctrl-C would (for tests)");
     cmd->add_option("--golden", golden_path, "also write golden tensors for the engine tests to this file");

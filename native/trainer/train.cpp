@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "checkpoint.h"
+#include "snapshots.h"
 #include "dae/metrics.h"
 #include "export_onnx.h"
 #include "export_safetensors.h"
@@ -170,6 +171,7 @@ std::string fingerprint(const TrainOptions& o) {
     << " noise=" << noise_list_string(o.noise) << " loss=" << o.loss << " seed=" << o.seed;
   if (o.ema > 0) s << " ema=" << o.ema;
   if (o.warmup > 0) s << " warmup=" << o.warmup;
+  if (o.snapshots > 0) s << " snapshots=" << o.snapshots;
   if (!o.images_dir.empty()) s << " images=" << o.images_dir << " patch=" << o.patch << " patches=" << o.patches;
   if (o.gray_fraction > 0) s << " gray=" << o.gray_fraction;
   if (uses_camera(o)) s << " camera=" << sigma_string(o.camera_lo, o.camera_hi);
@@ -546,9 +548,12 @@ class TrainingRun {
         step_images_(global_batch(o)),
         steps_per_epoch_((data.per_epoch + step_images_ - 1) / step_images_),
         total_steps_(steps_per_epoch_ * o.epochs),
-        poisoned_step_(poisoned_step(o.rank)) {
+        poisoned_step_(poisoned_step(o.rank)),
+        snapshots_(snapshots_path_for(o.out_dir + "/" + o.model + ".safetensors"),
+                   snapshot_steps(total_steps_, o.snapshots), steps_per_epoch_) {
     result_.checkpoint_path = checkpoint_path(o);
     result_.model_path = o.out_dir + "/" + o.model + ".safetensors";
+    if (o.snapshots > 0) result_.snapshots_path = snapshots_.path();
     state_.fingerprint = fingerprint(o);
   }
 
@@ -556,6 +561,7 @@ class TrainingRun {
     set_up();
     for (; state_.epoch < o_.epochs; next_epoch()) {
       for (; state_.batch < steps_per_epoch_; ++state_.batch) {
+        if (writer_) snapshot_if_due(state_.epoch * steps_per_epoch_ + state_.batch);
         if (should_stop()) return stop_here();
         step();
       }
@@ -590,6 +596,9 @@ class TrainingRun {
       if (o_.init_from.empty()) return;
       GraphModule init = load_model_file(o_.init_from, &init_metadata_);
       copy_init_weights(*model_, *init, "--init: '" + o_.init_from + "'");
+      if (o_.snapshots > 0 && snapshots_.continue_from(o_.init_from, model_->arch()) && talk_)
+        std::fprintf(stderr, "--snapshots: continuing the history of %s (%zu snapshots)\n", o_.init_from.c_str(),
+                     snapshots_.size());
     });
     model_->to(device_);
     model_->train();
@@ -621,9 +630,29 @@ class TrainingRun {
                                std::to_string(o_.epochs) + " epochs x " + std::to_string(steps_per_epoch_) +
                                " batches, with " + std::to_string(state_.history.size()) +
                                " finished epochs; delete it to start over");
+    if (o_.snapshots > 0) snapshots_.resume(state_.epoch * steps_per_epoch_ + state_.batch);
     if (talk_)
       std::fprintf(stderr, "resuming from %s at epoch %d, batch %lld\n", path.c_str(), state_.epoch + 1,
                    static_cast<long long>(state_.batch));
+  }
+
+  // --snapshots: rank 0 keeps the weights validated and exported (the average with --ema) after `step` steps, with
+  // the loss on the first training batch and the validation figures.
+  void snapshot_if_due(int64_t step) {
+    if (o_.snapshots <= 0 || !snapshots_.due(step)) return;
+    check_weights("at step " + std::to_string(step));
+    GraphModule& m = exported();
+    const Validation v = validate_model(m, data_, o_, device_);
+    double train_loss = 0;
+    {
+      torch::NoGradGuard no_grad;
+      m->eval();
+      auto [clean, noisy] = data_.batch(0, 0);
+      train_loss = loss_fn(o_.loss, m->forward(noisy.to(device_)).to(torch::kCPU), clean, step, total_steps_)
+                       .item<double>();
+      m->train();
+    }
+    snapshots_.add(step, m, train_loss, v.loss, v.psnr);
   }
 
   void next_epoch() {
@@ -767,6 +796,7 @@ class TrainingRun {
     result_.finished = true;
     if (writer_) {
       check_weights("at the end of the run");
+      snapshot_if_due(total_steps_);
       exported()->to(torch::kCPU);
       exported()->eval();
       write_model();
@@ -792,6 +822,7 @@ class TrainingRun {
   const bool writer_, talk_, tty_;
   const int64_t step_images_, steps_per_epoch_, total_steps_;
   const int64_t poisoned_step_;  // DAE_TEST_NONFINITE_GRADIENT's step for this rank, or -1
+  SnapshotHistory snapshots_;    // --snapshots (rank 0)
 
   GraphModule model_{nullptr}, ema_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;

@@ -46,6 +46,7 @@ struct TrainOptions {
   bool resume = false;
   std::string init_from;         // start from the weights of this model file (fine-tuning) instead of random ones
   int64_t stop_after_steps = 0;  // stop (as if interrupted) after this many optimizer steps in this run
+  int snapshots = 0;             // keep this many copies of the weights at log-spaced steps (snapshots.h); 0: none
   bool quiet = false;
   bool export_onnx = true;
   std::string command;  // the command line, recorded in the model file
@@ -61,6 +62,7 @@ struct TrainResult {
   bool finished = false;        // false when stopped early (Ctrl-C or stop_after_steps); a checkpoint was saved
   std::string checkpoint_path;  // the last checkpoint written
   std::string model_path;       // <out>/<model>.safetensors when finished
+  std::string snapshots_path;   // <out>/<model>.snapshots.safetensors with --snapshots
 };
 
 // Raised when the loss, the gradients (checked before every optimizer step, agreed by every rank of a group) or the

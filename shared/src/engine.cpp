@@ -8,6 +8,7 @@
 #include "dae/file.h"
 #include "dae/ops.h"
 #include "dae/safetensors.h"
+#include "dae/snapshots.h"
 #include "plan.h"
 
 namespace dae {
@@ -140,6 +141,9 @@ Result<Model> Model::from_safetensors(const uint8_t* bytes, size_t size) {
                          "engine reads format " + std::to_string(kFormatVersion) +
                          "); the file is damaged or not from this project");
   }
+  if (view->metadata.count(kSnapshotsMetadataKey))
+    return Status::Error("model: this is a training history (dae-train --snapshots), not a model: load the model "
+                         "file beside it");
   auto arch_it = view->metadata.find(kArchMetadataKey);
   if (arch_it == view->metadata.end())
     return Status::Error(std::string("model: the file has no '") + kArchMetadataKey +

@@ -14,39 +14,15 @@
 #include "evaluate.h"
 #include "export_safetensors.h"
 #include "test_dirs.h"
+#include "tiny_training.h"
 
 namespace {
 
 using namespace dae::trainer;
 
-// Training images (plus validation images) the tiny runs use: enough to see learning, small enough for seconds.
-constexpr int64_t kTrainImages = 640, kValImages = 160;
-
-const Dataset& small_data() {
-  static const Dataset d = [] {
-    Dataset full = load_fashion_mnist(kDefaultDataDir);
-    Dataset s;
-    s.train = head(full.train, kTrainImages + kValImages);
-    s.test = head(full.test, 100);
-    return s;
-  }();
-  return d;
-}
-
-TrainOptions tiny_options(const std::string& model, const std::string& out) {
-  TrainOptions o;
-  o.model = model;
-  o.out_dir = out;
-  o.epochs = 2;
-  o.batch = 32;
-  o.lr = 2e-3;
-  o.val_count = kValImages;
-  o.sigma_lo = 0.0f, o.sigma_hi = 0.5f;
-  o.quiet = true;
-  o.export_onnx = false;
-  o.seed = 11;
-  return o;
-}
+using dae::test::kTrainImages;
+using dae::test::small_data;
+using dae::test::tiny_options;
 
 std::vector<std::pair<std::string, torch::Tensor>> weights_of(const std::string& path) {
   return load_model_file(path)->named_weights();
