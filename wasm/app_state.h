@@ -14,6 +14,7 @@
 #include "dae/engine.h"
 #include "dae/fashion_mnist.h"
 #include "dae/noise.h"
+#include "dae/snapshots.h"
 #include "denoiser.h"
 #include "image.h"
 #include "manifest.h"
@@ -130,6 +131,20 @@ struct CodeWalk {
   float built_t = -1;
 };
 
+// "Watch it learn" (learn.cpp): the model as it was at a step of its training, from its history file (dae-train
+// --snapshots), downloaded the first time the slider is used. While the panel is open the image on screen is
+// denoised by the model at that step.
+struct TrainingView {
+  bool open = false;
+  std::string model;  // the model the history is of (loaded or loading)
+  bool loading = false;
+  int request = 0;  // id of the latest download; an older one's bytes are dropped
+  std::string error;
+  std::shared_ptr<const dae::Snapshots> history;
+  int index = -1;  // the snapshot shown
+  std::shared_ptr<const dae::Model> at_index;
+};
+
 struct Sample {
   int label = 0;
   std::vector<float> px;  // 28×28
@@ -200,6 +215,7 @@ struct AppState {
 
   LayerView layers;
   CodeWalk walk;
+  TrainingView training;
   int clean_version = 0;  // counts changes of the clean image (strokes, uploads, samples)
   Denoiser denoiser;  // the engine's jobs: on a background thread (threaded build) or tile by tile
   // The tiles of the job in progress already in textures.partial, shown over the dimmed noisy image until the whole
@@ -285,6 +301,17 @@ void panel_images(AppState& s);
 void panel_model_card(AppState& s);
 void panel_help(AppState& s);
 void panel_explain(AppState& s);
+// learn.cpp: the model that denoises the image on screen: the training view's step while it is open on the loaded
+// model's history, else the model itself.
+std::shared_ptr<const dae::Model> model_in_use(const AppState& s);
+bool training_step_in_use(const AppState& s);
+// Shows snapshot `index` of the loaded history (clamped); asks for the history first if it is not loaded.
+void set_training_index(AppState& s, int index);
+// The history's bytes for `request` (host_request_snapshots): checked, kept when they are the loaded model's.
+bool load_training_history(AppState& s, const uint8_t* bytes, size_t size, int request);
+void training_history_failed(AppState& s, int request, const std::string& text);
+void panel_training(AppState& s);
+
 // layers.cpp: runs the model once more with the engine's layer observer when the view is open and its input changed.
 void update_layers(AppState& s);
 void update_walk(AppState& s);
@@ -295,6 +322,7 @@ void handle_shortcuts(AppState& s);
 
 // bindings.cpp: requests to the page's JavaScript.
 void host_request_model(const std::string& name, const std::string& file, int request);
+void host_request_snapshots(const std::string& file, int request);
 void host_request_ort(AppState& s);
 void host_open_file();
 // jpeg_quality: 1..100 saves a JPEG at that quality, 0 a PNG; encoded by the browser at the image's full size.

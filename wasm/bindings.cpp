@@ -33,6 +33,8 @@ void pointer_frame_done() {
 // clang-format off (these bodies are JavaScript)
 EM_JS(void, js_request_model, (const char* name, const char* file, int request),
       { window.daeHost.requestModel(UTF8ToString(name), UTF8ToString(file), request); });
+EM_JS(void, js_request_snapshots, (const char* file, int request),
+      { window.daeHost.requestSnapshots(UTF8ToString(file), request); });
 EM_JS(void, js_request_ort, (const float* px, int n, int c, int h, int w, int generation, int webgpu, const char* f), {
   const shape = [ n, c, h, w ];
   window.daeHost.runOrt(HEAPF32.slice(px >> 2, (px >> 2) + n * c * h * w), shape, generation, Boolean(webgpu),
@@ -52,6 +54,10 @@ EM_JS(int, js_engine_threads, (), { return Module.daeThreads || 1; });
 
 void host_request_model(const std::string& name, const std::string& file, int request) {
   js_request_model(name.c_str(), file.c_str(), request);
+}
+
+void host_request_snapshots(const std::string& file, int request) {
+  js_request_snapshots(file.c_str(), request);
 }
 
 void host_request_ort(AppState& s) {
@@ -451,6 +457,27 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
                  {"code", {s.walk.code_c, s.walk.code_h, s.walk.code_w}},
                  {"error", s.walk.error},
                  {"ready", !s.walk.out.empty() && s.walk.built_t == s.walk.t && s.walk.built_sample == s.walk.sample}};
+  if (s.training.open) {
+    const TrainingView& t = s.training;
+    const ModelInfo* info = s.manifest.find(s.model_name);
+    const bool loaded = t.history && t.model == s.model_name;
+    nlohmann::json tv = {{"available", info && !info->snapshots_file.empty()},
+                         {"file", info ? info->snapshots_file : std::string()},
+                         {"bytes", info ? info->snapshots_bytes : 0},
+                         {"loading", t.loading},
+                         {"loaded", loaded},
+                         {"inUse", training_step_in_use(s)},
+                         {"error", t.error}};
+    if (loaded) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const dae::SnapshotInfo& e : t.history->info())
+        list.push_back({{"step", e.step}, {"epoch", e.epoch}, {"trainLoss", e.train_loss}, {"valPsnr", e.val_psnr},
+                        {"run", e.run}});
+      tv["snapshots"] = list;
+      tv["index"] = t.index;
+    }
+    j["training"] = tv;
+  }
   if (s.layers.open) {
     nlohmann::json rows = nlohmann::json::array();
     for (const LayerRow& r : s.layers.rows)
@@ -488,6 +515,30 @@ extern "C" EMSCRIPTEN_KEEPALIVE int dae_walk(int open, int sample, float t) {
   g_state->walk.sample = sample;
   g_state->walk.t = t;
   return 1;
+}
+
+// Opens (1) or closes (0) "Watch it learn"; while open, dae_state_json has its state under "training".
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_show_training(int open) {
+  if (g_state->training.open != (open != 0)) g_state->need_denoise = true;
+  g_state->training.open = open != 0;
+}
+
+// Shows snapshot `index` of the training history (opening the panel and downloading the history if needed).
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_training_index(int index) {
+  set_training_index(*g_state, index);
+}
+
+// The training history's bytes for `request` (js_request_snapshots); 1 when kept.
+extern "C" EMSCRIPTEN_KEEPALIVE int dae_load_snapshots(const uint8_t* bytes, int size, int request) {
+  if (!bytes || size < 0) {
+    training_history_failed(*g_state, request, "The training history could not be read: no bytes were handed over");
+    return 0;
+  }
+  return load_training_history(*g_state, bytes, static_cast<size_t>(size), request) ? 1 : 0;
+}
+
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_snapshots_failed(int request, const char* text) {
+  training_history_failed(*g_state, request, text ? text : "");
 }
 
 // Opens (1) or closes (0) "What am I looking at?".

@@ -54,13 +54,15 @@ static void layer_region(const AppState& s, int& x0, int& y0, int& w, int& h) {
 
 void update_layers(AppState& s) {
   LayerView& v = s.layers;
-  if (!v.open || !s.model || s.noisy.empty() || !s.noisy.same_shape(s.clean)) return;
+  // The model denoising the image: with "Watch it learn" open, the weights at the step shown.
+  const std::shared_ptr<const dae::Model> model = model_in_use(s);
+  if (!v.open || !model || s.noisy.empty() || !s.noisy.same_shape(s.clean)) return;
   int x0, y0, w, h;
   layer_region(s, x0, y0, w, h);
   const std::array<int, 4> region = {x0, y0, w, h};
-  if (v.model == s.model.get() && v.generation == s.ort_generation && v.region == region && v.channels_shown == v.built_channels)
+  if (v.model == model.get() && v.generation == s.ort_generation && v.region == region && v.channels_shown == v.built_channels)
     return;
-  v.model = s.model.get();
+  v.model = model.get();
   v.generation = s.ort_generation;
   v.region = region;
   v.built_channels = v.channels_shown;
@@ -70,13 +72,13 @@ void update_layers(AppState& s) {
   // The model's input as the denoiser builds it (channels arranged for the model, edge-padded to its size multiple);
   // of a batch (a gray model on a color photo runs each channel), the first image, the red channel.
   const dae::Tensor region_in = region_tensor(s.noisy, x0, y0, w, h);
-  const int channels = s.model->arch().channels;
+  const int channels = model->arch().channels;
   dae::Result<dae::Tensor> in = dae::model_input(region_in, channels, channel_options(s.noisy, channels));
   if (!in.ok()) {
     v.error = in.error();
     return;
   }
-  const dae::Arch& arch = s.model->arch();
+  const dae::Arch& arch = model->arch();
   struct Seen {
     int c, h, w;
     std::vector<float> px;  // the channels shown, each c×h×w plane kept whole
@@ -93,7 +95,7 @@ void update_layers(AppState& s) {
   };
   const double t0 = emscripten_get_now();
   const dae::Tensor padded = dae::pad_for_model(arch, *in);
-  dae::Result<dae::Tensor> out = s.model->forward(padded, options);
+  dae::Result<dae::Tensor> out = model->forward(padded, options);
   v.ms = emscripten_get_now() - t0;
   if (!out.ok()) {
     v.error = out.error();

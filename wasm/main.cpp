@@ -118,6 +118,7 @@ static void layout(AppState& s) {
   panel_help(s);
   panel_layers(s);
   panel_walk(s);
+  panel_training(s);
   panel_explain(s);
 }
 

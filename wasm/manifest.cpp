@@ -103,6 +103,16 @@ dae::Result<Manifest> parse_manifest(std::string_view text) {
     if (e.contains("params") && e["params"].is_number()) info.params = e["params"].get<int64_t>();
     if (e.contains("bytes") && e["bytes"].is_number()) info.bytes = e["bytes"].get<int64_t>();
     if (e.contains("quality")) flatten(e["quality"], "", info.quality);
+    if (e.contains("snapshots")) {
+      const json& h = e["snapshots"];
+      if (!h.is_object() || !h.contains("file") || !h["file"].is_string() || !h.contains("bytes") ||
+          !h["bytes"].is_number_integer() || h["bytes"].get<int64_t>() <= 0)
+        return dae::Status::Error(where + " ('" + info.name + "'): \"snapshots\" needs a \"file\" and its \"bytes\"");
+      info.snapshots_file = h["file"].get<std::string>();
+      info.snapshots_bytes = h["bytes"].get<int64_t>();
+      if (h.contains("count") && h["count"].is_number_integer()) info.snapshots_count = h["count"].get<int64_t>();
+      if (h.contains("steps") && h["steps"].is_number_integer()) info.snapshots_steps = h["steps"].get<int64_t>();
+    }
     // Other plain facts the trainer records (epochs, loss, training noise...) are shown as they are.
     static const char* const kShownElsewhere[] = {"name",   "file",  "onnx",    "train_command", "description",
                                                   "params", "bytes", "quality", "channels"};

@@ -18,6 +18,9 @@ struct ModelInfo {
   std::vector<std::pair<std::string, std::string>> quality;        // flattened "key" -> formatted value
   std::vector<std::pair<std::string, std::string>> facts;          // any other scalar field, formatted
   std::vector<std::pair<std::string, std::vector<float>>> curves;  // every numeric array whose key mentions "loss"
+  // Its training history (dae-train --snapshots): the file, its size, how many snapshots and training steps.
+  std::string snapshots_file;
+  int64_t snapshots_bytes = 0, snapshots_count = 0, snapshots_steps = 0;
 };
 
 struct Manifest {

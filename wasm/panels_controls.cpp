@@ -151,9 +151,12 @@ static void section_model(AppState& s) {
   }
   ImGui::SameLine();
   if (ImGui::SmallButton("Card")) s.show_model_card = !s.show_model_card;
-  ImGui::SameLine();
+  // The views of the model at work, on a line of their own (the model row is full).
   if (ImGui::SmallButton("Inside (L)")) s.layers.open = !s.layers.open;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("See every layer of the model at work on this image");
+  ImGui::SameLine();
+  if (ImGui::SmallButton("Learn (T)")) s.training.open = !s.training.open, s.need_denoise = true;
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("See this image denoised by the model as it was while it learned");
   if (!s.model_loading.empty()) {
     char label[96];
     std::snprintf(label, sizeof label, "downloading '%s' %.0f%%", s.model_loading.c_str(), s.model_progress * 100);

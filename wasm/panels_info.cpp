@@ -113,6 +113,8 @@ static const char* const kShortcuts[][2] = {
     {"+ / - / 0", "zoom in / out / reset; wheel zooms, right-drag pans"},
     {"B", "next backend"},
     {"M", "model card"},
+    {"L", "inside the model: every layer's output"},
+    {"T", "watch it learn: the model as it was during its training"},
     {"H or F1", "this help"},
 };
 
@@ -181,8 +183,10 @@ void panel_explain(AppState& s) {
         "Clean, noisy and denoised are the images; the difference view shows where the result is still off. PSNR and "
         "SSIM compare each with the clean image. 'Inside the model' (L) runs the model once more on this image and "
         "shows what every layer makes of it, channel by channel: early layers respond to edges and blobs, the last "
-        "one is the answer. On your own noisy photo there is no clean image, so the page shows the estimated noise "
-        "level before and after instead.");
+        "one is the answer. 'Watch it learn' (T) denoises the image with the model as it was at a step of its "
+        "training, from the random weights it started with to the finished model, beside the curve of its "
+        "validation PSNR: most of the learning happens in the first few hundred steps. On your own noisy photo "
+        "there is no clean image, so the page shows the estimated noise level before and after instead.");
   ImGui::End();
 }
 
@@ -234,6 +238,7 @@ void handle_shortcuts(AppState& s) {
   if ((pressed(GLFW_KEY_Z) && (mods & GLFW_MOD_CONTROL)) || pressed(GLFW_KEY_U)) pop_undo(s);
   if (pressed(GLFW_KEY_R)) reroll_noise(s);
   if (pressed(GLFW_KEY_L)) s.layers.open = !s.layers.open;
+  if (pressed(GLFW_KEY_T)) s.training.open = !s.training.open, s.need_denoise = true;
   if (pressed(GLFW_KEY_O)) host_open_file();
   if (pressed(GLFW_KEY_S) && !(mods & GLFW_MOD_CONTROL)) save_result(s, 0);
   for (int k = 0; k < 4; ++k)

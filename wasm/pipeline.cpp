@@ -202,7 +202,8 @@ static Image blend(const Image& photo, const Image& output, float t) {
 // stays as the reference for the difference.
 // notify: the result is for the current settings (not a stroke's result overtaken by the next stroke).
 static void refresh_outputs(AppState& s, bool notify = true) {
-  const bool use_ort = s.backend != Backend::Engine && !s.ort_out.empty() && s.ort_out.same_shape(s.noisy);
+  const bool use_ort = s.backend != Backend::Engine && !training_step_in_use(s) && !s.ort_out.empty() &&
+                       s.ort_out.same_shape(s.noisy);
   const Image& output = use_ort ? s.ort_out : s.engine_out;
   if (output.empty() || !output.same_shape(s.clean)) return;
   const size_t n = s.clean.size();
@@ -216,7 +217,8 @@ static void refresh_outputs(AppState& s, bool notify = true) {
   }
   // ONNX Runtime runs the model once: beside the engine's ensemble the difference would measure the ensemble.
   s.max_abs_diff = -1;
-  if (engine_ensemble(s) == 1 && !s.ort_out.empty() && s.ort_out.same_shape(s.engine_out)) {
+  if (engine_ensemble(s) == 1 && !training_step_in_use(s) && !s.ort_out.empty() &&
+      s.ort_out.same_shape(s.engine_out)) {
     float m = 0;
     for (size_t i = 0; i < n; ++i) m = std::max(m, std::abs(s.ort_out[i] - s.engine_out[i]));
     s.max_abs_diff = m;
@@ -298,9 +300,10 @@ void update_pipeline(AppState& s) {
   if (s.need_denoise) {
     if (s.model && s.model_loading.empty()) {
       s.need_denoise = false;
-      if (s.backend != Backend::Engine) host_request_ort(s);
+      // ONNX Runtime has the model file only: a training step is the engine's alone.
+      if (s.backend != Backend::Engine && !training_step_in_use(s)) host_request_ort(s);
       // Cancels the job in progress: its result would be stale. Tiles nearest the middle of the view run first.
-      s.denoiser.submit(s.model, s.noisy, engine_ensemble(s), s.pan_x, s.pan_y);
+      s.denoiser.submit(model_in_use(s), s.noisy, engine_ensemble(s), s.pan_x, s.pan_y);
       s.partial.clear();
     } else {
       // While the model this image calls for downloads, the old one would only do work that is thrown away.

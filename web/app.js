@@ -40,6 +40,11 @@
  *   dae.walk({open, sample, t})   "Walk the code" (seed, conv): the code of the image on screen and of sample
  *                           `sample`, mixed by t in [0, 1] and decoded; state().walk {sample, t, code, error, ready};
  *                           dae.walkImage() the decoded 28x28 image
+ *   dae.showTraining(open)  "Watch it learn" (key T): while open, the image is denoised by the model as it was at
+ *                           the chosen step of its training; state().training {available, file, bytes, loading,
+ *                           loaded, inUse, error, snapshots: [{step, epoch, trainLoss, valPsnr, run}], index}
+ *   dae.trainingStep(i)     shows snapshot i of the history (downloading it the first time; models.json lists its
+ *                           file and size); resolves with state().training once the step's result is shown
  *   dae.showLayers(open)    "Inside the model" (key L): every node of the model run on the image on screen (a
  *                           photo's 64x64 region around the pointer); state().layers then has {rows: [{name, op, c, h,
  *                           w, min, max, code, joins}], region, inputNumbers, error, ms}
@@ -369,6 +374,13 @@
     requestModel(name, file, request) {
       download(name, file, request);
     },
+    // The training history the app asks for the first time its slider is used (models.json: "snapshots").
+    requestSnapshots(file, request) {
+      fetchBytes(modelUrl(file)).then(
+        (bytes) => withBytes(bytes, (p) => Module._dae_load_snapshots(p, bytes.byteLength, request)),
+        (e) => withString(`Could not download the training history: ${e.message}`,
+          (p) => Module._dae_snapshots_failed(request, p)));
+    },
     // shape: [n, c, h, w] of the model input the app prepared and padded (the same tensor the engine gets); the
     // output goes back as ONNX Runtime shaped it, and the app checks, crops and clamps it as it does the engine's.
     runOrt(px, shape, generation, webgpu, onnx) {
@@ -609,6 +621,17 @@
     },
     // Opens or closes "Inside the model"; while open, state().layers has a row per node of the graph.
     showLayers: (open = true) => Module._dae_show_layers(open ? 1 : 0),
+    showTraining: (open = true) => Module._dae_show_training(open ? 1 : 0),
+    async trainingStep(index) {
+      Module._dae_training_index(index);
+      for (;;) {
+        const t = state().training;
+        if (t.error) throw new Error(t.error);
+        // Setting the step asks for a new result at once, so "not busy" means that result is in.
+        if (t.loaded && t.index === Math.max(0, Math.min(index, t.snapshots.length - 1)) && !state().busy) return t;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     // "Walk the code" for a plain autoencoder: the code of the image on screen mixed with sample `sample`'s by t and
     // decoded; state().walk says when it is ready, getImages().walk... see walkImage().
     walk({ open = true, sample = 1, t = 0.5 } = {}) {

@@ -16,6 +16,7 @@
 #include "dae/engine.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
+#include "dae/snapshots.h"
 #include "export_safetensors.h"
 #include "plot.h"
 
@@ -101,18 +102,6 @@ std::vector<float> run_model(ModelEntry& m, const std::vector<float>& noisy) {
 }
 
 // Model files in a folder, the default (kDefaultArch) first, then by name.
-std::vector<std::string> model_names(const std::string& dir) {
-  std::vector<std::string> names;
-  if (!fs::is_directory(dir)) throw std::runtime_error("no model folder '" + dir + "'");
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".safetensors") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-    return std::pair{a != kDefaultArch, a} < std::pair{b != kDefaultArch, b};
-  });
-  if (names.empty()) throw std::runtime_error("no .safetensors model files in '" + dir + "'");
-  return names;
-}
-
 const Rgb kPalette[] = {{214, 39, 40}, {31, 119, 180}, {44, 160, 44}, {148, 103, 189}, {255, 127, 14}};
 
 // A model file's "dae.history" (metadata: anything may be in it) as three series; false unless it is a list of
@@ -357,6 +346,22 @@ void draw_sample_grid(const std::string& path, const SampleGrid& g) {
 
 }  // namespace
 
+std::vector<std::string> model_names(const std::string& dir) {
+  std::vector<std::string> names;
+  if (!fs::is_directory(dir)) throw std::runtime_error("no model folder '" + dir + "'");
+  static const std::string kHistory = ".snapshots";  // a model's training history, not a model (dae/snapshots.h)
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string stem = e.path().stem().string();
+    const bool history = stem.size() > kHistory.size() && stem.compare(stem.size() - kHistory.size(), kHistory.size(), kHistory) == 0;
+    if (e.path().extension() == ".safetensors" && !history) names.push_back(stem);
+  }
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return std::pair{a != kDefaultArch, a} < std::pair{b != kDefaultArch, b};
+  });
+  if (names.empty()) throw std::runtime_error("no .safetensors model files in '" + dir + "'");
+  return names;
+}
+
 void evaluate_models(const EvalOptions& o, const Split& test_all) {
   const Split test = head(test_all, o.limit);
   const int64_t n = test.size();
@@ -398,6 +403,16 @@ void write_manifest(const std::string& models_dir, const std::string& report_dir
       entry["init"] = {{"train_command", get("dae.init.train_command")}, {"epochs", get("dae.init.epochs")}};
     if (meta.count("dae.weights")) entry["weights"] = get("dae.weights");
     if (fs::exists(models_dir + "/" + name + ".onnx")) entry["onnx"] = name + ".onnx";
+    // Its training history (--snapshots), which the page downloads only when its training slider is first used.
+    if (const std::string history = snapshots_path_for(path); fs::exists(history)) {
+      Result<Snapshots> h = Snapshots::from_file(history);
+      if (!h.ok()) throw std::runtime_error(h.error());
+      if (!h->same_arch(*m)) throw std::runtime_error(history + " is the history of another architecture than " + path);
+      entry["snapshots"] = {{"file", name + ".snapshots.safetensors"},
+                            {"bytes", fs::file_size(history)},
+                            {"count", h->size()},
+                            {"steps", h->info().back().step}};
+    }
     if (report.is_object())
       for (const json& row : report["rows"])
         if (row["name"] == name) entry["quality"] = row["by_sigma"];

@@ -24,6 +24,7 @@
 #include "dae/file.h"
 #include "dae/metrics.h"
 #include "dae/noise.h"
+#include "evaluate.h"
 #include "export_safetensors.h"
 #include "image.h"
 #include "photo_report.h"
@@ -254,14 +255,7 @@ struct ModelEntry {
 
 std::vector<ModelEntry> load_models(const std::string& dir, const std::vector<std::string>& only) {
   std::vector<ModelEntry> models;
-  if (!fs::is_directory(dir)) throw std::runtime_error("no model folder '" + dir + "'");
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".safetensors") names.push_back(e.path().stem().string());
-  // The default model first, then by name.
-  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-    return std::pair{a != kDefaultArch, a} < std::pair{b != kDefaultArch, b};
-  });
+  const std::vector<std::string> names = model_names(dir);
   for (const std::string& wanted : only)
     if (std::find(names.begin(), names.end(), wanted) == names.end())
       throw std::runtime_error("--model-names: no " + wanted + ".safetensors in '" + dir + "'");
