@@ -74,7 +74,7 @@ bool onnx_export_available() {
   return true;
 }
 
-void write_onnx(const std::string& path, GraphModule& model) {
+void write_onnx(const std::string& path, GraphModule& model, bool every_node) {
   const Arch& arch = model->arch();
   onnx::ModelProto proto;
   proto.set_ir_version(onnx::IR_VERSION);
@@ -148,6 +148,15 @@ void write_onnx(const std::string& path, GraphModule& model) {
   add_initializer(g, "clip_min", {}, &lo, 1);
   add_initializer(g, "clip_max", {}, &hi, 1);
   add_node(g, "Clip", "clamp", {arch.nodes.back().name, "clip_min", "clip_max"}, "output");
+  if (every_node)
+    for (const Node& n : arch.nodes) {
+      onnx::ValueInfoProto* v = g->add_output();
+      v->set_name(n.name);
+      onnx::TypeProto_Tensor* tt = v->mutable_type()->mutable_tensor_type();
+      tt->set_elem_type(onnx::TensorProto::FLOAT);
+      tt->mutable_shape()->add_dim()->set_dim_param("N");  // the rest as ONNX Runtime infers them
+      for (const char* d : {".C", ".H", ".W"}) tt->mutable_shape()->add_dim()->set_dim_param(n.name + d);
+    }
 
   try {
     onnx::checker::check_model(proto);

@@ -13,8 +13,9 @@ inline constexpr int kOnnxOpset = 13;
 
 // Writes `path` atomically: input "input" [N, C, H, W] and output "output", both with symbolic N, H, W,
 // followed by Clip(0, 1) so the graph returns what the engine's denoise() returns for the same padded input.
-// The file passes onnx::checker::check_model before it is written.
-void write_onnx(const std::string& path, GraphModule& model);
+// The file passes onnx::checker::check_model before it is written. With every_node, each node's output is a graph
+// output too, under the node's name (before the final Clip): for comparing runtimes layer by layer.
+void write_onnx(const std::string& path, GraphModule& model, bool every_node = false);
 
 // False in a trainer built with -DDAE_WITH_ONNX=OFF, where write_onnx and check_onnx_file throw.
 bool onnx_export_available();

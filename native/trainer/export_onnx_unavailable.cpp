@@ -19,7 +19,7 @@ bool onnx_export_available() {
   return false;
 }
 
-void write_onnx(const std::string& path, GraphModule&) {
+void write_onnx(const std::string& path, GraphModule&, bool) {
   unavailable(path);
 }
 

@@ -174,4 +174,26 @@ void write_golden(const std::string& path, GraphModule& model, const Split& test
   write_safetensors(path, tensors, {{"dae.name", model->arch().name}, {"dae.noise", "gaussian 0.3"}});
 }
 
+void write_layer_outputs(const std::string& path, const std::string& model_path, const Split& test, uint64_t seed) {
+  Result<Model> model = Model::from_file(model_path);
+  if (!model.ok()) throw std::runtime_error(model.error());
+  const int c = model->arch().channels;
+  if (test.size() < c) throw std::runtime_error("layer outputs need at least " + std::to_string(c) + " test images");
+  Rng rng(seed);
+  Tensor input(1, c, 28, 28);
+  std::copy_n(test.images.data_ptr<float>(), input.size(), input.data.begin());
+  add_noise(input.data.data(), input.data.data(), input.size(), NoiseParams{NoiseKind::Gaussian, 0.3f}, rng);
+  std::vector<NamedTensor> tensors = {{"input", {1, c, 28, 28}, input.data, {}}};
+  RunOptions options;
+  options.observer = [&](int node, const float* data, int oc, int h, int w) {
+    tensors.push_back({model->arch().nodes[static_cast<size_t>(node)].name,
+                       {1, oc, h, w},
+                       std::vector<float>(data, data + static_cast<size_t>(oc) * h * w),
+                       {}});
+  };
+  Result<Tensor> out = model->forward(pad_for_model(model->arch(), input), options);
+  if (!out.ok()) throw std::runtime_error(model_path + ": " + out.error());
+  write_safetensors(path, tensors, {{"dae.name", model->arch().name}, {"dae.noise", "gaussian 0.3"}});
+}
+
 }  // namespace dae::trainer

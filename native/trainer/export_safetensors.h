@@ -41,6 +41,10 @@ GraphModule load_model_file(const std::string& path, std::map<std::string, std::
 // 20x36 crop), outputs from the LibTorch forward in eval mode without clamping. A C-channel model's images are
 // made of C Fashion-MNIST test images each, one per channel.
 void write_golden(const std::string& path, GraphModule& model, const Split& test, uint64_t seed);
+// The engine's output at every node (dae::RunOptions::observer) for one noisy 28x28 test image (σ 0.3; a C-channel
+// model gets C test images as its channels): tensors "input" [1, C, 28, 28] and one per node under its name
+// [1, c, h, w]. What ONNX Runtime's outputs of the same nodes are compared with (write_onnx's every_node).
+void write_layer_outputs(const std::string& path, const std::string& model_path, const Split& test, uint64_t seed);
 
 NamedTensor to_named(const std::string& name, const torch::Tensor& t);
 

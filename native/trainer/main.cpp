@@ -249,8 +249,8 @@ struct TrainCommand {
 
 // `export`: a model file again, as safetensors (F32 or F16, maybe under another built-in name), ONNX or golden.
 struct ExportCommand {
-  std::string from, onnx_out, model_out, export_as, golden_path;
-  bool f16 = false;
+  std::string from, onnx_out, model_out, export_as, golden_path, layers_path;
+  bool f16 = false, onnx_every_node = false;
   CLI::App* cmd = nullptr;
 
   void add_to(CLI::App& app, Common& common) {
@@ -263,6 +263,11 @@ struct ExportCommand {
                     "of --model unet32 on photos exported as photo-gray)");
     cmd->add_option("--onnx", onnx_out, "write the ONNX file here");
     cmd->add_option("--golden", golden_path, "write golden tensors here");
+    cmd->add_flag("--onnx-every-node", onnx_every_node,
+                  "with --onnx: every node's output is a graph output too, under the node's name");
+    cmd->add_option("--layers", layers_path,
+                    "write the engine's output at every node for a noisy test image here (to compare with "
+                    "--onnx-every-node's outputs)");
     cmd->add_option("--data", common.data_dir, "folder with the Fashion-MNIST .gz files");
   }
 
@@ -289,8 +294,12 @@ struct ExportCommand {
       // Everything below uses the weights as stored, so the ONNX file and golden tensors match the file.
       m = load_model_file(model_out);
     }
-    if (!onnx_out.empty()) write_onnx(onnx_out, m);
-    if (!golden_path.empty()) write_golden(golden_path, m, load_fashion_mnist(common.data_dir).test, 1);
+    if (!onnx_out.empty()) write_onnx(onnx_out, m, onnx_every_node);
+    if (!golden_path.empty() || !layers_path.empty()) {
+      const Split test = load_fashion_mnist(common.data_dir).test;
+      if (!golden_path.empty()) write_golden(golden_path, m, test, 1);
+      if (!layers_path.empty()) write_layer_outputs(layers_path, model_out.empty() ? from : model_out, test, 1);
+    }
     return 0;
   }
 };
