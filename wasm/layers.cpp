@@ -213,35 +213,27 @@ void panel_layers(AppState& s) {
   ImGui::End();
 }
 
-// The code of a 28×28 image (one channel) at node `code`, as the engine's observer sees it.
+// The code of a 28×28 image (one channel) at node `code`.
 static dae::Result<dae::Tensor> encode(const dae::Model& model, int code, const float* px) {
   dae::Tensor in(1, 1, 28, 28);
   std::copy_n(px, in.size(), in.data.begin());
-  dae::Tensor seen;
-  dae::RunOptions options;
-  options.observer = [&](int node, const float* data, int c, int h, int w) {
-    if (node != code) return;
-    seen = dae::Tensor(1, c, h, w);
-    std::copy_n(data, seen.size(), seen.data.begin());
-  };
-  dae::Result<dae::Tensor> out = model.forward(dae::pad_for_model(model.arch(), in), options);
-  if (!out.ok()) return dae::Status::Error(out.error());
-  return seen;
+  return model.node_output(code, dae::pad_for_model(model.arch(), in));
 }
 
 void update_walk(AppState& s) {
   CodeWalk& w = s.walk;
-  if (!w.open || !s.model || s.samples.empty()) return;
+  const std::shared_ptr<const dae::Model> model = model_in_use(s);  // the training view's step, when open
+  if (!w.open || !model || s.samples.empty()) return;
   w.sample = std::clamp(w.sample, 0, static_cast<int>(s.samples.size()) - 1);
-  if (w.model == s.model.get() && w.clean_version == s.clean_version && w.built_sample == w.sample && w.built_t == w.t)
+  if (w.model == model.get() && w.clean_version == s.clean_version && w.built_sample == w.sample && w.built_t == w.t)
     return;
-  w.model = s.model.get();
+  w.model = model.get();
   w.clean_version = s.clean_version;
   w.built_sample = w.sample;
   w.built_t = w.t;
   w.error.clear();
   w.out = {};
-  const dae::Arch& arch = s.model->arch();
+  const dae::Arch& arch = model->arch();
   const int code = dae::code_node(arch, 28, 28);
   if (code < 0 || arch.channels != 1) {
     w.error = "'" + s.model_name + "' has no single code to walk: " +
@@ -253,8 +245,8 @@ void update_walk(AppState& s) {
     w.error = "The walk starts from a drawing or a sample (28x28).";
     return;
   }
-  dae::Result<dae::Tensor> a = encode(*s.model, code, s.clean.data());
-  dae::Result<dae::Tensor> b = encode(*s.model, code, s.samples[w.sample].px.data());
+  dae::Result<dae::Tensor> a = encode(*model, code, s.clean.data());
+  dae::Result<dae::Tensor> b = encode(*model, code, s.samples[w.sample].px.data());
   if (!a.ok() || !b.ok()) {
     w.error = a.ok() ? b.error() : a.error();
     return;
@@ -263,7 +255,7 @@ void update_walk(AppState& s) {
   for (size_t i = 0; i < mixed.size(); ++i) mixed.data[i] = (1.0f - w.t) * a->data[i] + w.t * b->data[i];
   w.mixed = mixed.data;
   w.code_c = mixed.c, w.code_h = mixed.h, w.code_w = mixed.w;
-  dae::Result<dae::Tensor> out = s.model->decode(code, mixed);
+  dae::Result<dae::Tensor> out = model->decode(code, mixed);
   if (!out.ok()) {
     w.error = out.error();
     return;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 #include "app_state.h"
 #include "dae/tiles.h"
@@ -155,11 +156,30 @@ void set_photo_mode(AppState& s, PhotoMode mode) {
   pick_model_for_image(s);  // a noisy photo goes to the model that learned a camera's noise
 }
 
-// The noise level of every channel of `im`, averaged.
+// The noise level of every channel of `im`, averaged: from the whole image up to a megapixel; above that the mean of
+// the estimates of a 4×4 grid of 256×256 tiles spread over it, so the strength slider, which asks again at every
+// move, stays live on a 50 MP photo (the estimate sorts its values: the whole of such a photo takes seconds).
 static double estimated_sigma(const Image& im) {
+  constexpr int kTile = 256, kGrid = 4;
+  const bool whole = im.plane() <= (size_t(1) << 20) || im.w < kGrid * kTile || im.h < kGrid * kTile;
   double sum = 0;
-  for (int k = 0; k < im.c; ++k) sum += dae::estimate_noise_sigma(im.channel(k), im.h, im.w);
-  return im.c > 0 ? sum / im.c : 0.0;
+  int count = 0;
+  std::vector<float> tile(whole ? 0 : kTile * kTile);
+  for (int k = 0; k < im.c; ++k) {
+    const float* plane = im.channel(k);
+    if (whole) {
+      sum += dae::estimate_noise_sigma(plane, im.h, im.w), ++count;
+      continue;
+    }
+    for (int gy = 0; gy < kGrid; ++gy)
+      for (int gx = 0; gx < kGrid; ++gx) {
+        const int x0 = (2 * gx + 1) * im.w / (2 * kGrid) - kTile / 2, y0 = (2 * gy + 1) * im.h / (2 * kGrid) - kTile / 2;
+        for (int y = 0; y < kTile; ++y)
+          std::copy_n(plane + static_cast<size_t>(y0 + y) * im.w + x0, kTile, tile.begin() + y * kTile);
+        sum += dae::estimate_noise_sigma(tile.data(), kTile, kTile), ++count;
+      }
+  }
+  return count > 0 ? sum / count : 0.0;
 }
 
 // The noisy input: the clean image with the shared noise code's noise (the camera kinds work on neighbours and colours

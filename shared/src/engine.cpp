@@ -177,6 +177,21 @@ Result<Model> Model::from_file(const std::string& path) {
   return model;
 }
 
+Result<Tensor> Model::node_output(int node, const Tensor& in, RunOptions options) const {
+  if (node < 0 || node >= static_cast<int>(arch_.nodes.size()))
+    return Status::Error("node_output: no node " + std::to_string(node) + " (the graph has " +
+                         std::to_string(arch_.nodes.size()) + ")");
+  Tensor seen;
+  options.observer = [&](int index, const float* data, int c, int h, int w) {
+    if (index != node) return;
+    seen = Tensor(1, c, h, w);
+    std::copy_n(data, seen.size(), seen.data.begin());
+  };
+  Result<Tensor> out = forward(in, options);
+  if (!out.ok()) return out.status();
+  return seen;
+}
+
 int64_t Model::param_count() const {
   return dae::param_count(arch_);
 }

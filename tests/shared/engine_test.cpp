@@ -230,16 +230,13 @@ TEST(Engine, ThePlainAutoencoderSplitsAtItsCodeAndRejoins) {
   const Tensor in = random_image(1, 28, 28, 5);
   const int code = code_node(m.arch(), 28, 28);
   ASSERT_GE(code, 0);
-  Tensor seen;
-  RunOptions options;
-  options.observer = [&](int node, const float* data, int c, int h, int w) {
-    if (node != code) return;
-    seen = Tensor(1, c, h, w);
-    std::copy_n(data, seen.size(), seen.data.begin());
-  };
-  Result<Tensor> whole = m.forward(in, options);
+  Result<Tensor> whole = m.forward(in);
   ASSERT_TRUE(whole.ok()) << whole.error();
+  Result<Tensor> code_value = m.node_output(code, in);
+  ASSERT_TRUE(code_value.ok()) << code_value.error();
+  const Tensor& seen = *code_value;
   EXPECT_EQ(static_cast<int64_t>(seen.size()), 8 * 7 * 7) << "the tutorial's code: 392 numbers for 784 pixels";
+  EXPECT_FALSE(m.node_output(static_cast<int>(m.arch().nodes.size()), in).ok());
   Result<Tensor> rejoined = m.decode(code, seen);
   ASSERT_TRUE(rejoined.ok()) << rejoined.error();
   ASSERT_TRUE(rejoined->same_shape(*whole));

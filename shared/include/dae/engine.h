@@ -71,6 +71,9 @@ class Model {
   // Runs the graph. in: [N, channels, H, W] with H and W multiples of arch().size_multiple. Safe to call
   // from several threads at once.
   Result<Tensor> forward(const Tensor& in, const RunOptions& options = {}) const;
+  // Node `node`'s output [1, c, h, w] for the first image of `in` (what the observer sees there), from a forward()
+  // run with `options` (its observer is replaced). With decode() below this splits a plain autoencoder at its code.
+  Result<Tensor> node_output(int node, const Tensor& in, RunOptions options = {}) const;
   // The graph after node `code`, given that node's output [N, c, h, w] (what the observer saw there, or a mix of two
   // such outputs): the decoder of a plain encoder-decoder split at its code (dae::code_node), on the reference
   // kernels. Refused when a later node reads the input or a node before `code` (the graph does not split there).
