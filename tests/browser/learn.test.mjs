@@ -8,7 +8,7 @@ const frames = (page) => page.evaluate(() => new Promise((f) => requestAnimation
 
 export const tests = [
   {
-    name: 'watch it learn: nothing downloaded until the slider is used; seed from its random start to the model file, the last step giving the shipped model\'s result, the layer view following the step',
+    name: 'watch it learn: nothing downloaded until the slider is used; seed from its random start to the model file, the last step giving the shipped model\'s result (and unet\'s), the layer view following the step',
     async run(t) {
       const page = await openApp(t);
       assert.ok((await page.evaluate(() => window.dae.loadModel('seed'))).ok);
@@ -74,6 +74,16 @@ export const tests = [
       assert.deepEqual((await images(page)).denoised, shipped.px);
       await page.evaluate((i) => window.dae.trainingStep(i), 1);
       assert.equal(await historyRequests(page), 1, 'one download per visit');
+
+      // unet's history spans its two runs (9 epochs, then the fine-tune) and also ends on the shipped model.
+      assert.ok((await page.evaluate(() => window.dae.loadModel('unet'))).ok);
+      await page.evaluate(async () => { window.dae.showTraining(false); await window.dae.whenIdle(); });
+      const unet = (await images(page)).denoised;
+      tv = await page.evaluate(() => window.dae.trainingStep(1000));  // past the end: the last snapshot
+      assert.equal(tv.index, tv.snapshots.length - 1);
+      assert.deepEqual([...new Set(tv.snapshots.map((e) => e.run))], [0, 1]);
+      assert.deepEqual((await images(page)).denoised, unet, 'the last snapshot is the shipped unet');
+      assert.equal(await historyRequests(page), 2);
 
       // A model without a history says which models have one.
       assert.ok((await page.evaluate(() => window.dae.loadModel('conv'))).ok);
