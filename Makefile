@@ -16,7 +16,7 @@ APT_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libb
   dpkg-dev xz-utils libgloo-dev
 IMGUI_DIR := build/third_party/imgui
 
-.PHONY: demo test test-browser deps native wasm wasm-threads site asan fuzz photoset clean
+.PHONY: demo test test-browser deps native wasm wasm-threads site asan fuzz photoset screenshots clean
 
 demo: deps site
 	node web/serve.mjs --root build/site --port $(PORT)
@@ -105,6 +105,11 @@ fuzz: deps
 	    | sed "s/^/fuzz_$$t: /"; \
 	  echo "fuzz_$$t: $$((SECONDS - start)) s"; \
 	done
+
+# The documentation's pictures (docs/images), taken by the browser tests that show each view.
+screenshots: site
+	node tests/browser/run.mjs --site build/site --out build/screenshots --docs docs/images \
+	  --only "first view|inside the model|walk the code|watch it learn: nothing|my photo is noisy"
 
 clean:
 	rm -rf build

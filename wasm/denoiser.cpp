@@ -67,23 +67,20 @@ Job make_job(std::shared_ptr<const dae::Model> model, const Image& noisy, float 
 bool run_tile(Job& j, int threads, std::string& error) {
   const int tile = j.order[j.next];
   const dae::TileRect core = j.grid.core(tile), region = j.grid.region(tile);
-  const int cx0 = core.x0, cy0 = core.y0, cx1 = core.x1, cy1 = core.y1;
-  const int x0 = region.x0, y0 = region.y0, x1 = region.x1, y1 = region.y1;
   const double t0 = emscripten_get_now();
   dae::ChannelOptions options = j.channels;
   options.run.threads = threads;
-  options.origin_x = x0, options.origin_y = y0;
-  dae::Result<dae::Tensor> r = dae::denoise_channels(*j.model, region_tensor(j.noisy, x0, y0, x1 - x0, y1 - y0), options);
+  dae::Result<dae::Tensor> r = dae::denoise_tile(
+      *j.model, region_tensor(j.noisy, region.x0, region.y0, region.w(), region.h()), options, region, core);
   if (!r.ok()) {
     error = r.error();
     return false;
   }
-  const Image out = tensor_image(*r);
   j.compute_ms += emscripten_get_now() - t0;
-  for (int k = 0; k < out.c; ++k)
-    for (int y = cy0; y < cy1; ++y)
-      std::copy_n(out.channel(k) + static_cast<size_t>(y - y0) * out.w + (cx0 - x0), cx1 - cx0,
-                  j.out.mutable_channel(k) + static_cast<size_t>(y) * j.out.w + cx0);
+  for (int k = 0; k < r->c; ++k)
+    for (int y = 0; y < core.h(); ++y)
+      std::copy_n(r->at(0, k) + static_cast<size_t>(y) * core.w(), core.w(),
+                  j.out.mutable_channel(k) + static_cast<size_t>(core.y0 + y) * j.out.w + core.x0);
   ++j.next;
   return true;
 }

@@ -6,7 +6,6 @@
 #include <cfloat>
 #include <cstdio>
 
-#include <GLES3/gl3.h>
 #include <emscripten.h>
 
 #include "app_state.h"
@@ -136,17 +135,7 @@ void update_layers(AppState& s) {
   }
   v.atlas_w = aw, v.atlas_h = ah;
   v.input_numbers = static_cast<int64_t>(padded.c) * padded.h * padded.w;
-  if (v.texture == 0) {
-    glGenTextures(1, &v.texture);
-    glBindTexture(GL_TEXTURE_2D, v.texture);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-  }
-  glBindTexture(GL_TEXTURE_2D, v.texture);
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, aw, ah, 0, GL_RGBA, GL_UNSIGNED_BYTE, atlas.data());
+  upload_rgba(&v.texture, atlas.data(), aw, ah, true);
 }
 
 void panel_layers(AppState& s) {

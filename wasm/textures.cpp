@@ -10,11 +10,12 @@ static uint8_t to_byte(float v) {
   return static_cast<uint8_t>(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f);
 }
 
-static void bind_texture(unsigned* texture) {
+// Creates `*texture` on first use (linear when shown smaller, or nearest: every texel a crisp square) and binds it.
+static void bind_texture(unsigned* texture, bool nearest = false) {
   if (*texture == 0) {
     glGenTextures(1, texture);
     glBindTexture(GL_TEXTURE_2D, *texture);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, nearest ? GL_NEAREST : GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
@@ -23,17 +24,21 @@ static void bind_texture(unsigned* texture) {
   glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
 }
 
-static void upload_rgba(unsigned* texture, const uint8_t* rgba, int w, int h) {
-  bind_texture(texture);
+void upload_rgba(unsigned* texture, const uint8_t* rgba, int w, int h, bool nearest) {
+  bind_texture(texture, nearest);
   glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+}
+
+// Pixel i of an image of n pixels with c planes (1 gray, 3 RGB) as RGBA.
+static void rgba_pixel(const float* px, size_t n, int c, size_t i, uint8_t* out) {
+  for (int k = 0; k < 3; ++k) out[k] = to_byte(px[(c == 3 ? k : 0) * n + i]);
+  out[3] = 255;
 }
 
 void rgba_rows(const float* px, int w, int h, int c, int y0, int y1, uint8_t* out) {
   const size_t n = static_cast<size_t>(w) * h;
-  for (size_t i = static_cast<size_t>(y0) * w, end = static_cast<size_t>(y1) * w; i < end; ++i, out += 4) {
-    for (int k = 0; k < 3; ++k) out[k] = to_byte(px[(c == 3 ? k : 0) * n + i]);
-    out[3] = 255;
-  }
+  for (size_t i = static_cast<size_t>(y0) * w, end = static_cast<size_t>(y1) * w; i < end; ++i, out += 4)
+    rgba_pixel(px, n, c, i, out);
 }
 
 // Rows of the (possibly scaled-down) texture go up this many at a time.
@@ -85,11 +90,7 @@ bool upload_region(Textures& t, unsigned* texture, const float* px, int w_full, 
   t.scratch.resize(static_cast<size_t>(w) * h * 4);
   uint8_t* out = t.scratch.data();
   for (int y = y0; y < y0 + h; ++y)
-    for (int x = x0; x < x0 + w; ++x, out += 4) {
-      const size_t i = static_cast<size_t>(y) * w_full + x;
-      for (int k = 0; k < 3; ++k) out[k] = to_byte(px[(c == 3 ? k : 0) * n + i]);
-      out[3] = 255;
-    }
+    for (int x = x0; x < x0 + w; ++x, out += 4) rgba_pixel(px, n, c, static_cast<size_t>(y) * w_full + x, out);
   glTexSubImage2D(GL_TEXTURE_2D, 0, x0, y0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, t.scratch.data());
   return true;
 }
@@ -127,5 +128,5 @@ void upload_atlas(Textures& t, unsigned* texture, const std::vector<const float*
         p[3] = 255;
       }
   }
-  upload_rgba(texture, t.scratch.data(), w, h);
+  upload_rgba(texture, t.scratch.data(), w, h, false);
 }

@@ -30,5 +30,7 @@ bool upload_region(Textures& t, unsigned* texture, const float* px, int w_full, 
 // |a - b|: for one channel a heat map, black (0) through red and yellow to white (>= 0.5); for RGB each channel's
 // error times 4, so the colour shows which channels are off.
 void upload_difference(Textures& t, unsigned* texture, const float* a, const float* b, int w, int h, int c);
+// Uploads ready RGBA bytes (w×h) to `*texture`, creating it on first use; nearest: no smoothing when shown smaller.
+void upload_rgba(unsigned* texture, const uint8_t* rgba, int w, int h, bool nearest);
 // Packs `count` 28×28 images into one atlas texture, `columns` across.
 void upload_atlas(Textures& t, unsigned* texture, const std::vector<const float*>& images, int columns);

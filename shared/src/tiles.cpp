@@ -42,6 +42,24 @@ ChannelOptions whole_image_options(int channels, const float* first_plane, int h
   return base;
 }
 
+Result<Tensor> denoise_tile(const Model& model, const Tensor& pixels, const ChannelOptions& options,
+                            const TileRect& region, const TileRect& core) {
+  if (pixels.n != 1 || pixels.h != region.h() || pixels.w != region.w() || core.x0 < region.x0 ||
+      core.y0 < region.y0 || core.x1 > region.x1 || core.y1 > region.y1)
+    return Status::Error("denoise_tile: the pixels are not the tile's region, or the core is not inside it");
+  ChannelOptions o = options;
+  o.origin_x = options.origin_x + region.x0, o.origin_y = options.origin_y + region.y0;
+  Result<Tensor> r = denoise_channels(model, pixels, o);
+  if (!r.ok()) return r.status();
+  const Tensor& out = *r;
+  Tensor kept(1, out.c, core.h(), core.w());
+  for (int k = 0; k < out.c; ++k)
+    for (int y = 0; y < core.h(); ++y)
+      std::copy_n(out.at(0, k) + size_t(core.y0 - region.y0 + y) * out.w + (core.x0 - region.x0), core.w(),
+                  kept.at(0, k) + size_t(y) * core.w());
+  return kept;
+}
+
 Status denoise_tiled(const Model& model, const Tensor& image, const ChannelOptions& options, const TileGrid& grid,
                      const std::function<void(const TileRect& core, const Tensor& out)>& deliver,
                      const std::function<bool(int done, int total)>& progress) {
@@ -56,17 +74,9 @@ Status denoise_tiled(const Model& model, const Tensor& image, const ChannelOptio
       for (int y = 0; y < region.h(); ++y)
         std::copy_n(image.at(0, k) + size_t(region.y0 + y) * image.w + region.x0, region.w(),
                     piece.at(0, k) + size_t(y) * region.w());
-    ChannelOptions o = options;
-    o.origin_x = options.origin_x + region.x0, o.origin_y = options.origin_y + region.y0;
-    Result<Tensor> r = denoise_channels(model, piece, o);
-    if (!r.ok()) return Status::Error(r.error());
-    const Tensor& out = *r;
-    Tensor kept(1, out.c, core.h(), core.w());
-    for (int k = 0; k < out.c; ++k)
-      for (int y = 0; y < core.h(); ++y)
-        std::copy_n(out.at(0, k) + size_t(core.y0 - region.y0 + y) * out.w + (core.x0 - region.x0), core.w(),
-                    kept.at(0, k) + size_t(y) * core.w());
-    deliver(core, kept);
+    Result<Tensor> kept = denoise_tile(model, piece, options, region, core);
+    if (!kept.ok()) return kept.status();
+    deliver(core, *kept);
     if (progress && !progress(i + 1, grid.count()) && i + 1 < grid.count())
       return Status::Error("cancelled after " + std::to_string(i + 1) + " of " + std::to_string(grid.count()) +
                            " tiles");

@@ -21,7 +21,7 @@ export const tests = [
       assert.equal(await page.evaluate(() => document.getElementById('loading').hidden), true);
       t.log(`first view: ${s.source}, PSNR ${pn.toFixed(2)} -> ${pd.toFixed(2)} dB, SSIM ${s.ssimNoisy.toFixed(3)} -> ` +
         `${s.ssimDenoised.toFixed(3)}`);
-      await t.screenshot(page, 'first-view');
+      await t.screenshot(page, 'first-view', { doc: 'page.png' });
     },
   },
   {

@@ -28,7 +28,7 @@ export const tests = [
       assert.deepEqual(v.rows.map((r) => r.code), [false, true, false, false, false]);
       assert.equal(v.inputNumbers, 784, 'the code is 392 numbers for 784 pixels');
       assert.equal(v.error, '');
-      await t.screenshot(page, 'seed');
+      await t.screenshot(page, 'seed', { doc: 'layers.png' });
 
       // A change of noise runs the view again on the new noisy image.
       const before = v.rows[0];
@@ -64,7 +64,7 @@ export const tests = [
       await page.evaluate(() => window.dae.showExplain(true));
       await page.evaluate(() => new Promise((f) => requestAnimationFrame(() => requestAnimationFrame(f))));
       assert.equal((await state(page)).showExplain, true);
-      await t.screenshot(page, 'explain');
+      await t.screenshot(page, 'explain', { doc: 'explain.png' });
     },
   },
   {
@@ -84,7 +84,7 @@ export const tests = [
       assert.deepEqual(a.s.code, [8, 7, 7]);
       assert.equal(a.s.error, '');
       const ownA = await page.evaluate(() => Array.from(window.dae.getImages().engine));
-      await t.screenshot(page, 'walk');
+      await t.screenshot(page, 'walk', { doc: 'walk.png' });
       await page.evaluate(async () => { window.dae.loadSample(5); await window.dae.whenIdle(); });
       const ownB = await page.evaluate(() => Array.from(window.dae.getImages().engine));
       t.log(`ends against the reconstructions: ${maxDiff(a.px, ownA).toExponential(1)}, ${maxDiff(b.px, ownB).toExponential(1)}; ` +

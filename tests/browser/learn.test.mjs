@@ -66,7 +66,7 @@ export const tests = [
         `${mid.snapshots[mid.index].step}, ${shipped.psnr.toFixed(2)} dB at the end`);
       assert.ok(midPsnr > start.psnrDenoised);
       await frames(page);
-      await t.screenshot(page, 'mid-training');
+      await t.screenshot(page, 'mid-training', { doc: 'learn.png' });
 
       // Closed: back to the model file; the history is not fetched again when reopened.
       await page.evaluate(async () => { window.dae.showTraining(false); await window.dae.whenIdle(); });

@@ -92,7 +92,7 @@ export const tests = [
         `100% ${check.sigmaFull.toFixed(4)}`);
       assert.ok(Math.abs(check.sigmaZero - s.sigmaNoisy) < 1e-9);
       assert.ok(check.sigmaFull < 0.5 * s.sigmaNoisy, 'the model took most of the grain out');
-      await t.screenshot(page, 'noisy-photo');
+      await t.screenshot(page, 'noisy-photo', { doc: 'noisy-photo.png' });
 
       // Saved at full size by the browser's encoders, named after the file.
       const png = await page.evaluate(async () => {

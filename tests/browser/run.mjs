@@ -2,7 +2,7 @@
 // Runs every tests/browser/*.test.mjs in Debian's headless Chromium against the built site, served on 127.0.0.1.
 // Any console error or request leaving 127.0.0.1 fails the test it happened in. Last line: "N passed, N failed".
 // Usage: node tests/browser/run.mjs --site build/site --out build/browser [--only substring]
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -14,11 +14,13 @@ const require = createRequire(join(repo, 'web', 'package.json'));
 const { chromium } = require('playwright-core');
 const { startServer } = await import(pathToFileURL(join(repo, 'web', 'serve.mjs')).href);
 
-const args = { site: 'build/site', out: 'build/browser', only: '' };
+// --only: run the tests whose name contains this text (several: separated by |). --docs DIR: also save the
+// screenshots a test names for the documentation there (make screenshots).
+const args = { site: 'build/site', out: 'build/browser', only: '', docs: '' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const key = process.argv[i].replace(/^--/, '');
   if (!(key in args) || i + 1 >= process.argv.length) {
-    console.error('usage: node tests/browser/run.mjs --site build/site --out build/browser [--only NAME]');
+    console.error('usage: node tests/browser/run.mjs --site build/site --out build/browser [--only NAME[|NAME...]] [--docs DIR]');
     process.exit(2);
   }
   args[key] = process.argv[i + 1];
@@ -74,7 +76,7 @@ for (const file of files) {
   const { tests } = await import(pathToFileURL(join(here, file)).href);
   for (const test of tests) {
     const name = `${file.replace('.test.mjs', '')}: ${test.name}`;
-    if (args.only && !name.includes(args.only)) continue;
+    if (args.only && !args.only.split('|').some((part) => name.includes(part))) continue;
     const problems = [];
     const contexts = [];
     const browsers = [];
@@ -117,9 +119,14 @@ for (const file of files) {
           },
         };
       },
-      async screenshot(page, label) {
+      // doc: the file name this picture has in the documentation, saved there too when the run has --docs.
+      async screenshot(page, label, { doc } = {}) {
         const path = join(args.out, `${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}${label ? '-' + label : ''}.png`);
         await page.screenshot({ path });
+        if (args.docs && doc) {
+          mkdirSync(args.docs, { recursive: true });
+          copyFileSync(path, join(args.docs, doc));
+        }
         return path;
       },
       log: (...m) => console.log('   ', ...m),

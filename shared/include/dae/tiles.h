@@ -45,6 +45,11 @@ inline ChannelOptions whole_image_options(const Tensor& whole, int model_channel
   return whole_image_options(whole.c, whole.data.data(), whole.h, whole.w, model_channels, base);
 }
 
+// One tile: `pixels` is the image's `region` (with its halo) [1, C, region.h(), region.w()]; the result is
+// dae::denoise_channels of it (options' origin moved to the region) cropped to `core` [1, C, core.h(), core.w()].
+Result<Tensor> denoise_tile(const Model& model, const Tensor& pixels, const ChannelOptions& options,
+                            const TileRect& region, const TileRect& core);
+
 // dae::denoise_channels of one image [1, C, H, W], tile by tile: `deliver(core, out)` gets each tile's core as
 // [1, C, core.h(), core.w()] (the image's channel count), then `progress(done, total)` is called; returning false
 // stops before the next tile with an error saying so. Memory beyond the image is about one tile's.
