@@ -218,6 +218,10 @@ struct AppState {
   TrainingView training;
   int clean_version = 0;  // counts changes of the clean image (strokes, uploads, samples)
   Denoiser denoiser;  // the engine's jobs: on a background thread (threaded build) or tile by tile
+  double job_started_ms = 0;  // when the latest job was submitted (for the time left)
+  // The person cancelled the job in progress: its finished tiles stay shown until they run it again.
+  bool cancelled = false;
+  int cancelled_done = 0, cancelled_tiles = 0;
   // The tiles of the job in progress already in textures.partial, shown over the dimmed noisy image until the whole
   // result is in.
   std::vector<dae::TileRect> partial;
@@ -272,6 +276,13 @@ bool uses_large_view(const AppState& s);
 bool cleans_as_is(const AppState& s);
 // The person's setting for full-resolution images; the one on screen switches at once.
 void set_photo_mode(AppState& s, PhotoMode mode);
+// Stops the job in progress before its next tile, at the person's request (Cancel, Esc): the tiles done stay shown
+// over the dimmed input. False when nothing was running.
+bool cancel_denoise(AppState& s);
+// Runs the cancelled job again from the start (Run again, Enter).
+void run_again(AppState& s);
+// Seconds left for the job in progress, from the time its finished tiles took; negative before the first tile.
+double seconds_left(const AppState& s);
 // A noisy photo's strength, clamped to [0, 1]: the result is blended again, without running the model.
 void set_strength(AppState& s, float strength);
 void set_clean_image(AppState& s, Image image, const std::string& source, ImageKind kind);

@@ -399,6 +399,9 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"maxPhotoPixels", int64_t(kMaxPhotoMegapixels) * 1000000},
       {"textureShrink", s.textures.shrink},
       {"partialTiles", s.partial.size()},
+      {"cancelled", s.cancelled ? nlohmann::json{{"tilesDone", s.cancelled_done}, {"tiles", s.cancelled_tiles}}
+                                : nlohmann::json(nullptr)},
+      {"secondsLeft", seconds_left(s)},
       {"partialFirst", s.partial.empty() ? std::vector<int>{}
                                          : std::vector<int>{s.partial[0].x0, s.partial[0].y0, s.partial[0].x1,
                                                             s.partial[0].y1}},
@@ -515,6 +518,15 @@ extern "C" EMSCRIPTEN_KEEPALIVE int dae_walk(int open, int sample, float t) {
   g_state->walk.sample = sample;
   g_state->walk.t = t;
   return 1;
+}
+
+// Cancels the job in progress as the Cancel button does (1), or 0 when nothing was running; dae_run_again (Enter)
+// starts it again.
+extern "C" EMSCRIPTEN_KEEPALIVE int dae_cancel() {
+  return cancel_denoise(*g_state) ? 1 : 0;
+}
+extern "C" EMSCRIPTEN_KEEPALIVE void dae_run_again() {
+  run_again(*g_state);
 }
 
 // Opens (1) or closes (0) "Watch it learn"; while open, dae_state_json has its state under "training".

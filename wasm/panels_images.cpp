@@ -49,6 +49,9 @@ static void draw_pending(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVe
   char text[96];
   if (!s.model_loading.empty())
     std::snprintf(text, sizeof text, "loading model '%s' %.0f%%", s.model_loading.c_str(), s.model_progress * 100);
+  else if (s.cancelled)
+    std::snprintf(text, sizeof text, "cancelled: %d of %d tiles done (Enter runs again)", s.cancelled_done,
+                  s.cancelled_tiles);
   else if (s.denoiser.busy() && s.denoiser.tiles() > 1)
     std::snprintf(text, sizeof text, "denoising: tile %d of %d", s.denoiser.tiles_done(), s.denoiser.tiles());
   else
@@ -199,10 +202,17 @@ static void image_footer(AppState& s, const char* hint) {
   }
   if (s.denoiser.busy() && s.denoiser.tiles() > 1) {
     const int done = s.denoiser.tiles_done(), total = s.denoiser.tiles();
-    char label[96];
-    std::snprintf(label, sizeof label, "denoising %dx%d: tile %d of %d (%d thread%s)", s.clean.w, s.clean.h, done,
-                  total, s.denoiser.threads(), s.denoiser.threads() == 1 ? "" : "s");
+    char label[128], left[32] = "";
+    if (const double secs = seconds_left(s); secs >= 0) std::snprintf(left, sizeof left, ", about %.0f s left", secs);
+    std::snprintf(label, sizeof label, "denoising %dx%d: tile %d of %d (%d thread%s)%s", s.clean.w, s.clean.h, done,
+                  total, s.denoiser.threads(), s.denoiser.threads() == 1 ? "" : "s", left);
+    if (ImGui::SmallButton("Cancel (Esc)")) cancel_denoise(s);
+    ImGui::SameLine();
     ImGui::ProgressBar(static_cast<float>(done) / total, ImVec2(-1, 0), label);
+  } else if (s.cancelled) {
+    if (ImGui::SmallButton("Run again (Enter)")) run_again(s);
+    ImGui::SameLine();
+    ImGui::TextDisabled("cancelled after %d of %d tiles", s.cancelled_done, s.cancelled_tiles);
   } else if (!s.model_loading.empty()) {
     char label[96];
     std::snprintf(label, sizeof label, "downloading model '%s'", s.model_loading.c_str());

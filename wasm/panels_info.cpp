@@ -112,6 +112,7 @@ static const char* const kShortcuts[][2] = {
     {"F", "photos: hide the controls so the image takes the window"},
     {"+ / - / 0", "zoom in / out / reset; wheel zooms, right-drag pans"},
     {"B", "next backend"},
+    {"Esc / Enter", "cancel the photo being denoised / run it again"},
     {"M", "model card"},
     {"L", "inside the model: every layer's output"},
     {"T", "watch it learn: the model as it was during its training"},
@@ -239,6 +240,8 @@ void handle_shortcuts(AppState& s) {
   if (pressed(GLFW_KEY_R)) reroll_noise(s);
   if (pressed(GLFW_KEY_L)) s.layers.open = !s.layers.open;
   if (pressed(GLFW_KEY_T)) s.training.open = !s.training.open, s.need_denoise = true;
+  if (pressed(GLFW_KEY_ESCAPE)) cancel_denoise(s);
+  if (pressed(GLFW_KEY_ENTER) || pressed(GLFW_KEY_KP_ENTER)) run_again(s);
   if (pressed(GLFW_KEY_O)) host_open_file();
   if (pressed(GLFW_KEY_S) && !(mods & GLFW_MOD_CONTROL)) save_result(s, 0);
   for (int k = 0; k < 4; ++k)

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include <emscripten.h>
+
 #include "app_state.h"
 #include "dae/tiles.h"
 #include "dae/metrics.h"
@@ -303,6 +305,35 @@ static void take_engine_result(AppState& s) {
   refresh_outputs(s, r->current);
 }
 
+bool cancel_denoise(AppState& s) {
+  if (!s.denoiser.busy() || s.cancelled) return false;
+  s.cancelled_done = s.denoiser.tiles_done(), s.cancelled_tiles = s.denoiser.tiles();
+  s.denoiser.cancel();
+  s.cancelled = true;
+  s.need_denoise = false;
+  // The result shown may be of the settings before: the pane shows the tiles that finished over the input instead.
+  s.denoised = {};
+  set_message(s,
+              "Cancelled after " + std::to_string(s.cancelled_done) + " of " + std::to_string(s.cancelled_tiles) +
+                  " tiles: Run again (Enter) to finish",
+              false);
+  return true;
+}
+
+void run_again(AppState& s) {
+  if (!s.cancelled) return;
+  s.cancelled = false;
+  s.need_denoise = true;
+  set_message(s, "", false);
+}
+
+double seconds_left(const AppState& s) {
+  const int done = s.denoiser.tiles_done(), total = s.denoiser.tiles();
+  if (!s.denoiser.busy() || done <= 0 || total <= done) return -1;
+  const double elapsed = (emscripten_get_now() - s.job_started_ms) / 1000.0;
+  return elapsed / done * (total - done);
+}
+
 void update_pipeline(AppState& s) {
   if (s.clean.empty()) return;
   // First what the job thread finished since the last frame, before a new job would overtake it.
@@ -324,6 +355,8 @@ void update_pipeline(AppState& s) {
       if (s.backend != Backend::Engine && !training_step_in_use(s)) host_request_ort(s);
       // Cancels the job in progress: its result would be stale. Tiles nearest the middle of the view run first.
       s.denoiser.submit(model_in_use(s), s.noisy, engine_ensemble(s), s.pan_x, s.pan_y);
+      s.job_started_ms = emscripten_get_now();
+      s.cancelled = false;
       s.partial.clear();
     } else {
       // While the model this image calls for downloads, the old one would only do work that is thrown away.

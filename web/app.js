@@ -40,6 +40,9 @@
  *   dae.walk({open, sample, t})   "Walk the code" (seed, conv): the code of the image on screen and of sample
  *                           `sample`, mixed by t in [0, 1] and decoded; state().walk {sample, t, code, error, ready};
  *                           dae.walkImage() the decoded 28x28 image
+ *   dae.cancel()            stops the photo being denoised before its next tile, as the Cancel button (Esc) does:
+ *                           the tiles done stay shown; state().cancelled {tilesDone, tiles}; true if one was running
+ *   dae.runAgain()          runs the cancelled job again (Enter)
  *   dae.showTraining(open)  "Watch it learn" (key T): while open, the image is denoised by the model as it was at
  *                           the chosen step of its training; state().training {available, file, bytes, loading,
  *                           loaded, inUse, error, snapshots: [{step, epoch, trainLoss, valPsnr, run}], index}
@@ -622,6 +625,8 @@
     // Opens or closes "Inside the model"; while open, state().layers has a row per node of the graph.
     showLayers: (open = true) => Module._dae_show_layers(open ? 1 : 0),
     showTraining: (open = true) => Module._dae_show_training(open ? 1 : 0),
+    cancel: () => Module._dae_cancel() === 1,
+    runAgain: () => Module._dae_run_again(),
     async trainingStep(index) {
       Module._dae_training_index(index);
       for (;;) {

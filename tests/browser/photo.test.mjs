@@ -172,6 +172,52 @@ export const tests = [
     },
   },
   {
+    name: 'cancel mid-photo: the job stops at the next tile, the tiles done stay shown, Run again finishes it',
+    timeoutSeconds: 300,  // a hang guard: the photo model runs the whole photo once after the cancel
+    async run(t) {
+      const page = await openApp(t);
+      const w = 2000, h = 1500;
+      const photo = pngRgba(w, h, noisyPhotoRgba(w, h));
+      // On the context, not the page: the page's service worker makes the request.
+      await page.context().route('**/test-input/*', (route) => route.fulfill({ status: 200, contentType: 'image/png', body: photo }));
+      const r = await page.evaluate(async () => {
+        const d = window.dae;
+        const sleep = (ms) => new Promise((f) => setTimeout(f, ms));
+        d.setPhotoMode('noisy-photo');
+        const blob = await (await fetch('test-input/mid.png')).blob();
+        await d.uploadFile(new File([blob], 'mid.png', { type: 'image/png' }), { mode: 'full' });
+        // The photo's job (the camera model loads first): at least one of its tiles done.
+        for (let j = d.state().jobs; !(j.tiles > 1 && j.tilesDone >= 1); j = d.state().jobs) await sleep(10);
+        const { cancelled: before } = d.state().jobs, left = d.state().secondsLeft;
+        const ok = d.cancel();
+        const at = d.state();
+        // The job thread stops at the top of its next round, after the tile it is running.
+        while (d.state().jobs.cancelled === before) await sleep(20);
+        await sleep(1500);
+        const after = d.state();
+        const again = d.cancel();
+        d.runAgain();
+        await d.whenIdle();
+        return { ok, again, at, after, left, end: d.state() };
+      });
+      assert.equal(r.ok, true);
+      const { tilesDone, tiles } = r.at.cancelled;
+      t.log(`cancelled after ${tilesDone} of ${tiles} tiles; the job ran ${r.after.jobs.lastCancelled.tilesDone}; ` +
+        `about ${r.left.toFixed(0)} s were left`);
+      assert.ok(r.left > 0, 'the progress says how long is left');
+      assert.ok(tilesDone >= 1 && tilesDone < tiles);
+      assert.ok(r.after.jobs.lastCancelled.tilesDone <= tilesDone + 1, 'at most the tile in flight finished');
+      assert.equal(r.after.busy, false);
+      assert.ok(r.after.partialTiles >= 1, 'the tiles done stay shown');
+      assert.match(r.after.message, /^Cancelled after \d+ of \d+ tiles/);
+      assert.equal(r.after.denoiseCount, r.at.denoiseCount, 'no result came');
+      assert.equal(r.again, false, 'nothing left to cancel');
+      assert.equal(r.end.cancelled, null);
+      assert.equal(r.end.denoiseCount, r.at.denoiseCount + 1);
+      assert.ok(r.end.sigmaDenoised > 0 && r.end.sigmaDenoised < r.end.sigmaNoisy);
+    },
+  },
+  {
     name: 'a 24 MP noisy photo at full size in the threaded build: the same result as dae-denoise on the same file, peak heap printed',
     timeoutSeconds: 600,  // a hang guard: the page runs 24 MP through the engine on this machine's cores
     async run(t) {
