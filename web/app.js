@@ -58,10 +58,10 @@
  *                           1) becomes the clean image; fullResolution: treated as an upload at full resolution (the
  *                           photo model and the large view)
  *   dae.loadSample(i)       one of the 100 bundled Fashion-MNIST test images (10 per class, in class order)
- *   dae.uploadFile(blob, {mode})   as the file button does; mode 'fashion-mnist' or 'full' (default: the
- *                           app's upload-mode setting; 'full' keeps the image's size up to state().maxPhotoPixels and
- *                           refuses larger ones from their header); resolves {ok, message}; dae.lastUpload is the
- *                           latest one
+ *   dae.uploadFile(blob, {mode, scaleDown})   as the file button does; mode 'fashion-mnist' or 'full' (default:
+ *                           the app's upload-mode setting; 'full' keeps the image's size up to state().maxPhotoPixels;
+ *                           a larger one is scaled down to it if scaleDown is true, refused from its header if false,
+ *                           and unset the person is asked); resolves {ok, message}; dae.lastUpload is the latest one
  *   dae.loadModel(name)     a model listed in models/models.json, as if picked from the list (it stays the choice for
  *                           the current kind of image); resolves {ok, message} once loaded
  *   dae.loadModelBytes(arrayBuffer, name)   a model file from memory; {ok, message}; a bad file keeps the old model
@@ -305,14 +305,20 @@
   }
 
   let lastUpload = Promise.resolve();
-  async function uploadFile(blob, { mode } = {}) {
+  // scaleDown: what to do with a photo over the full-size limit: true scales it down to the limit, false refuses it;
+  // unset, the person is asked.
+  const askToScale = (name, w, h, limit) => window.confirm(`${name} is ${w}x${h}, ${(w * h / 1e6).toFixed(0)} ` +
+    `megapixels: more than the ${limit / 1e6} megapixels this page denoises at full size. Scale it down to ` +
+    `${limit / 1e6} megapixels?`);
+  async function uploadFile(blob, { mode, scaleDown } = {}) {
     try {
       // Inside the try: even handing the mode's name over needs heap memory, and a refusal is answered as any other.
       if (mode && withString(String(mode), (m) => Module._dae_set_upload_mode(m)) !== 1)
         throw new Error(`uploadFile: mode must be 'fashion-mnist' or 'full', not '${mode}'`);
       const full = state().uploadMode === 'full';
       message(`Decoding ${blob.name || 'image'}...`, false);
-      const r = await window.daeImageInput.decode(blob, full, state().maxPhotoPixels);
+      const r = await window.daeImageInput.decode(blob, full, state().maxPhotoPixels,
+        async (...size) => (scaleDown === undefined ? askToScale(...size) : Boolean(scaleDown)));
       const what = `${r.name} (${full ? 'full resolution' : 'as Fashion-MNIST'}${r.c === 3 ? ', color' : ''})`;
       if (r.rgba) {
         const stem = r.name.replace(/\.[^./\\]*$/, '') || 'image';

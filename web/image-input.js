@@ -199,15 +199,22 @@ window.daeImageInput = (() => {
 
   // fullRes: the full-size path, for images up to maxPixels (the app's limit); else the 28×28 path. Resolves with
   // {px, w, h, c, notes, name} (c planes of w×h floats) or, at full size, {rgba, w, h, c, notes, name}; rejects with
-  // an Error whose message can be shown to a person. Too large an image is refused from its header, before decoding.
-  async function decode(blob, fullRes, maxPixels = 50e6) {
+  // an Error whose message can be shown to a person. Too large an image is refused from its header, before decoding,
+  // unless agreeToScale(name, w, h, limit) says yes (full size only, up to 100 megapixels decoded): then it is scaled
+  // down to the limit, keeping its shape, and a note says so.
+  async function decode(blob, fullRes, maxPixels = 50e6, agreeToScale = async () => false) {
     const name = blob.name || 'pasted image';
     if (blob.size === 0) throw new Error(`${name} is empty (0 bytes)`);
     if (blob.size > kMaxFileBytes) throw new Error(`${name} is ${(blob.size / 1048576).toFixed(0)} MB; the limit is ${kMaxFileBytes >> 20} MB`);
     const limit = fullRes ? maxPixels : kMaxDecodedPixels;
     const how = fullRes ? 'at full size' : 'at all';
     const head = await sizeBeforeDecoding(blob, name);
-    if (head.w * head.h > limit) throw tooLarge(name, head.w, head.h, limit, how);
+    let scale = false;
+    if (head.w * head.h > limit) {
+      if (!fullRes || head.w * head.h > kMaxDecodedPixels || !(await agreeToScale(name, head.w, head.h, limit)))
+        throw tooLarge(name, head.w, head.h, limit, how);
+      scale = true;
+    }
     let bitmap;
     try {
       bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
@@ -215,9 +222,20 @@ window.daeImageInput = (() => {
       throw new Error(`${name} is not an image this browser can decode`);
     }
     try {
-      if (bitmap.width * bitmap.height > limit) throw tooLarge(name, bitmap.width, bitmap.height, limit, how);
+      const notes = [];
+      if (bitmap.width * bitmap.height > limit) {
+        if (!scale) throw tooLarge(name, bitmap.width, bitmap.height, limit, how);
+        // The largest size of the same shape within the limit (the upright image's, after EXIF orientation).
+        const f = Math.sqrt(limit / (bitmap.width * bitmap.height));
+        const w = Math.max(1, Math.floor(bitmap.width * f)), h = Math.max(1, Math.floor(bitmap.height * f));
+        const small = await createImageBitmap(bitmap, { resizeWidth: w, resizeHeight: h, resizeQuality: 'high' });
+        notes.push(`scaled down from ${bitmap.width}x${bitmap.height} to ${w}x${h} (the limit is ${limit / 1e6} ` +
+          'megapixels at full size)');
+        bitmap.close();
+        bitmap = small;
+      }
       const result = fullRes ? fullResolution(bitmap) : asFashionMnist(bitmap);
-      return { ...result, name };
+      return { ...result, notes: [...notes, ...result.notes], name };
     } finally {
       bitmap.close();
     }

@@ -73,19 +73,41 @@ double ssim(const float* a, const float* b, int h, int w) {
   if (n == 0) return 1.0;
   if (!all_finite(a, n) || !all_finite(b, n)) return std::numeric_limits<double>::quiet_NaN();
   const std::vector<float> k = gaussian_kernel(kSsimSigma, kSsimRadius);
-  std::vector<float> aa(n), bb(n), ab(n), mu_a(n), mu_b(n), s_aa(n), s_bb(n), s_ab(n);
-  for (size_t i = 0; i < n; ++i) aa[i] = a[i] * a[i], bb[i] = b[i] * b[i], ab[i] = a[i] * b[i];
-  separable(a, mu_a.data(), h, w, k);
-  separable(b, mu_b.data(), h, w, k);
-  separable(aa.data(), s_aa.data(), h, w, k);
-  separable(bb.data(), s_bb.data(), h, w, k);
-  separable(ab.data(), s_ab.data(), h, w, k);
+  const int r = kSsimRadius;
   const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
+  // Band by band of rows, so memory stays a few bands' worth at any image size (a 50-megapixel plane would need
+  // 1.8 GB as whole maps): each band's rows filtered across, with the rows its vertical pass reads (edge-replicated
+  // as over the whole image), then down. The same operations in the same order as whole maps, so the same result.
+  constexpr int kBand = 128;
+  std::vector<float> across[5];  // a, b, a·a, b·b, a·b filtered along rows, for the band and its halo
   double sum = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double ma = mu_a[i], mb = mu_b[i];
-    const double va = s_aa[i] - ma * ma, vb = s_bb[i] - mb * mb, cov = s_ab[i] - ma * mb;
-    sum += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+  for (int y0 = 0; y0 < h; y0 += kBand) {
+    const int y1 = std::min(h, y0 + kBand), e0 = std::max(0, y0 - r), e1 = std::min(h, y1 + r);
+    for (auto& m : across) m.resize(static_cast<size_t>(e1 - e0) * w);
+    for (int y = e0; y < e1; ++y) {
+      const float *ra = a + static_cast<size_t>(y) * w, *rb = b + static_cast<size_t>(y) * w;
+      for (int x = 0; x < w; ++x) {
+        float acc[5] = {0, 0, 0, 0, 0};
+        for (int i = -r; i <= r; ++i) {
+          const int xi = std::clamp(x + i, 0, w - 1);
+          const float va = ra[xi], vb = rb[xi], kk = k[i + r];
+          acc[0] += kk * va, acc[1] += kk * vb, acc[2] += kk * (va * va), acc[3] += kk * (vb * vb),
+              acc[4] += kk * (va * vb);
+        }
+        for (int m = 0; m < 5; ++m) across[m][static_cast<size_t>(y - e0) * w + x] = acc[m];
+      }
+    }
+    for (int y = y0; y < y1; ++y)
+      for (int x = 0; x < w; ++x) {
+        float f[5] = {0, 0, 0, 0, 0};
+        for (int i = -r; i <= r; ++i) {
+          const size_t at = static_cast<size_t>(std::clamp(y + i, 0, h - 1) - e0) * w + x;
+          for (int m = 0; m < 5; ++m) f[m] += k[i + r] * across[m][at];
+        }
+        const double ma = f[0], mb = f[1];
+        const double va = f[2] - ma * ma, vb = f[3] - mb * mb, cov = f[4] - ma * mb;
+        sum += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+      }
   }
   return sum / static_cast<double>(n);
 }

@@ -122,7 +122,7 @@ export const tests = [
     },
   },
   {
-    name: 'full size: a 3000x2000 upload keeps its size; a 60 MP header is refused before decoding; an EXIF-rotated JPEG shows upright',
+    name: 'full size: a 3000x2000 upload keeps its size; a 60 MP header is refused before decoding, or scaled down to 50 MP when the person agrees; an EXIF-rotated JPEG shows upright',
     async run(t) {
       const page = await openApp(t);
       // The smallest model for photos keeps this quick: it is about sizes.
@@ -143,6 +143,23 @@ export const tests = [
       assert.match(refused.message, /huge\.png is 10000x6000 \(60 megapixels\), too large to process at full size; the limit is 50 megapixels/);
       s = await state(page);
       assert.equal(s.width, 3000, 'the photo on screen stays');
+      // Asked (a dialog; refused above, where the test browser dismissed it) and accepted: scaled down to the limit,
+      // its shape kept, and the status line says so. Cancelled at once: this is about the size.
+      let asked = '';
+      page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+      const scaled = await page.evaluate(async (data) => {
+        const d = window.dae;
+        const r = await d.uploadFile(new File([new Uint8Array(data)], 'huge.png', { type: 'image/png' }), { mode: 'full' });
+        const s = d.state();
+        d.cancel();
+        return { r, s };
+      }, [...huge]);
+      assert.match(asked, /huge\.png is 10000x6000, 60 megapixels: more than the 50 megapixels .* Scale it down/);
+      assert.ok(scaled.r.ok, scaled.r.message);
+      assert.match(scaled.r.message, /scaled down from 10000x6000 to 9128x5477 \(the limit is 50 megapixels at full size\)/);
+      assert.match(scaled.s.message, /scaled down from 10000x6000/);
+      assert.deepEqual([scaled.s.width, scaled.s.height], [9128, 5477]);
+      t.log(`60 MP accepted for scaling: ${scaled.r.message}`);
 
       // A 60x40 JPEG, left third red, with EXIF orientation 6 (shown turned 90 degrees clockwise): upright it is 40x60
       // with the red at the top.

@@ -355,6 +355,55 @@ TEST(Metrics, SsimIsOneForIdenticalAndDropsWithNoise) {
   EXPECT_NEAR(ssim(img.data(), noisy.data(), 28, 28), ssim(noisy.data(), img.data(), 28, 28), 1e-12);
 }
 
+// SSIM the plain way: whole maps of the Gaussian-filtered signals (edge-replicated, 7x7, sigma 1.5), then the mean of
+// the per-pixel index; what the engine's band-by-band version must equal.
+double ssim_whole_maps(const float* a, const float* b, int h, int w) {
+  const int r = 3;
+  std::vector<float> k(2 * r + 1);
+  float ksum = 0;
+  for (int i = -r; i <= r; ++i) ksum += k[i + r] = std::exp(-0.5f * i * i / (1.5f * 1.5f));
+  for (float& v : k) v /= ksum;
+  const size_t n = size_t(h) * w;
+  auto blur = [&](const std::vector<float>& in) {
+    std::vector<float> tmp(n), out(n);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        float acc = 0;
+        for (int i = -r; i <= r; ++i) acc += k[i + r] * in[size_t(y) * w + std::clamp(x + i, 0, w - 1)];
+        tmp[size_t(y) * w + x] = acc;
+      }
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        float acc = 0;
+        for (int i = -r; i <= r; ++i) acc += k[i + r] * tmp[size_t(std::clamp(y + i, 0, h - 1)) * w + x];
+        out[size_t(y) * w + x] = acc;
+      }
+    return out;
+  };
+  std::vector<float> va(a, a + n), vb(b, b + n), aa(n), bb(n), ab(n);
+  for (size_t i = 0; i < n; ++i) aa[i] = a[i] * a[i], bb[i] = b[i] * b[i], ab[i] = a[i] * b[i];
+  const auto ma = blur(va), mb = blur(vb), saa = blur(aa), sbb = blur(bb), sab = blur(ab);
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double x = ma[i], y = mb[i], vx = saa[i] - x * x, vy = sbb[i] - y * y, cov = sab[i] - x * y;
+    sum += ((2 * x * y + 1e-4) * (2 * cov + 9e-4)) / ((x * x + y * y + 1e-4) * (vx + vy + 9e-4));
+  }
+  return sum / double(n);
+}
+
+TEST(Metrics, SsimBandByBandEqualsWholeMapsOnImagesTallerThanABand) {
+  // 300 rows: bands of 128 meet twice, and the last one is short; a 2-row and a 1-column image as edge cases.
+  for (auto [h, w] : {std::pair{300, 45}, std::pair{129, 7}, std::pair{2, 40}, std::pair{50, 1}}) {
+    SCOPED_TRACE(std::to_string(h) + "x" + std::to_string(w));
+    std::vector<float> clean(size_t(h) * w), noisy(clean.size());
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) clean[size_t(y) * w + x] = 0.5f + 0.4f * std::sin(0.07f * x + 0.05f * y);
+    Rng rng(3);
+    add_noise(clean.data(), noisy.data(), clean.size(), {NoiseKind::Gaussian, 0.1f}, rng);
+    EXPECT_NEAR(ssim(noisy.data(), clean.data(), h, w), ssim_whole_maps(noisy.data(), clean.data(), h, w), 1e-12);
+  }
+}
+
 TEST(Metrics, ColorScoresCoverEveryChannel) {
   // Planar RGB: red is a ramp, green the ramp with mild noise, blue with strong noise.
   constexpr int kH = 24, kW = 31;
