@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { readSafetensors } from './safetensors.mjs';
 
 // Same bound as the engine's golden test; measured differences are below 1e-6.
 const TOLERANCE = 1e-5;
@@ -12,21 +13,6 @@ const root = process.argv[2];
 const require = createRequire(path.join(root, 'web', 'package.json'));
 const ort = require('onnxruntime-web');
 ort.env.wasm.numThreads = 1;
-
-// Reads the F32 tensors of a safetensors file.
-function readSafetensors(file) {
-  const bytes = fs.readFileSync(file);
-  const headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
-  const tensors = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [begin, end] = entry.data_offsets;
-    const raw = bytes.subarray(8 + headerLength + begin, 8 + headerLength + end);
-    tensors[name] = { shape: entry.shape, data: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)) };
-  }
-  return tensors;
-}
 
 let checked = 0, failed = 0;
 for (const file of fs.readdirSync(path.join(root, 'web', 'models')).sort()) {

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { readSafetensors } from './safetensors.mjs';
 
 // Relative to the node's largest value (at least 1): inner values are not clamped to [0, 1], and both runtimes sum
 // hundreds of products in their own order. Measured differences are below 1e-6.
@@ -17,20 +18,6 @@ const require = createRequire(path.resolve(root, 'web', 'package.json'));
 const ort = require('onnxruntime-web');
 ort.env.wasm.numThreads = 1;
 fs.mkdirSync(scratch, { recursive: true });
-
-function readSafetensors(file) {
-  const bytes = fs.readFileSync(file);
-  const headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
-  const tensors = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [begin, end] = entry.data_offsets;
-    const raw = bytes.subarray(8 + headerLength + begin, 8 + headerLength + end);
-    tensors[name] = { shape: entry.shape, data: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)) };
-  }
-  return tensors;
-}
 
 let failed = 0;
 for (const name of models) {
