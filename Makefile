@@ -22,6 +22,7 @@ demo: deps site
 	node web/serve.mjs --root build/site --port $(PORT)
 
 test: deps native wasm site asan
+	node tests/docs/check-links.mjs
 	ctest --test-dir build/native --output-on-failure -j1
 	ctest --test-dir build/wasm --output-on-failure -j1
 	ctest --test-dir build/wasm-threads --output-on-failure -j1

@@ -134,12 +134,12 @@ std::string noise_note(const AppState& s) {
   if (!info || info->noise_train.empty()) return "";
   if (impulses && info->noise_train.find("salt-pepper") == std::string::npos)
     return "'" + s.model_name + "' learned " + info->noise_train +
-           " noise only: on salt-and-pepper photos a 3x3 median filter does better than it (README, Other kinds of "
+           " noise only: on salt-and-pepper photos a 3x3 median filter does better than it (docs/quality.md, Other kinds of "
            "noise).";
   if (camera && info->noise_train.find("camera") == std::string::npos)
     return "'" + s.model_name + "' learned " + info->noise_train +
            " noise only: a camera's noise is stronger in the shadows and spread over neighbouring pixels, and "
-           "non-local means or a blur may do better on it (README, Other kinds of noise).";
+           "non-local means or a blur may do better on it (docs/quality.md, Other kinds of noise).";
   return "";
 }
 

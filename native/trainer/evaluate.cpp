@@ -149,6 +149,28 @@ void draw_loss_png(const std::string& path, const std::vector<ModelEntry>& model
   cv.save_png(path);
 }
 
+// PSNR against σ for every row of the report (models solid, the noisy input and the filters dashed).
+void draw_psnr_png(const std::string& path, const json& rows) {
+  std::vector<Series> series;
+  std::vector<double> xs;
+  for (float sigma : kSigmas) xs.push_back(sigma);
+  // The models in colours, the noisy input and the filters in greys.
+  const Rgb colors[] = {{214, 39, 40},  {31, 119, 180}, {44, 160, 44},  {148, 103, 189},
+                        {255, 127, 14}, {23, 190, 207}, {140, 86, 75},  {227, 119, 194}};
+  const Rgb greys[] = {{190, 190, 190}, {140, 140, 140}, {90, 90, 90}};
+  size_t models = 0, others = 0;
+  for (const json& row : rows) {
+    const bool model = row.value("kind", "") == "model";
+    Series s{row["name"].get<std::string>(), {}, model ? colors[models++ % 8] : greys[others++ % 3]};
+    for (float sigma : kSigmas) s.values.push_back(row["by_sigma"][sigma_key(sigma)]["psnr"].get<double>());
+    series.push_back(std::move(s));
+  }
+  Canvas cv(700, 420, {255, 255, 255});
+  draw_chart(cv, 0, 0, 700, 420, "PSNR (dB) against the noise sigma, Fashion-MNIST test set", series, false, xs,
+             "sigma");
+  cv.save_png(path);
+}
+
 // The folder's models that run on Fashion-MNIST (one channel), the default first.
 std::vector<ModelEntry> load_gray_models(const std::string& dir) {
   std::vector<ModelEntry> models;
@@ -300,6 +322,7 @@ std::string report_markdown(const Measured& m, int64_t n, uint64_t seed) {
                     s["mse"].get<double>(), s["psnr"].get<double>(), s["ssim"].get<double>());
       md += buf;
     }
+  md += "\n![PSNR against sigma](psnr.png)\n";
   md += "\n## PSNR per class at sigma 0.3 (dB)\n\n| method |";
   const std::vector<std::string> classes = class_names();
   for (const auto& c : classes) md += " " + c + " |";
@@ -374,7 +397,8 @@ void evaluate_models(const EvalOptions& o, const Split& test_all) {
   write_file_atomic(o.out_dir + "/REPORT.md", report_markdown(m, n, o.seed));
   draw_sample_grid(o.out_dir + "/samples.png", m.grid);
   draw_loss_png(o.out_dir + "/loss.png", models);
-  std::fprintf(stderr, "wrote %s/report.json, REPORT.md, samples.png, loss.png\n", o.out_dir.c_str());
+  draw_psnr_png(o.out_dir + "/psnr.png", m.rows);
+  std::fprintf(stderr, "wrote %s/report.json, REPORT.md, samples.png, loss.png, psnr.png\n", o.out_dir.c_str());
 }
 
 void write_manifest(const std::string& models_dir, const std::string& report_dir) {

@@ -76,7 +76,7 @@ void Canvas::save_png(const std::string& path) const {
 }
 
 void draw_chart(Canvas& cv, int x, int y, int w, int h, const std::string& title, const std::vector<Series>& series,
-                bool log_y) {
+                bool log_y, const std::vector<double>& xs, const std::string& x_label) {
   const Rgb axis{60, 60, 60}, grid{225, 225, 225};
   const int left = 56, right = 12, top = 28, bottom = 34;
   const int px = x + left, py = y + top, pw = w - left - right, ph = h - top - bottom;
@@ -103,19 +103,27 @@ void draw_chart(Canvas& cv, int x, int y, int w, int h, const std::string& title
     cv.text(x + 2, yy - 4, label, axis);
   }
   const size_t xt = std::max<size_t>(1, max_len);
-  for (size_t e = 1; e <= xt; e += std::max<size_t>(1, xt / 10)) {
-    const double xx = px + (xt == 1 ? pw / 2.0 : pw * double(e - 1) / double(xt - 1));
+  const bool placed = xs.size() >= 2 && xs.size() >= max_len && xs.back() > xs.front();
+  // Where value k goes across: by its x when given, else evenly by index.
+  auto x_at = [&](size_t k) {
+    if (placed) return px + pw * (xs[k] - xs.front()) / (xs.back() - xs.front());
+    return px + (xt == 1 ? pw / 2.0 : pw * double(k) / double(xt - 1));
+  };
+  for (size_t e = 1; e <= xt; e += placed ? 1 : std::max<size_t>(1, xt / 10)) {
+    const double xx = x_at(e - 1);
     cv.line(xx, py + ph, xx, py + ph + 4, axis);
-    cv.text(int(xx) - 3, py + ph + 8, std::to_string(e), axis);
+    char label[32];
+    std::snprintf(label, sizeof label, "%g", placed ? xs[e - 1] : double(e));
+    cv.text(int(xx) - 3, py + ph + 8, label, axis);
   }
-  cv.text(px + pw / 2 - 20, py + ph + 20, "epoch", axis);
+  cv.text(px + pw / 2 - 20, py + ph + 20, x_label, axis);
   cv.line(px, py, px, py + ph, axis);
   cv.line(px, py + ph, px + pw, py + ph, axis);
   int legend_y = py + 4;
   for (const Series& s : series) {
     for (size_t i = 0; i < s.values.size(); ++i) {
       auto pt = [&](size_t k) {
-        const double xx = px + (xt == 1 ? pw / 2.0 : pw * double(k) / double(xt - 1));
+        const double xx = x_at(k);
         const double yy = py + ph - ph * (tf(s.values[k]) - lo) / (hi - lo);
         return std::pair{xx, yy};
       };

@@ -40,8 +40,9 @@ struct Series {
   bool dashed = false;
 };
 
-// A line chart with axes, ticks and a legend; log_y plots log10 of the values.
+// A line chart with axes, ticks and a legend; log_y plots log10 of the values. The values are at x = 1, 2, 3, ...
+// (epochs) unless `x` gives each one's position (then labelled `x_label`, a tick at each).
 void draw_chart(Canvas& canvas, int x, int y, int w, int h, const std::string& title, const std::vector<Series>& series,
-                bool log_y);
+                bool log_y, const std::vector<double>& xs = {}, const std::string& x_label = "epoch");
 
 }  // namespace dae::trainer

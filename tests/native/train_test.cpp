@@ -229,6 +229,7 @@ TEST(Evaluate, CraftedTrainingHistoriesAreSkippedNotFatal) {
   e.limit = 10;
   EXPECT_NO_THROW(evaluate_models(e, small_data().test));
   EXPECT_TRUE(std::filesystem::exists(dir + "/report/loss.png"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/report/psnr.png"));
 }
 
 TEST(Train, NaNWeightsAreNeverWritten) {
