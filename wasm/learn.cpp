@@ -173,9 +173,12 @@ void panel_training(AppState& s) {
     ImGui::End();
     return;
   }
-  const bool loaded = t.history && t.model == s.model_name;
-  const int count = loaded ? static_cast<int>(t.history->size()) : static_cast<int>(info->snapshots_count);
-  int shown = t.index >= 0 ? t.index : std::max(0, count - 1);
+  // Loaded: the history is this model's and a snapshot of it is in use (a snapshot the engine refused is not).
+  const bool loaded = t.history && t.model == s.model_name && t.at_index && t.index >= 0 &&
+                      t.index < static_cast<int>(t.history->size());
+  const int count = t.history && t.model == s.model_name ? static_cast<int>(t.history->size())
+                                                         : static_cast<int>(info->snapshots_count);
+  int shown = std::clamp(t.index >= 0 ? t.index : count - 1, 0, std::max(0, count - 1));
   char label[96];
   if (loaded)
     std::snprintf(label, sizeof label, "step %lld of %lld", static_cast<long long>(t.history->info()[shown].step),
