@@ -369,7 +369,7 @@ void draw_sample_grid(const std::string& path, const SampleGrid& g) {
 
 }  // namespace
 
-std::vector<std::string> model_names(const std::string& dir) {
+std::vector<std::string> model_names(const std::string& dir, bool required) {
   std::vector<std::string> names;
   if (!fs::is_directory(dir)) throw std::runtime_error("no model folder '" + dir + "'");
   static const std::string kHistory = ".snapshots";  // a model's training history, not a model (dae/snapshots.h)
@@ -381,7 +381,7 @@ std::vector<std::string> model_names(const std::string& dir) {
   std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
     return std::pair{a != kDefaultArch, a} < std::pair{b != kDefaultArch, b};
   });
-  if (names.empty()) throw std::runtime_error("no .safetensors model files in '" + dir + "'");
+  if (names.empty() && required) throw std::runtime_error("no .safetensors model files in '" + dir + "'");
   return names;
 }
 

@@ -19,8 +19,8 @@ struct EvalOptions {
 // Writes report.json, REPORT.md, samples.png and loss.png into out_dir. Models run through dae::denoise.
 void evaluate_models(const EvalOptions& options, const Split& test);
 // The models of a folder: the stems of its .safetensors files less training histories (<name>.snapshots), the
-// default architecture first, then by name. Throws when the folder is missing or holds none.
-std::vector<std::string> model_names(const std::string& dir);
+// default architecture first, then by name. Throws when the folder is missing, or holds none and `required`.
+std::vector<std::string> model_names(const std::string& dir, bool required = true);
 // Writes <models_dir>/models.json from the model files' metadata and <report_dir>/report.json.
 void write_manifest(const std::string& models_dir, const std::string& report_dir);
 

@@ -255,7 +255,7 @@ struct ModelEntry {
 
 std::vector<ModelEntry> load_models(const std::string& dir, const std::vector<std::string>& only) {
   std::vector<ModelEntry> models;
-  const std::vector<std::string> names = model_names(dir);
+  const std::vector<std::string> names = model_names(dir, /*required=*/false);  // the filters alone are a report too
   for (const std::string& wanted : only)
     if (std::find(names.begin(), names.end(), wanted) == names.end())
       throw std::runtime_error("--model-names: no " + wanted + ".safetensors in '" + dir + "'");

@@ -10,6 +10,8 @@
 
 #include "dae/engine.h"
 #include "dae/safetensors.h"
+#include "dae/snapshots.h"
+#include "test_util.h"
 
 namespace {
 
@@ -49,7 +51,8 @@ TEST(Golden, EngineMatchesLibTorchForEveryShippedModel) {
   const std::string golden_dir = std::string(DAE_SOURCE_DIR) + "/tests/data/golden";
   int checked = 0;
   for (const auto& entry : fs::directory_iterator(models_dir)) {
-    if (entry.path().extension() != ".safetensors") continue;
+    if (entry.path().extension() != ".safetensors" || dae::testing::is_training_history(entry.path().filename().string()))
+      continue;
     const std::string name = entry.path().stem().string();
     const std::string golden_path = golden_dir + "/" + name + ".safetensors";
     SCOPED_TRACE(name);
@@ -84,6 +87,37 @@ TEST(Golden, EngineMatchesLibTorchForEveryShippedModel) {
     ++checked;
   }
   EXPECT_GT(checked, 0) << "no model in " << models_dir << " has a golden file in " << golden_dir;
+}
+
+TEST(Golden, EveryShippedTrainingHistoryLoadsAndEndsOnItsModel) {
+  // The page's training slider: each history file shipped beside a model is read by the checked reader, is of the
+  // model's graph, and its last snapshot gives exactly the model file's output.
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(DAE_MODELS_DIR)) {
+    const std::string file = entry.path().filename().string();
+    if (!dae::testing::is_training_history(file)) continue;
+    SCOPED_TRACE(file);
+    dae::Result<dae::Snapshots> history = dae::Snapshots::from_file(entry.path().string());
+    ASSERT_TRUE(history.ok()) << history.error();
+    const std::string model_path =
+        std::string(DAE_MODELS_DIR) + "/" + file.substr(0, file.size() - std::string(".snapshots.safetensors").size()) +
+        ".safetensors";
+    dae::Result<dae::Model> model = dae::Model::from_file(model_path);
+    ASSERT_TRUE(model.ok()) << model_path << ": " << model.error();
+    ASSERT_TRUE(history->same_arch(*model));
+    EXPECT_EQ(history->info().front().step, 0);
+    EXPECT_GT(history->info().back().val_psnr, history->info().front().val_psnr);
+    dae::Result<dae::Model> last = history->model(history->size() - 1);
+    ASSERT_TRUE(last.ok()) << last.error();
+    dae::Tensor in(1, model->arch().channels, 28, 28);
+    dae::Rng rng(5);
+    for (float& v : in.data) v = rng.uniform();
+    dae::Result<dae::Tensor> a = model->forward(in), b = last->forward(in);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->data, b->data);
+    ++checked;
+  }
+  EXPECT_GE(checked, 2) << "seed and unet ship their training histories";
 }
 
 }  // namespace

@@ -13,6 +13,13 @@
 
 namespace dae::testing {
 
+// A model's training history (dae-train --snapshots) beside it in a models folder: not a model.
+inline bool is_training_history(const std::string& file_name) {
+  static const std::string kSuffix = ".snapshots.safetensors";
+  return file_name.size() > kSuffix.size() &&
+         file_name.compare(file_name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+}
+
 struct RawTensor {
   std::string name;
   std::string dtype = "F32";
