@@ -15,12 +15,14 @@
 #include "dae/fashion_mnist.h"
 #include "dae/noise.h"
 #include "dae/snapshots.h"
+#include "dae/tiles.h"
 #include "denoiser.h"
 #include "image.h"
 #include "manifest.h"
 #include "textures.h"
 
-enum class Backend { Engine = 0, OrtWasm = 1, OrtWebGpu = 2 };
+// Auto: the engine or ONNX Runtime's WebGPU backend, whichever measured faster on this image's tiles with this model.
+enum class Backend { Engine = 0, OrtWasm = 1, OrtWebGpu = 2, Auto = 3 };
 enum class View { Clean = 0, Noisy = 1, Denoised = 2, Difference = 3 };
 enum class Tool { Pen = 0, Eraser = 1, NoiseBrush = 2 };
 enum class UploadMode { FashionMnist = 0, FullResolution = 1 };
@@ -42,7 +44,7 @@ template <class E>
 struct EnumNames;
 template <>
 struct EnumNames<Backend> {
-  static constexpr const char* names[] = {"engine", "ort-wasm", "ort-webgpu"};
+  static constexpr const char* names[] = {"engine", "ort-wasm", "ort-webgpu", "auto"};
 };
 template <>
 struct EnumNames<View> {
@@ -203,14 +205,33 @@ struct AppState {
   int denoise_count = 0;
 
   // Second backend, run by JS asynchronously; results come back through bindings.
-  Backend backend = Backend::Engine;
+  Backend backend = Backend::Engine;  // the person's choice; backend_in_use(s) is what runs
+  // The Auto choice: made per model and tile shape by timing one tile on WebGPU (after a warm-up run) against the
+  // engine's own run of the image (it always runs, as the reference), in milliseconds per megapixel delivered.
+  struct AutoChoice {
+    std::string key;  // model and measured tile shape the choice is for; empty: none made yet
+    Backend chosen = Backend::Engine;
+    bool measuring = false;
+    int token = 0;  // which measurement a reply from the page belongs to
+    double engine_ms_per_mp = -1, webgpu_ms_per_mp = -1;
+    double tile_mp = 0;  // the megapixels the timed tile delivers (its core)
+    std::string reason;
+  } auto_backend;
   bool ensemble = false;  // the engine averages over the symmetries the model allows (engine_ensemble)
   bool ort_available = false, webgpu_available = false;
   bool ort_pending = false;
   int ort_generation = 0;
-  // What the pending ONNX Runtime request sent: the model, and the padded size its output must come back at.
+  // ONNX Runtime gets a large image tile by tile (the engine's tile geometry; one tensor of a 12 MP photo is more
+  // than its heap takes): the model and grid of the run in progress, the tile it was sent, what came back so far.
   std::string ort_model;
-  int ort_h = 0, ort_w = 0;
+  dae::TileGrid ort_grid;
+  dae::ChannelOptions ort_options;  // measured once on the whole image (dae::whole_image_options)
+  int ort_tile = 0;
+  bool ort_send_tile = false;  // tile ort_tile goes out on the next frame
+  int ort_run_generation = 0;  // the image the run is of (ort_generation when it started)
+  int ort_h = 0, ort_w = 0;  // the padded size the pending tile's output must come back at
+  double ort_run_ms = 0;
+  Image ort_partial;
   std::string ort_status;
 
   LayerView layers;
@@ -293,8 +314,8 @@ void pop_undo(AppState& s);
 void paint_stroke(AppState& s, float x0, float y0, float x1, float y1, float pressure);
 void reroll_noise(AppState& s);
 void update_pipeline(AppState& s);
-// ONNX Runtime's output for the [n, c, h, w] input host_request_ort sent (dae::model_input, padded by
-// dae::pad_for_model); cropped and clamped here by dae::finish_output, as the engine's own output is.
+// ONNX Runtime's output for the [n, c, h, w] tile input host_request_ort_tile sent (dae::tile_model_input); its core
+// is kept (dae::tile_from_output: cropped and clamped as the engine's own output is), then the next tile is sent.
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation);
 // The w×h region at (x0, y0) of an image as a [1, c, h, w] tensor, and a [1, c, h, w] tensor as an image.
 dae::Tensor region_tensor(const Image& image, int x0, int y0, int w, int h);
@@ -334,7 +355,17 @@ void handle_shortcuts(AppState& s);
 // bindings.cpp: requests to the page's JavaScript.
 void host_request_model(const std::string& name, const std::string& file, int request);
 void host_request_snapshots(const std::string& file, int request);
+// Starts an ONNX Runtime run of the current image and model (whole, or its first tile); host_request_ort_tile sends the
+// run's tile s.ort_tile.
 void host_request_ort(AppState& s);
+void host_request_ort_tile(AppState& s);
+// The backend that runs: the person's choice, or for Auto what was measured faster (the engine until then).
+Backend backend_in_use(const AppState& s);
+// Auto: measures the current model on WebGPU when no choice is made for it and this image's tile shape yet (a
+// result of the engine for this image is needed first); without a WebGPU adapter the engine is chosen at once.
+void update_auto_backend(AppState& s);
+// The page's reply: the WebGPU run's time in ms (a warm-up run not counted), or, with ms < 0, why it failed.
+void accept_auto_measurement(AppState& s, int token, double ms, const std::string& error);
 void host_open_file();
 // jpeg_quality: 1..100 saves a JPEG at that quality, 0 a PNG; encoded by the browser at the image's full size.
 void host_save_image(const Image& image, const std::string& name, int jpeg_quality);

@@ -40,6 +40,10 @@ EM_JS(void, js_request_ort, (const float* px, int n, int c, int h, int w, int ge
   window.daeHost.runOrt(HEAPF32.slice(px >> 2, (px >> 2) + n * c * h * w), shape, generation, Boolean(webgpu),
                         UTF8ToString(f));
 });
+// Times the model on WebGPU for Auto: one warm-up run, then the timed one; the page answers dae_auto_measured.
+EM_JS(void, js_time_webgpu, (const float* px, int n, int c, int h, int w, int token, const char* f), {
+  window.daeHost.timeWebGpu(HEAPF32.slice(px >> 2, (px >> 2) + n * c * h * w), [ n, c, h, w ], token, UTF8ToString(f));
+});
 EM_JS(void, js_open_file, (), { window.daeHost.openFile(); });
 // rgba: w·h·4 bytes the page copies out at once (the app frees them after the call).
 EM_JS(void, js_save_image, (const uint8_t* rgba, int w, int h, const char* name, int jpeg_quality), {
@@ -60,6 +64,92 @@ void host_request_snapshots(const std::string& file, int request) {
   js_request_snapshots(file.c_str(), request);
 }
 
+// Images up to this many pixels go to ONNX Runtime whole; larger ones in tiles of this side (with the model's
+// context around each, so the result is the whole image's).
+static constexpr size_t kOrtWholePixels = size_t(1) << 20;
+static constexpr int kOrtTile = 512;
+
+// Sends tile s.ort_tile of the run in progress: the same channel arrangement, context and padding the engine's tile
+// gets, so both backends see the same tensor.
+void host_request_ort_tile(AppState& s) {
+  const ModelInfo* info = s.manifest.find(s.ort_model);
+  const dae::TileRect region = s.ort_grid.region(s.ort_tile);
+  dae::Result<dae::Tensor> in =
+      dae::tile_model_input(s.model->arch(), region_tensor(s.noisy, region.x0, region.y0, region.w(), region.h()),
+                            s.ort_options, region);
+  if (!info || !in.ok()) {
+    s.ort_pending = false;
+    s.ort_status = info ? in.error() : "this model has no ONNX file";
+    return;
+  }
+  s.ort_h = in->h, s.ort_w = in->w;
+  js_request_ort(in->data.data(), in->n, in->c, in->h, in->w, s.ort_run_generation,
+                 backend_in_use(s) == Backend::OrtWebGpu, info->onnx.c_str());
+}
+
+static dae::TileGrid ort_tile_grid(const AppState& s) {
+  return dae::tile_grid(s.model->arch(), s.noisy.h, s.noisy.w, s.noisy.plane() <= kOrtWholePixels ? 0 : kOrtTile);
+}
+
+Backend backend_in_use(const AppState& s) {
+  return s.backend == Backend::Auto ? s.auto_backend.chosen : s.backend;
+}
+
+static void choose_auto(AppState& s, const std::string& key, Backend chosen, const std::string& reason) {
+  AppState::AutoChoice& a = s.auto_backend;
+  const Backend before = backend_in_use(s);
+  a.key = key, a.chosen = chosen, a.reason = reason, a.measuring = false;
+  if (backend_in_use(s) == before) return;
+  // WebGPU won: its run of the whole image starts now (the engine's result stays as the reference); the engine won
+  // back: its result is shown.
+  if (chosen == Backend::Engine) s.need_denoise = true;
+  else host_request_ort(s);
+}
+
+void update_auto_backend(AppState& s) {
+  AppState::AutoChoice& a = s.auto_backend;
+  if (s.backend != Backend::Auto || !s.model || !s.model_loading.empty() || s.noisy.empty() || a.measuring) return;
+  const dae::TileGrid grid = ort_tile_grid(s);
+  const dae::TileRect region = grid.region(0), core = grid.core(0);
+  // (An adapter the page finds later calls for a measurement.)
+  const std::string key = s.model_name + " " + std::to_string(region.w()) + "x" + std::to_string(region.h()) +
+                          (s.webgpu_available ? "" : " without WebGPU");
+  if (a.key == key) return;
+  if (!s.webgpu_available) return choose_auto(s, key, Backend::Engine, "this browser offers no WebGPU adapter");
+  const ModelInfo* info = s.manifest.find(s.model_name);
+  if (!info || info->onnx.empty()) return choose_auto(s, key, Backend::Engine, "this model has no ONNX file");
+  // The engine's time on this image, from its own run (it always runs): wait for one that is of this image.
+  if (s.denoiser.busy() || s.need_denoise || s.engine_ms <= 0 || !s.engine_out.same_shape(s.noisy)) return;
+  dae::Result<dae::Tensor> in = dae::tile_model_input(
+      s.model->arch(), region_tensor(s.noisy, region.x0, region.y0, region.w(), region.h()),
+      channel_options(s.noisy, s.model->arch().channels), region);
+  if (!in.ok()) return choose_auto(s, key, Backend::Engine, in.error());
+  a.measuring = true;
+  a.key = key;
+  a.engine_ms_per_mp = s.engine_ms / engine_ensemble(s) / (static_cast<double>(s.noisy.plane()) * 1e-6);
+  a.webgpu_ms_per_mp = -1;
+  a.tile_mp = static_cast<double>(core.w()) * core.h() * 1e-6;
+  js_time_webgpu(in->data.data(), in->n, in->c, in->h, in->w, ++a.token, info->onnx.c_str());
+}
+
+void accept_auto_measurement(AppState& s, int token, double ms, const std::string& error) {
+  AppState::AutoChoice& a = s.auto_backend;
+  if (!a.measuring || token != a.token) return;
+  const std::string key = a.key;
+  if (s.backend != Backend::Auto) {
+    a.key.clear(), a.measuring = false;
+    return;
+  }
+  if (ms < 0) return choose_auto(s, key, Backend::Engine, "WebGPU failed: " + error);
+  a.webgpu_ms_per_mp = ms / a.tile_mp;
+  char text[160];
+  const bool gpu = a.webgpu_ms_per_mp < a.engine_ms_per_mp;
+  std::snprintf(text, sizeof text, "WebGPU %.0f ms per megapixel, the engine %.0f: %s is %.1fx faster",
+                a.webgpu_ms_per_mp, a.engine_ms_per_mp, gpu ? "WebGPU" : "the engine",
+                gpu ? a.engine_ms_per_mp / a.webgpu_ms_per_mp : a.webgpu_ms_per_mp / a.engine_ms_per_mp);
+  choose_auto(s, key, gpu ? Backend::OrtWebGpu : Backend::Engine, text);
+}
+
 void host_request_ort(AppState& s) {
   const ModelInfo* info = s.manifest.find(s.model_name);
   if (!info || info->onnx.empty()) {
@@ -67,20 +157,18 @@ void host_request_ort(AppState& s) {
     return;
   }
   if (s.ort_pending || s.noisy.empty() || !s.model) return;
-  // The same channel arrangement and padding the engine gets, so both backends see the same tensor.
-  const int channels = s.model->arch().channels;
-  dae::Result<dae::Tensor> in = dae::model_input(region_tensor(s.noisy, 0, 0, s.noisy.w, s.noisy.h), channels,
-                                                 channel_options(s.noisy, channels));
-  if (!in.ok()) {
-    s.ort_status = in.error();
-    return;
-  }
-  const dae::Tensor padded = dae::pad_for_model(s.model->arch(), *in);
   s.ort_pending = true;
   s.ort_model = s.model_name;
-  s.ort_h = padded.h, s.ort_w = padded.w;
-  js_request_ort(padded.data.data(), padded.n, padded.c, padded.h, padded.w, s.ort_generation,
-                 s.backend == Backend::OrtWebGpu, info->onnx.c_str());
+  s.ort_grid = ort_tile_grid(s);
+  s.ort_options = channel_options(s.noisy, s.model->arch().channels);
+  s.ort_tile = 0;
+  s.ort_run_ms = 0;
+  s.ort_run_generation = s.ort_generation;
+  s.ort_send_tile = false;
+  // The result of the image before is not this one's; a tiled run fills its own buffer.
+  s.ort_out = {};
+  s.ort_partial = s.ort_grid.count() > 1 ? Image(s.noisy.w, s.noisy.h, s.noisy.c, 0.0f) : Image();
+  host_request_ort_tile(s);
 }
 
 void host_open_file() {
@@ -313,10 +401,22 @@ EMSCRIPTEN_KEEPALIVE void dae_ort_result(const float* px, int n, int c, int h, i
 EMSCRIPTEN_KEEPALIVE void dae_ort_failed(const char* text) {
   AppState& s = *g_state;
   s.ort_pending = false;
-  s.backend = Backend::Engine;
+  s.ort_partial = {};
   s.ort_status = text;
+  if (s.backend == Backend::Auto) {
+    // Auto stays chosen, on the engine for this model.
+    s.auto_backend.chosen = Backend::Engine;
+    s.auto_backend.reason = std::string("WebGPU failed: ") + text;
+  } else {
+    s.backend = Backend::Engine;
+  }
   set_message(s, std::string("ONNX Runtime Web: ") + text + " (switched back to the engine)", true);
   s.need_denoise = true;
+}
+
+// Auto's WebGPU timing (js_time_webgpu): ms of the timed run, or ms < 0 and why it failed.
+EMSCRIPTEN_KEEPALIVE void dae_auto_measured(int token, double ms, const char* error) {
+  accept_auto_measurement(*g_state, token, ms, error ? error : "");
 }
 
 // Touch and pen input arrive as pointer events (emscripten's GLFW ignores touch); main.cpp feeds them to ImGui.
@@ -420,6 +520,14 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"ortMs", s.ort_ms},
       {"maxAbsDiff", s.max_abs_diff},
       {"backend", enum_name(s.backend)},
+      {"backendInUse", enum_name(backend_in_use(s))},
+      {"auto",
+       {{"key", s.auto_backend.key},
+        {"chosen", enum_name(s.auto_backend.chosen)},
+        {"measuring", s.auto_backend.measuring},
+        {"engineMsPerMp", s.auto_backend.engine_ms_per_mp},
+        {"webgpuMsPerMp", s.auto_backend.webgpu_ms_per_mp},
+        {"reason", s.auto_backend.reason}}},
       {"ensemble", engine_ensemble(s)},
       {"ensembleOn", s.ensemble},
       {"modelSymmetries", s.model ? dae::model_symmetries(*s.model) : 1},
@@ -453,6 +561,8 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"webgpu", s.webgpu_available},
       {"ortStatus", s.ort_status},
       {"ortPending", s.ort_pending},
+      {"ortTiles", s.ort_grid.count()},
+      {"ortTilesDone", s.ort_pending ? s.ort_tile : s.ort_grid.count()},
   };
   if (s.walk.open)
     j["walk"] = {{"sample", s.walk.sample},

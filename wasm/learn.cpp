@@ -202,7 +202,7 @@ void panel_training(AppState& s) {
     ImGui::TextWrapped("Yellow: PSNR on the validation images. Blue: loss on a training batch. Steps on a log scale; "
                        "click the curve to jump to a step.");
     ImGui::PopStyleColor();
-    if (s.backend != Backend::Engine)
+    if (backend_in_use(s) != Backend::Engine)
       ImGui::TextWrapped("ONNX Runtime has only the finished model, so the engine denoises while this panel is open.");
   }
   if (!t.error.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", t.error.c_str());

@@ -179,9 +179,23 @@ static void section_model(AppState& s) {
   ImGui::BeginDisabled(!s.webgpu_available);
   ImGui::RadioButton("ONNX Runtime Web (WebGPU)", &backend, 2);
   ImGui::EndDisabled();
+  ImGui::RadioButton("Auto: the faster, measured", &backend, 3);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Times one tile on ONNX Runtime Web's WebGPU backend against the engine's run of the image\n"
+                      "and keeps the faster for this model (without a WebGPU adapter: the engine).");
   if (backend != static_cast<int>(s.backend)) {
     s.backend = static_cast<Backend>(backend);
     s.need_denoise = true;
+  }
+  if (s.backend == Backend::Auto) {
+    const AppState::AutoChoice& a = s.auto_backend;
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+    if (a.measuring)
+      ImGui::TextWrapped("Auto: timing WebGPU on one tile...");
+    else if (!a.key.empty())
+      ImGui::TextWrapped("Auto: %s (%s).", backend_in_use(s) == Backend::Engine ? "the engine" : "WebGPU",
+                         a.reason.c_str());
+    ImGui::PopStyleColor();
   }
   // The engine's self-ensemble: the mean over the mirrors and quarter turns the model's training data allows.
   const int symmetries = s.model ? dae::model_symmetries(*s.model) : 1;

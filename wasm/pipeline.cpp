@@ -224,7 +224,7 @@ static Image blend(const Image& photo, const Image& output, float t) {
 // stays as the reference for the difference.
 // notify: the result is for the current settings (not a stroke's result overtaken by the next stroke).
 static void refresh_outputs(AppState& s, bool notify = true) {
-  const bool use_ort = s.backend != Backend::Engine && !training_step_in_use(s) && !s.ort_out.empty() &&
+  const bool use_ort = backend_in_use(s) != Backend::Engine && !training_step_in_use(s) && !s.ort_out.empty() &&
                        s.ort_out.same_shape(s.noisy);
   const Image& output = use_ort ? s.ort_out : s.engine_out;
   if (output.empty() || !output.same_shape(s.clean)) return;
@@ -352,7 +352,7 @@ void update_pipeline(AppState& s) {
     if (s.model && s.model_loading.empty()) {
       s.need_denoise = false;
       // ONNX Runtime has the model file only: a training step is the engine's alone.
-      if (s.backend != Backend::Engine && !training_step_in_use(s)) host_request_ort(s);
+      if (backend_in_use(s) != Backend::Engine && !training_step_in_use(s)) host_request_ort(s);
       // Cancels the job in progress: its result would be stale. Tiles nearest the middle of the view run first.
       s.denoiser.submit(model_in_use(s), s.noisy, engine_ensemble(s), s.pan_x, s.pan_y);
       s.job_started_ms = emscripten_get_now();
@@ -366,31 +366,60 @@ void update_pipeline(AppState& s) {
   s.denoiser.step(kTileBudgetMs);
   show_finished_tiles(s);
   take_engine_result(s);
+  update_auto_backend(s);
+  if (s.ort_send_tile) {
+    s.ort_send_tile = false;
+    if (s.ort_pending && s.ort_run_generation == s.ort_generation && s.ort_model == s.model_name && s.model &&
+        backend_in_use(s) != Backend::Engine) {
+      host_request_ort_tile(s);
+    } else if (s.ort_pending) {
+      // The image, the model or the backend changed between two tiles: this run's tiles are of no use now.
+      s.ort_pending = false;
+      s.ort_partial = {};
+      if (backend_in_use(s) != Backend::Engine && s.model) host_request_ort(s);
+    }
+  }
   update_layers(s);
   update_walk(s);
 }
 
 void accept_ort_output(AppState& s, const float* px, int n, int c, int h, int w, double ms, int generation) {
-  s.ort_pending = false;
   if (generation != s.ort_generation || s.ort_model != s.model_name || !s.model) {
-    // The image or the model changed while ONNX Runtime was busy: ask again for the current one.
-    if (s.backend != Backend::Engine && s.model) host_request_ort(s);
+    // The image or the model changed while ONNX Runtime was busy: start again on the current one.
+    s.ort_pending = false;
+    s.ort_partial = {};
+    if (backend_in_use(s) != Backend::Engine && s.model) host_request_ort(s);
     return;
   }
-  if (h != s.ort_h || w != s.ort_w) {
-    s.ort_status = "ONNX Runtime returned " + std::to_string(w) + "x" + std::to_string(h) + " for a " +
-                   std::to_string(s.ort_w) + "x" + std::to_string(s.ort_h) + " input";
-    return;
-  }
+  const auto fail = [&](const std::string& why) {
+    s.ort_pending = false;
+    s.ort_partial = {};
+    s.ort_status = why;
+  };
+  if (h != s.ort_h || w != s.ort_w)
+    return fail("ONNX Runtime returned " + std::to_string(w) + "x" + std::to_string(h) + " for a " +
+                std::to_string(s.ort_w) + "x" + std::to_string(s.ort_h) + " input");
   dae::Tensor out(n, c, h, w);
   std::copy_n(px, out.size(), out.data.begin());
-  dae::Result<dae::Tensor> image =
-      dae::image_from_output(dae::finish_output(std::move(out), s.noisy.h, s.noisy.w), s.noisy.c);
-  if (!image.ok() || image->n != 1) {
-    s.ort_status = image.ok() ? "ONNX Runtime returned " + std::to_string(n) + " images for one" : image.error();
-    return;
+  const dae::TileRect region = s.ort_grid.region(s.ort_tile), core = s.ort_grid.core(s.ort_tile);
+  dae::Result<dae::Tensor> kept = dae::tile_from_output(std::move(out), s.noisy.c, region, core);
+  if (!kept.ok()) return fail("ONNX Runtime's output: " + kept.error());
+  s.ort_run_ms += ms;
+  if (s.ort_grid.count() > 1) {
+    float* dst = s.ort_partial.mutable_data();
+    for (int k = 0; k < kept->c; ++k)
+      for (int y = 0; y < core.h(); ++y)
+        std::copy_n(kept->at(0, k) + static_cast<size_t>(y) * core.w(), core.w(),
+                    dst + k * s.ort_partial.plane() + static_cast<size_t>(core.y0 + y) * s.ort_partial.w + core.x0);
+    // The next tile goes out on the next frame: the page draws (and takes input) between tiles.
+    if (++s.ort_tile < s.ort_grid.count()) {
+      s.ort_send_tile = true;
+      return;
+    }
   }
-  s.ort_ms = ms;
-  s.ort_out = tensor_image(*image);
+  s.ort_pending = false;
+  s.ort_ms = s.ort_run_ms;
+  s.ort_out = s.ort_grid.count() > 1 ? std::move(s.ort_partial) : tensor_image(*kept);
+  s.ort_partial = {};
   if (!s.denoiser.busy()) refresh_outputs(s);
 }

@@ -22,7 +22,8 @@
  *                           view ('clean' | 'noisy' | 'denoised' | 'difference'), tool ('pen' | 'eraser' |
  *                           'noise-brush'), uploadMode ('fashion-mnist' | 'full'), noise, amount, iso (camera
  *                           kinds: the ISO setting the amount reads as), jpegQuality, seed, psnrNoisy,
- *                           psnrDenoised, ssimNoisy, ssimDenoised, engineMs, ortMs, maxAbsDiff, backend,
+ *                           psnrDenoised, ssimNoisy, ssimDenoised, engineMs, ortMs, maxAbsDiff, backend, ortPending,
+ *                           ortTiles, ortTilesDone (ONNX Runtime gets images over 1 MP in tiles),
  *                           denoiseCount, busy, progress, message, messageIsError, panes, ...}; every such name is
  *                           the app's (EnumNames in wasm/app_state.h)
  *   dae.setSigma(x)         noise strength (σ for gaussian/speckle/poisson, probability for salt-pepper)
@@ -65,7 +66,9 @@
  *   dae.loadModel(name)     a model listed in models/models.json, as if picked from the list (it stays the choice for
  *                           the current kind of image); resolves {ok, message} once loaded
  *   dae.loadModelBytes(arrayBuffer, name)   a model file from memory; {ok, message}; a bad file keeps the old model
- *   dae.setBackend(name)    'engine' | 'ort-wasm' | 'ort-webgpu'; resolves when that backend has produced a result
+ *   dae.setBackend(name)    'engine' | 'ort-wasm' | 'ort-webgpu' | 'auto' (WebGPU timed on one tile against the
+ *                           engine, the faster kept per model: state().auto says what was measured and why, and
+ *                           backendInUse what runs); resolves when that backend has produced a result
  *   dae.backend             the chosen backend's name
  *   dae.latency             {engine, ort}: the last run's time in ms
  *   dae.whenDenoised()      Promise resolved after the next denoised result
@@ -390,21 +393,38 @@
         (e) => withString(`Could not download the training history: ${e.message}`,
           (p) => Module._dae_snapshots_failed(request, p)));
     },
-    // shape: [n, c, h, w] of the model input the app prepared and padded (the same tensor the engine gets); the
-    // output goes back as ONNX Runtime shaped it, and the app checks, crops and clamps it as it does the engine's.
+    // shape: [n, c, h, w] of the model input the app prepared and padded for the whole image or one tile of it (the
+    // same tensor the engine gets); the output goes back as ONNX Runtime shaped it, and the app checks, crops and
+    // clamps it as it does the engine's.
     runOrt(px, shape, generation, webgpu, onnx) {
       const provider = webgpu ? 'webgpu' : 'wasm';
       const s = state();
       window.daeOrt.run(provider, modelUrl(onnx), px, shape).then(({ px: out, dims, ms }) => {
         floatsToHeap(out, (p) => Module._dae_ort_result(p, ...dims, ms, generation));
-        withString(`${provider}, last run ${ms.toFixed(2)} ms`, (p) => Module._dae_ort_status(1, s.webgpu ? 1 : 0, p));
-        ortWaiters.forEach((f) => f({ ok: true, ms }));
+        // A large image goes tile by tile (the app sends the next one), or starts again if it changed meanwhile.
+        const now = state();
+        if (now.ortPending) return;
+        const tiles = now.ortTiles > 1 ? ` in ${now.ortTiles} tiles` : '';
+        withString(`${provider}, last run ${now.ortMs.toFixed(2)} ms${tiles}`,
+          (p) => Module._dae_ort_status(1, s.webgpu ? 1 : 0, p));
+        ortWaiters.forEach((f) => f({ ok: true, ms: now.ortMs }));
         ortWaiters = [];
       }).catch((e) => {
         withString(String(e.message || e), (p) => Module._dae_ort_failed(p));
         ortWaiters.forEach((f) => f({ ok: false, message: String(e.message || e) }));
         ortWaiters = [];
       });
+    },
+    // Auto's measurement: one warm-up run on WebGPU, then the timed one (wasm/bindings.cpp, update_auto_backend).
+    timeWebGpu(px, shape, token, onnx) {
+      const file = modelUrl(onnx);
+      window.daeOrt.run('webgpu', file, px, shape)
+        .then(() => window.daeOrt.run('webgpu', file, px, shape))
+        .then(({ ms }) => {
+          withString(`webgpu, timed for Auto: ${ms.toFixed(2)} ms`, (p) => Module._dae_ort_status(1, 1, p));
+          Module._dae_auto_measured(token, ms, 0);
+        })
+        .catch((e) => withString(String(e.message || e), (p) => Module._dae_auto_measured(token, -1, p)));
     },
     takeWheelSteps() {
       const steps = wheelSteps;
@@ -605,6 +625,17 @@
     setBackend(name) {
       if (withString(String(name), (p) => Module._dae_set_backend(p)) !== 1)
         return Promise.reject(new Error(`unknown backend '${name}'`));
+      if (name === 'auto') {
+        // Resolves once the choice for this model is made and the chosen backend's result is shown.
+        return (async () => {
+          for (const until = performance.now() + 120000; performance.now() < until;) {
+            const s = state();
+            if (s.auto.key.startsWith(`${s.model} `) && !s.auto.measuring && !s.busy && !s.ortPending) return { ok: true };
+            await new Promise((f) => setTimeout(f, 20));
+          }
+          return { ok: false, message: 'Auto made no choice within two minutes' };
+        })();
+      }
       return state().backend === 'engine' ? dae.whenDenoised().then(() => ({ ok: true }))
         : new Promise((f) => ortWaiters.push(f));
     },

@@ -2,6 +2,7 @@
 #include "dae/tiles.h"
 
 #include <algorithm>
+#include <string>
 
 namespace dae {
 
@@ -42,22 +43,52 @@ ChannelOptions whole_image_options(int channels, const float* first_plane, int h
   return base;
 }
 
-Result<Tensor> denoise_tile(const Model& model, const Tensor& pixels, const ChannelOptions& options,
-                            const TileRect& region, const TileRect& core) {
-  if (pixels.n != 1 || pixels.h != region.h() || pixels.w != region.w() || core.x0 < region.x0 ||
-      core.y0 < region.y0 || core.x1 > region.x1 || core.y1 > region.y1)
-    return Status::Error("denoise_tile: the pixels are not the tile's region, or the core is not inside it");
-  ChannelOptions o = options;
-  o.origin_x = options.origin_x + region.x0, o.origin_y = options.origin_y + region.y0;
-  Result<Tensor> r = denoise_channels(model, pixels, o);
-  if (!r.ok()) return r.status();
-  const Tensor& out = *r;
+static Status check_tile(int n, int h, int w, const TileRect& region, const TileRect& core, const char* what) {
+  if (n != 1 || h != region.h() || w != region.w() || core.x0 < region.x0 || core.y0 < region.y0 ||
+      core.x1 > region.x1 || core.y1 > region.y1)
+    return Status::Error(std::string(what) + ": the pixels are not the tile's region, or the core is not inside it");
+  return Status::Ok();
+}
+
+static ChannelOptions at_region(ChannelOptions o, const TileRect& region) {
+  o.origin_x += region.x0, o.origin_y += region.y0;
+  return o;
+}
+
+// The core of a region's result.
+static Tensor crop_core(const Tensor& out, const TileRect& region, const TileRect& core) {
   Tensor kept(1, out.c, core.h(), core.w());
   for (int k = 0; k < out.c; ++k)
     for (int y = 0; y < core.h(); ++y)
       std::copy_n(out.at(0, k) + size_t(core.y0 - region.y0 + y) * out.w + (core.x0 - region.x0), core.w(),
                   kept.at(0, k) + size_t(y) * core.w());
   return kept;
+}
+
+Result<Tensor> denoise_tile(const Model& model, const Tensor& pixels, const ChannelOptions& options,
+                            const TileRect& region, const TileRect& core) {
+  if (Status s = check_tile(pixels.n, pixels.h, pixels.w, region, core, "denoise_tile"); !s.ok()) return s;
+  Result<Tensor> r = denoise_channels(model, pixels, at_region(options, region));
+  if (!r.ok()) return r.status();
+  return crop_core(*r, region, core);
+}
+
+Result<Tensor> tile_model_input(const Arch& arch, const Tensor& pixels, const ChannelOptions& options,
+                                const TileRect& region) {
+  if (Status s = check_tile(pixels.n, pixels.h, pixels.w, region, region, "tile_model_input"); !s.ok()) return s;
+  Result<Tensor> in = model_input(pixels, arch.channels, at_region(options, region));
+  if (!in.ok()) return in.status();
+  return pad_for_model(arch, *in);
+}
+
+Result<Tensor> tile_from_output(Tensor out, int image_channels, const TileRect& region, const TileRect& core) {
+  if (out.h < region.h() || out.w < region.w())
+    return Status::Error("the model returned " + std::to_string(out.w) + "x" + std::to_string(out.h) + " for a " +
+                         std::to_string(region.w()) + "x" + std::to_string(region.h()) + " tile");
+  Result<Tensor> image = image_from_output(finish_output(std::move(out), region.h(), region.w()), image_channels);
+  if (!image.ok()) return image.status();
+  if (Status s = check_tile(image->n, image->h, image->w, region, core, "tile_from_output"); !s.ok()) return s;
+  return crop_core(*image, region, core);
 }
 
 Status denoise_tiled(const Model& model, const Tensor& image, const ChannelOptions& options, const TileGrid& grid,

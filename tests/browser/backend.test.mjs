@@ -91,6 +91,48 @@ export const tests = [
     },
   },
   {
+    name: 'ONNX Runtime Web on a photo over a megapixel: tile by tile with the engine\'s context, the same result as the engine',
+    async run(t) {
+      const page = await openApp(t);
+      // A small model keeps this quick; what is tested is the tiling around ONNX Runtime.
+      const small = await uploadFull(page, colorPhoto(64, 48), 'small.png');
+      assert.ok(small.ok, small.message);
+      assert.ok((await page.evaluate(() => window.dae.loadModel('unet'))).ok);
+      const r = await uploadFull(page, colorPhoto(1400, 900), 'large.png');
+      assert.ok(r.ok, r.message);
+      const done = await page.evaluate(() => window.dae.setBackend('ort-wasm'));
+      assert.ok(done.ok, done.message);
+      await page.waitForFunction(() => {
+        const s = window.dae.state();
+        return s.model === 'unet' && !s.ortPending && !s.busy && s.maxAbsDiff >= 0;
+      });
+      const s = await state(page);
+      assert.equal(s.width, 1400);
+      assert.equal(s.ortTiles, 6, '1400x900 in tiles of 512');
+      assert.equal(s.ortTilesDone, 6);
+      t.log(`1400x900 color, unet: engine ${s.engineMs.toFixed(0)} ms, ORT ${s.ortMs.toFixed(0)} ms in ${s.ortTiles} tiles, ` +
+        `max |diff| ${s.maxAbsDiff.toExponential(2)}; ${s.ortStatus}`);
+      assert.ok(s.maxAbsDiff < 1e-4, `engine and ORT tiles agree (max diff ${s.maxAbsDiff})`);
+      assert.match(s.ortStatus, /in 6 tiles/);
+      const shown = await page.evaluate(() => {
+        const i = window.dae.getImages();
+        let same = i.denoised.length === i.ort.length && i.ort.length === 3 * 1400 * 900;
+        for (let k = 0; same && k < i.ort.length; ++k) same = i.denoised[k] === i.ort[k];
+        return same;
+      });
+      assert.ok(shown, 'the shown result is ONNX Runtime\'s, every tile of it');
+      // A new noise draw while the run is under way: the run starts again on the new input, and its result is for it.
+      await page.evaluate(() => window.dae.setNoise({ seed: 11 }));
+      await page.waitForFunction(() => { const s = window.dae.state(); return s.ortPending && s.ortTilesDone < s.ortTiles; });
+      await page.evaluate(() => window.dae.setNoise({ seed: 12 }));
+      await page.waitForFunction(() => {
+        const s = window.dae.state();
+        return !s.ortPending && !s.busy && s.maxAbsDiff >= 0 && s.seed === 12;
+      });
+      assert.ok((await state(page)).maxAbsDiff < 1e-4, 'the result after the restart is of the current noise');
+    },
+  },
+  {
     name: 'the engine\'s ensemble: the photo models average 8 mirrors and turns; Fashion-MNIST models allow none',
     async run(t) {
       const page = await openApp(t);

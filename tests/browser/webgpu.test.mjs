@@ -50,6 +50,56 @@ export const tests = [
     },
   },
   {
+    name: 'Auto times WebGPU on one tile against the engine and keeps the faster for the model; without an adapter, the engine',
+    async run(t) {
+      const page = await (await t.launch(WEBGPU_FLAGS)).newPage();
+      const ortRequests = [];
+      page.on('request', (r) => { if (r.url().includes('/ort/')) ortRequests.push(r.url()); });
+      await openApp(t, { page });
+      await page.waitForFunction(() => window.dae.state().webgpu, null, { timeout: 10000 });
+      await page.evaluate(async () => { window.dae.loadSample(40); await window.dae.whenIdle(); });
+      const r = await page.evaluate(() => window.dae.setBackend('auto'));
+      assert.ok(r.ok, r.message);
+      const s = await state(page);
+      const a = s.auto;
+      t.log(`28x28, ${s.model}: ${a.reason}; in use: ${s.backendInUse}`);
+      assert.equal(s.backend, 'auto');
+      assert.equal(a.measuring, false);
+      assert.ok(a.key.startsWith(`${s.model} `), a.key);
+      assert.ok(ortRequests.some((u) => u.endsWith('ort.webgpu.min.js')), 'WebGPU was really timed');
+      assert.ok(a.engineMsPerMp > 0 && a.webgpuMsPerMp > 0, JSON.stringify(a));
+      const faster = a.webgpuMsPerMp < a.engineMsPerMp ? 'ort-webgpu' : 'engine';
+      assert.equal(a.chosen, faster, 'the faster one is chosen');
+      assert.equal(s.backendInUse, faster);
+      assert.match(a.reason, /^WebGPU \d+ ms per megapixel, the engine \d+: (WebGPU|the engine) is \d+\.\dx faster$/);
+      const im = await images(page);
+      assert.deepEqual(im.denoised, faster === 'engine' ? im.engine : im.ort, 'the shown result is the chosen backend\'s');
+      await t.screenshot(page);
+      // The choice holds for this model: another sample of the same size is not timed again.
+      const runs = ortRequests.length;
+      await page.evaluate(async () => { window.dae.loadSample(7); await window.dae.whenIdle(); });
+      const again = await state(page);
+      assert.equal(again.auto.key, a.key);
+      assert.equal(again.auto.measuring, false);
+      assert.equal(ortRequests.length, runs, 'nothing more was fetched');
+
+      // The suite's default Chromium has no adapter: Auto is the engine at once, and ONNX Runtime is never fetched.
+      const plain = await t.newPage();
+      const plainRequests = [];
+      plain.on('request', (r) => { if (r.url().includes('/ort/')) plainRequests.push(r.url()); });
+      await openApp(t, { page: plain });
+      await plain.waitForFunction(() => window.dae.state().ortStatus !== '', null, { timeout: 10000 });
+      const r2 = await plain.evaluate(() => window.dae.setBackend('auto'));
+      assert.ok(r2.ok, r2.message);
+      const p = await state(plain);
+      assert.equal(p.backendInUse, 'engine');
+      assert.match(p.auto.reason, /no WebGPU adapter/);
+      assert.equal(plainRequests.length, 0);
+      const pim = await images(plain);
+      assert.deepEqual(pim.denoised, pim.engine);
+    },
+  },
+  {
     name: 'without a WebGPU adapter, choosing WebGPU says why it is unavailable and the engine keeps working',
     async run(t) {
       const page = await openApp(t);

@@ -479,6 +479,48 @@ TEST(Tiles, TiledEqualsTheWholeImage) {
   }
 }
 
+// A backend that runs the model itself gets each tile's input from tile_model_input and gives its output to
+// tile_from_output: with the engine's forward pass in between, that is denoise_tile, for every channel combination.
+TEST(Tiles, TheTwoHalvesAroundAForwardPassAreDenoiseTile) {
+  struct Case {
+    const char* model;
+    int channels;
+  };
+  for (const Case& c : {Case{"unet", 1}, Case{"unet", 3}, Case{kPhotoArch, 3}, Case{kPhotoArch, 1}}) {
+    Model m = random_model(c.model);
+    const Tensor image = random_image(1, 45, 58, 3, c.channels);
+    const TileGrid grid = tile_grid(m.arch(), image.h, image.w, 16);
+    ASSERT_GT(grid.count(), 4);
+    const ChannelOptions options = whole_image_options(image, m.arch().channels);
+    for (int i = 0; i < grid.count(); ++i) {
+      const TileRect region = grid.region(i), core = grid.core(i);
+      Tensor pixels(1, image.c, region.h(), region.w());
+      for (int k = 0; k < image.c; ++k)
+        for (int y = 0; y < region.h(); ++y)
+          std::copy_n(image.at(0, k) + size_t(region.y0 + y) * image.w + region.x0, region.w(),
+                      pixels.at(0, k) + size_t(y) * region.w());
+      Result<Tensor> want = denoise_tile(m, pixels, options, region, core);
+      ASSERT_TRUE(want.ok()) << want.error();
+      Result<Tensor> in = tile_model_input(m.arch(), pixels, options, region);
+      ASSERT_TRUE(in.ok()) << in.error();
+      EXPECT_EQ(in->c, m.arch().channels);
+      EXPECT_EQ(in->h % m.arch().size_multiple, 0);
+      EXPECT_EQ(in->w % m.arch().size_multiple, 0);
+      Result<Tensor> out = m.forward(*in);
+      ASSERT_TRUE(out.ok()) << out.error();
+      Result<Tensor> got = tile_from_output(std::move(*out), image.c, region, core);
+      ASSERT_TRUE(got.ok()) << got.error();
+      ASSERT_TRUE(got->same_shape(*want)) << c.model << " tile " << i;
+      EXPECT_EQ(got->data, want->data) << c.model << " " << c.channels << " channel(s), tile " << i;
+    }
+    // What a backend returns that is not the tile's output is refused, not cropped into something.
+    const TileRect region = grid.region(0), core = grid.core(0);
+    EXPECT_FALSE(tile_from_output(Tensor(1, image.c, region.h() - 1, region.w()), image.c, region, core).ok());
+    EXPECT_FALSE(tile_from_output(Tensor(2, 2, region.h(), region.w()), image.c, region, core).ok());
+    EXPECT_FALSE(tile_model_input(m.arch(), Tensor(1, image.c, region.h(), region.w() + 1), options, region).ok());
+  }
+}
+
 TEST(Tiles, GridCoversTheImageOnceAndCancelStopsAtTheNextTile) {
   Model m = random_model("unet");
   const TileGrid grid = tile_grid(m.arch(), 50, 70, 15);  // rounded up to the size multiple

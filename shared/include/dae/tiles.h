@@ -50,6 +50,13 @@ inline ChannelOptions whole_image_options(const Tensor& whole, int model_channel
 Result<Tensor> denoise_tile(const Model& model, const Tensor& pixels, const ChannelOptions& options,
                             const TileRect& region, const TileRect& core);
 
+// The two halves of denoise_tile for a backend that runs the model itself (ONNX Runtime in the app), so both
+// backends see the same tensors: the model's input for the tile (dae::model_input with the origin moved to the region,
+// padded to the size multiple: dae::pad_for_model), and the tile's core from what the model returned for it.
+Result<Tensor> tile_model_input(const Arch& arch, const Tensor& pixels, const ChannelOptions& options,
+                                const TileRect& region);
+Result<Tensor> tile_from_output(Tensor out, int image_channels, const TileRect& region, const TileRect& core);
+
 // dae::denoise_channels of one image [1, C, H, W], tile by tile: `deliver(core, out)` gets each tile's core as
 // [1, C, core.h(), core.w()] (the image's channel count), then `progress(done, total)` is called; returning false
 // stops before the next tile with an error saying so. Memory beyond the image is about one tile's.
