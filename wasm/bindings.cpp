@@ -414,6 +414,35 @@ EMSCRIPTEN_KEEPALIVE void dae_ort_failed(const char* text) {
   s.need_denoise = true;
 }
 
+// Uses textures of at most `side` texels a side (a phone GPU's limit, to try or test it on a larger GPU; 0: the GPU's
+// own) and uploads the images again under it.
+EMSCRIPTEN_KEEPALIVE void dae_set_max_texture_side(int side) {
+  AppState& s = *g_state;
+  set_max_texture_side(s.textures, side);
+  Textures& t = s.textures;
+  if (!s.clean.empty()) upload_image(t, &t.clean, s.clean.data(), s.clean.w, s.clean.h, s.clean.c);
+  if (!s.noisy.empty()) upload_image(t, &t.noisy, s.noisy.data(), s.noisy.w, s.noisy.h, s.noisy.c);
+  if (!s.denoised.empty() && s.denoised.same_shape(s.clean)) {
+    upload_image(t, &t.denoised, s.denoised.data(), s.denoised.w, s.denoised.h, s.denoised.c);
+    upload_difference(t, &t.difference, s.denoised.data(), s.clean.data(), s.clean.w, s.clean.h, s.clean.c);
+  }
+}
+
+// The full-resolution parts drawn in the last frame over scaled-down textures: which image, which pixels.
+static nlohmann::json detail_state(const AppState& s) {
+  nlohmann::json list = nlohmann::json::array();
+  const Textures& t = s.textures;
+  for (const DetailTexture& d : t.detail) {
+    if (!d.drawn) continue;
+    const char* image = d.source == t.clean      ? "clean"
+                        : d.source == t.noisy    ? "noisy"
+                        : d.source == t.denoised ? "denoised"
+                                                 : "difference";
+    list.push_back({{"image", image}, {"x0", d.x0}, {"y0", d.y0}, {"x1", d.x1}, {"y1", d.y1}});
+  }
+  return list;
+}
+
 // Auto's WebGPU timing (js_time_webgpu): ms of the timed run, or ms < 0 and why it failed.
 EMSCRIPTEN_KEEPALIVE void dae_auto_measured(int token, double ms, const char* error) {
   accept_auto_measurement(*g_state, token, ms, error ? error : "");
@@ -497,7 +526,11 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"sigmaNoisy", s.sigma_noisy},
       {"sigmaDenoised", s.sigma_denoised},
       {"maxPhotoPixels", int64_t(kMaxPhotoMegapixels) * 1000000},
-      {"textureShrink", s.textures.shrink},
+      {"textureShrink", texture_shrink(s.textures, s.textures.clean)},
+      {"textureMaxSide", s.textures.max_side_limit > 0 && s.textures.max_side > 0
+                             ? std::min(s.textures.max_side, s.textures.max_side_limit)
+                             : s.textures.max_side},
+      {"detail", detail_state(s)},
       {"partialTiles", s.partial.size()},
       {"cancelled", s.cancelled ? nlohmann::json{{"tilesDone", s.cancelled_done}, {"tiles", s.cancelled_tiles}}
                                 : nlohmann::json(nullptr)},

@@ -22,6 +22,50 @@ static void visible_uv(AppState& s, ImVec2& uv0, ImVec2& uv1) {
   uv1 = ImVec2(s.pan_x + half, s.pan_y + half);
 }
 
+// Full-resolution detail of the image behind `texture` (clean, noisy, denoised or difference), [x0, x1) × [y0, y1).
+static bool make_detail(AppState& s, int slot, unsigned texture, int x0, int y0, int x1, int y1) {
+  Textures& t = s.textures;
+  if (texture == t.difference)
+    return !s.denoised.empty() && detail_difference(t, t.detail[slot], texture, s.denoised.data(), s.clean.data(),
+                                                    s.clean.w, s.clean.h, s.clean.c, x0, y0, x1, y1);
+  const Image& im = texture == t.clean ? s.clean : texture == t.noisy ? s.noisy : s.denoised;
+  if (im.empty() || !im.same_shape(s.clean)) return false;
+  return detail_image(t, t.detail[slot], texture, im.data(), im.w, im.h, im.c, x0, y0, x1, y1);
+}
+
+// Draws [uv0, uv1] of an image's texture into [p0, p1]. Where the texture is a copy scaled down to fit the GPU and the
+// view magnifies it (zoomed in past its resolution), the visible part goes over it at full resolution (slot: the
+// detail texture of the single view or of a side of the split view).
+static void draw_image(AppState& s, ImDrawList* dl, unsigned texture, int slot, ImVec2 p0, ImVec2 p1, ImVec2 uv0,
+                       ImVec2 uv1) {
+  dl->AddImage(tex_id(texture), p0, p1, uv0, uv1);
+  const int f = texture_shrink(s.textures, texture), w = s.clean.w, h = s.clean.h;
+  const float du = uv1.x - uv0.x, dv = uv1.y - uv0.y;
+  if (f <= 1 || du <= 0 || dv <= 0 || p1.x <= p0.x || p1.y <= p0.y) return;
+  const float screen_per_pixel = (p1.x - p0.x) / (du * w);
+  if (screen_per_pixel * f <= 1.0f) return;  // the scaled-down copy has a texel for every screen pixel
+  const int vx0 = static_cast<int>(std::floor(uv0.x * w)), vx1 = static_cast<int>(std::ceil(uv1.x * w));
+  const int vy0 = static_cast<int>(std::floor(uv0.y * h)), vy1 = static_cast<int>(std::ceil(uv1.y * h));
+  DetailTexture& d = s.textures.detail[slot];
+  if (!d.holds(texture, texture_version(s.textures, texture), vx0, vy0, vx1, vy1)) {
+    // Around the visible pixels a quarter of their size more, so panning a little needs no new upload.
+    const int mx = (vx1 - vx0) / 4, my = (vy1 - vy0) / 4;
+    if (!make_detail(s, slot, texture, vx0 - mx, vy0 - my, vx1 + mx, vy1 + my) &&
+        !make_detail(s, slot, texture, vx0, vy0, vx1, vy1))
+      return;
+  }
+  // The detail's part of the shown window, in screen and in its texture's coordinates.
+  const float u0 = std::max(uv0.x, static_cast<float>(d.x0) / w), u1 = std::min(uv1.x, static_cast<float>(d.x1) / w);
+  const float v0 = std::max(uv0.y, static_cast<float>(d.y0) / h), v1 = std::min(uv1.y, static_cast<float>(d.y1) / h);
+  if (u0 >= u1 || v0 >= v1) return;
+  const float dw = static_cast<float>(d.x1 - d.x0), dh = static_cast<float>(d.y1 - d.y0);
+  dl->AddImage(tex_id(d.texture),
+               ImVec2(p0.x + (u0 - uv0.x) / du * (p1.x - p0.x), p0.y + (v0 - uv0.y) / dv * (p1.y - p0.y)),
+               ImVec2(p0.x + (u1 - uv0.x) / du * (p1.x - p0.x), p0.y + (v1 - uv0.y) / dv * (p1.y - p0.y)),
+               ImVec2((u0 * w - d.x0) / dw, (v0 * h - d.y0) / dh), ImVec2((u1 * w - d.x0) / dw, (v1 * h - d.y0) / dh));
+  d.drawn = true;
+}
+
 enum class Pane { Clean, Noisy, Result };
 
 // The denoised image (and the difference) belong to the current image; until then the panes show a placeholder.
@@ -299,11 +343,12 @@ static void large_view(AppState& s) {
 
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float pad = 6 * s.dpr;
+  for (DetailTexture& d : s.textures.detail) d.drawn = false;
   if (!split) {
     if (!result_ready(s) && (s.view == View::Denoised || s.view == View::Difference))
       draw_pending(s, dl, p0, p1, uv0, uv1);
     else
-      dl->AddImage(tex_id(single_texture(s)), p0, p1, uv0, uv1);
+      draw_image(s, dl, single_texture(s), 0, p0, p1, uv0, uv1);
     caption(s, dl, ImVec2(p0.x + pad, p0.y + pad),
             s.view == View::Difference && s.clean.c == 3
                 ? (cleans_as_is(s) ? "|denoised - photo| x4, per channel" : "|denoised - clean| x4, per channel")
@@ -312,10 +357,10 @@ static void large_view(AppState& s) {
   } else {
     const float xs = std::floor(p0.x + size.x * s.split);
     const float us = uv0.x + (uv1.x - uv0.x) * s.split;
-    dl->AddImage(tex_id(s.compare == Compare::CleanDenoised ? s.textures.clean : s.textures.noisy), p0,
-                 ImVec2(xs, p1.y), uv0, ImVec2(us, uv1.y));
+    draw_image(s, dl, s.compare == Compare::CleanDenoised ? s.textures.clean : s.textures.noisy, 0, p0,
+               ImVec2(xs, p1.y), uv0, ImVec2(us, uv1.y));
     if (result_ready(s)) {
-      dl->AddImage(tex_id(s.textures.denoised), ImVec2(xs, p0.y), p1, ImVec2(us, uv0.y), uv1);
+      draw_image(s, dl, s.textures.denoised, 1, ImVec2(xs, p0.y), p1, ImVec2(us, uv0.y), uv1);
     } else {
       draw_pending(s, dl, ImVec2(xs, p0.y), p1, ImVec2(us, uv0.y), uv1);
     }

@@ -52,6 +52,9 @@
  *   dae.showLayers(open)    "Inside the model" (key L): every node of the model run on the image on screen (a
  *                           photo's 64x64 region around the pointer); state().layers then has {rows: [{name, op, c, h,
  *                           w, min, max, code, joins}], region, inputNumbers, error, ms}
+ *   dae.setMaxTextureSide(n)   textures of at most n texels a side, as a phone's GPU allows (0: this GPU's own):
+ *                           larger images show scaled down, and zoomed in, the visible part at full resolution
+ *                           (state().textureShrink, textureMaxSide, detail: [{image, x0, y0, x1, y1}] drawn)
  *   dae.setEnsemble(on)     the engine averages its result over the mirrors and turns of the image that the model
  *                           allows (state().modelSymmetries: 8 for the photo model, 1 for Fashion-MNIST ones, whose
  *                           data has one orientation); returns how many it uses
@@ -614,6 +617,7 @@
     },
     setNoiseEverywhere: (on) => Module._dae_set_noise_everywhere(on ? 1 : 0),
     setEnsemble: (on) => Module._dae_set_ensemble(on ? 1 : 0),
+    setMaxTextureSide: (side) => Module._dae_set_max_texture_side(side),
     setImage,
     loadSample: (i) => Module._dae_load_sample(i),
     uploadFile: (blob, options) => uploadFile(blob, options),
