@@ -4,6 +4,8 @@
 //   input PATH N C H W               read float32 NCHW input -> "ok"
 //   run THREADS                      one forward pass        -> "<milliseconds>"
 //   output PATH                      write the last result   -> "ok"
+//   flops                            of one pass on the input (multiply-adds x2, as direct convolution) -> "<flops>"
+//   peak THREADS                     the kernels' instruction set's multiply-add peak -> "<GFLOP/s> <isa>"
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "dae/engine.h"
+#include "dae/ops.h"
 
 int main() {
   using namespace dae;
@@ -57,6 +60,12 @@ int main() {
       std::ofstream file(path, std::ios::binary);
       if (!file.write(reinterpret_cast<const char*>(output.data.data()), sizeof(float) * output.size()))
         reply = "error cannot write " + path;
+    } else if (command == "flops" && model) {
+      reply = std::to_string(input.n * flops(model->arch(), input.h, input.w));
+    } else if (command == "peak") {
+      int threads = 1;
+      words >> threads;
+      reply = std::to_string(ops::peak_gflops(threads, 0.3)) + " " + ops::kernel_isa();
     } else {
       reply = "error unknown command or no model: " + line;
     }

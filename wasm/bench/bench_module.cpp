@@ -1,7 +1,6 @@
 // The browser benchmark's WebAssembly side: the engine on a loaded model, timed in blocks of calls,
 // and a SIMD multiply-add loop that measures this machine's attainable peak in the same page.
 #include <emscripten/emscripten.h>
-#include <wasm_simd128.h>
 
 #include <cstdint>
 #include <memory>
@@ -80,22 +79,10 @@ EMSCRIPTEN_KEEPALIVE double bench_run(int calls) {
   return emscripten_get_now() - t0;
 }
 
-// `iters` rounds of 12 independent f32x4 multiply-add chains (mul + add: 8 FLOPs per chain and
-// round); returns GFLOP/s. Twelve chains hide the add latency, as in the engine's micro-kernel.
-EMSCRIPTEN_KEEPALIVE double bench_peak(int iters) {
-  volatile float seed = 0.999f;
-  const v128_t a = wasm_f32x4_splat(seed), b = wasm_f32x4_splat(seed * 1e-3f);
-  v128_t acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = wasm_f32x4_splat(float(i));
-  const double t0 = emscripten_get_now();
-  for (int it = 0; it < iters; ++it)
-    for (int i = 0; i < 12; ++i) acc[i] = wasm_f32x4_add(wasm_f32x4_mul(acc[i], a), b);
-  const double ms = emscripten_get_now() - t0;
-  v128_t sum = acc[0];
-  for (int i = 1; i < 12; ++i) sum = wasm_f32x4_add(sum, acc[i]);
-  volatile float sink = wasm_f32x4_extract_lane(sum, 0);
-  (void)sink;
-  return 12.0 * 8.0 * iters / (ms * 1e6);
+// The engine's multiply-add peak on `threads` threads at once (dae::ops::peak_gflops: in SIMD128, a multiply and an
+// add), in GFLOP/s: the roof of the benchmark's roofline.
+EMSCRIPTEN_KEEPALIVE double bench_peak(int threads, double seconds) {
+  return dae::ops::peak_gflops(threads, seconds);
 }
 
 }  // extern "C"

@@ -36,8 +36,8 @@ async function main() {
   ort.env.logLevel = 'error';
   result.ortVersion = ort.env.versions?.web ?? '';
 
-  // The single-thread SIMD multiply-add peak, before and after: the better of the two is reported.
-  const peak = () => { bench._bench_peak(2e6); return bench._bench_peak(2e7); };
+  // The engine's multiply-add peak at this page's thread count, before and after: the better of the two is reported.
+  const peak = () => bench._bench_peak(threads, 0.3);
   const peakBefore = peak();
 
   const sessions = {};
@@ -76,8 +76,11 @@ async function main() {
     }
     const outPtr = bench._bench_output() >> 2;
     const engineOut = heapF32().subarray(outPtr, outPtr + count);
+    // The ONNX graph ends in a Clip to [0, 1]; the engine's forward pass does not (dae::denoise clamps after it), and
+    // on these random inputs a model's raw output may leave [0, 1]: compare clamped values.
     let maxDiff = 0;
-    for (let i = 0; i < count; ++i) maxDiff = Math.max(maxDiff, Math.abs(engineOut[i] - ortOut[i]));
+    for (let i = 0; i < count; ++i)
+      maxDiff = Math.max(maxDiff, Math.abs(Math.min(1, Math.max(0, engineOut[i])) - ortOut[i]));
 
     // Single calls alternate between the two backends, so a busy machine slows both alike.
     const engineMs = [], ortMs = [];
@@ -95,7 +98,8 @@ async function main() {
     log(JSON.stringify(row));
   }
   result.peakGflops = Math.max(peakBefore, peak());
-  log(`single-thread SIMD peak ${result.peakGflops.toFixed(1)} GFLOP/s`);
+  for (const row of result.cases) row.engineOfPeak = row.engineGflops / result.peakGflops;
+  log(`${threads}-thread SIMD multiply-add peak ${result.peakGflops.toFixed(1)} GFLOP/s`);
   window.benchResult = result;
 }
 

@@ -97,15 +97,20 @@ const command = `node web/bench/run.mjs --threads ${args.threads} --cases ${args
 let md = `# Browser: the engine (${first.isa}) vs ONNX Runtime Web ${first.ortVersion} (wasm), same thread count\n\n`;
 md += `\`${command}\`: headless Chromium on a cross-origin isolated page, the threaded engine build; per case, ` +
   `single calls alternating engine / ONNX Runtime after warm-up, medians. The browser reports ` +
-  `${first.cores} cores (this machine: ${os.cpus().length}); single-thread SIMD multiply-add peak in the page ` +
-  `${f(first.peakGflops, 1)} GFLOP/s. More threads: \`node web/bench/run.mjs --threads 1,2,4\`.\n\n`;
-md += '| image | model | threads | runs | engine ms | ORT ms | engine vs ORT | engine GFLOP/s | ORT GFLOP/s | max abs diff |\n' +
-  '|---|---|---|---|---|---|---|---|---|---|\n';
+  `${first.cores} cores (this machine: ${os.cpus().length}). Roofline: the engine's SIMD multiply-add peak in the ` +
+  `page at each thread count (\`dae::ops::peak_gflops\`: ${results.map((r) => `${f(r.peakGflops, 1)} GFLOP/s at ` +
+  `${r.threads}`).join(', ')}), and each row's GFLOP/s as a share of it. GFLOP/s count every convolution as direct ` +
+  `(2 per multiply-add); Winograd layers do fewer, so a share can pass what the arithmetic alone allows. ` +
+  `Max abs diff compares clamped outputs (the ONNX graph ends in a Clip). ` +
+  `More threads: \`node web/bench/run.mjs --threads 1,2,4\`.\n\n`;
+md += '| image | model | threads | runs | engine ms | ORT ms | engine vs ORT | engine GFLOP/s | of peak | ORT GFLOP/s | ' +
+  'max abs diff |\n|---|---|---|---|---|---|---|---|---|---|---|\n';
 for (const r of results)
   for (const c of r.cases)
     md += `| ${c.side}x${c.side}${c.channels === 3 ? ' RGB' : ''} | ${c.model} | ${r.threads} | ${c.runs} | ` +
       `${f(c.engineMedianMs, c.engineMedianMs < 10 ? 3 : 1)} | ${f(c.ortMedianMs, c.ortMedianMs < 10 ? 3 : 1)} | ` +
-      `**${f(c.ortMedianMs / c.engineMedianMs)}x** | ${f(c.engineGflops, 1)} | ${f(c.ortGflops, 1)} | ` +
+      `**${f(c.ortMedianMs / c.engineMedianMs)}x** | ${f(c.engineGflops, 1)} | ${f(100 * c.engineOfPeak, 0)}% | ` +
+      `${f(c.ortGflops, 1)} | ` +
       `${c.maxDiff.toExponential(1)} |\n`;
 if (results.length > 1) {
   md += `\nSpeed-up over one thread (median time at 1 thread / at N threads):\n\n` +

@@ -56,6 +56,9 @@ void sub(const Tensor& a, const Tensor& b, Tensor& out);
 // The instruction set the engine's kernels run with on this CPU: "avx512-fma", "avx2-fma", "sse2", "wasm-simd128"
 // or "scalar". (The tensor-level operators above always use the build's baseline set, at most "avx2-fma".)
 const char* kernel_isa();
+// The compute roof for those kernels: GFLOP/s of multiply-add chains in registers of that instruction set, on
+// `threads` threads at once for about `seconds` (a multiply-add counts 2).
+double peak_gflops(int threads, double seconds = 0.2);
 
 void activate_reference(float* x, size_t n, Act act);
 void activate(float* x, size_t n, Act act);
