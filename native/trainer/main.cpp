@@ -421,6 +421,9 @@ struct PhotosCommand {
 
 int main(int argc, char** argv) {
   tune_malloc();
+  // A rank that dies leaves its peers writing to a closed socket: the write's SIGPIPE would end them on the spot (exit
+  // 141, no message) instead of letting Gloo's error become the peer-lost message and exit status.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"Denoising autoencoder trainer: trains on Fashion-MNIST and writes model files for the engine"};
   app.require_subcommand(1);
   app.footer(R"(Examples:
