@@ -75,8 +75,8 @@ static bool result_ready(const AppState& s) {
 
 // What the result side shows while there is no result yet: the noisy image dimmed, the tiles already denoised over
 // it, and why.
-static void draw_pending(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVec2 uv0, ImVec2 uv1) {
-  dl->AddImage(tex_id(s.textures.noisy), p0, p1, uv0, uv1, IM_COL32(110, 110, 110, 255));
+// The tiles of the job in progress that have finished, over whatever [p0, p1] shows of the image.
+static void draw_finished_tiles(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVec2 uv0, ImVec2 uv1) {
   const float du = uv1.x - uv0.x, dv = uv1.y - uv0.y;
   for (const dae::TileRect& r : s.partial) {
     // The tile's part inside the shown window of the image, in texture and in screen coordinates.
@@ -90,6 +90,11 @@ static void draw_pending(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVe
                  ImVec2(p0.x + (u1 - uv0.x) / du * (p1.x - p0.x), p0.y + (v1 - uv0.y) / dv * (p1.y - p0.y)),
                  ImVec2(u0, v0), ImVec2(u1, v1));
   }
+}
+
+static void draw_pending(AppState& s, ImDrawList* dl, ImVec2 p0, ImVec2 p1, ImVec2 uv0, ImVec2 uv1) {
+  dl->AddImage(tex_id(s.textures.noisy), p0, p1, uv0, uv1, IM_COL32(110, 110, 110, 255));
+  draw_finished_tiles(s, dl, p0, p1, uv0, uv1);
   char text[96];
   if (!s.model_loading.empty())
     std::snprintf(text, sizeof text, "loading model '%s' %.0f%%", s.model_loading.c_str(), s.model_progress * 100);
@@ -239,7 +244,11 @@ static void image_footer(AppState& s, const char* hint) {
       ImGui::TextDisabled("Denoised    (once denoised)");
   } else {
     metric_line("Noisy    vs clean:", s.psnr_noisy, s.ssim_noisy);
-    if (result_ready(s))
+    if (result_ready(s) && s.denoiser.busy() && s.denoiser.tiles() > 1)
+      ImGui::TextDisabled("Denoised vs clean:  PSNR %.2f dB  SSIM %.3f "
+                          "(the result before: new tiles show as they finish)",
+                          s.psnr_denoised, s.ssim_denoised);
+    else if (result_ready(s))
       metric_line("Denoised vs clean:", s.psnr_denoised, s.ssim_denoised);
     else
       ImGui::TextDisabled("Denoised vs clean:  (once denoised)");
@@ -349,6 +358,9 @@ static void large_view(AppState& s) {
       draw_pending(s, dl, p0, p1, uv0, uv1);
     else
       draw_image(s, dl, single_texture(s), 0, p0, p1, uv0, uv1);
+    // A new run over a result shown (the noise or the model changed): its tiles replace the old ones as they finish.
+    if (s.view == View::Denoised && result_ready(s) && s.denoiser.busy())
+      draw_finished_tiles(s, dl, p0, p1, uv0, uv1);
     caption(s, dl, ImVec2(p0.x + pad, p0.y + pad),
             s.view == View::Difference && s.clean.c == 3
                 ? (cleans_as_is(s) ? "|denoised - photo| x4, per channel" : "|denoised - clean| x4, per channel")
@@ -361,6 +373,7 @@ static void large_view(AppState& s) {
                ImVec2(xs, p1.y), uv0, ImVec2(us, uv1.y));
     if (result_ready(s)) {
       draw_image(s, dl, s.textures.denoised, 1, ImVec2(xs, p0.y), p1, ImVec2(us, uv0.y), uv1);
+      if (s.denoiser.busy()) draw_finished_tiles(s, dl, ImVec2(xs, p0.y), p1, ImVec2(us, uv0.y), uv1);
     } else {
       draw_pending(s, dl, ImVec2(xs, p0.y), p1, ImVec2(us, uv0.y), uv1);
     }
