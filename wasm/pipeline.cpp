@@ -307,6 +307,8 @@ static void take_engine_result(AppState& s) {
 
 bool cancel_denoise(AppState& s) {
   if (!s.denoiser.busy() || s.cancelled) return false;
+  // Tiles the job finished since the last frame are shown first: cancelling drops what was not handed out.
+  show_finished_tiles(s);
   s.cancelled_done = s.denoiser.tiles_done(), s.cancelled_tiles = s.denoiser.tiles();
   s.denoiser.cancel();
   s.cancelled = true;
