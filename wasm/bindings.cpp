@@ -69,14 +69,18 @@ void host_request_snapshots(const std::string& file, int request) {
 static constexpr size_t kOrtWholePixels = size_t(1) << 20;
 static constexpr int kOrtTile = 512;
 
-// Sends tile s.ort_tile of the run in progress: the same channel arrangement, context and padding the engine's tile
-// gets, so both backends see the same tensor.
+// The model input for `region` of the noisy image: the same channel arrangement, context and padding the engine's
+// tile gets, so both backends see the same tensor.
+static dae::Result<dae::Tensor> ort_tile_input(const AppState& s, const dae::TileRect& region,
+                                               const dae::ChannelOptions& options) {
+  return dae::tile_model_input(s.model->arch(),
+                               region_tensor(s.noisy, region.x0, region.y0, region.w(), region.h()), options, region);
+}
+
+// Sends tile s.ort_tile of the run in progress.
 void host_request_ort_tile(AppState& s) {
   const ModelInfo* info = s.manifest.find(s.ort_model);
-  const dae::TileRect region = s.ort_grid.region(s.ort_tile);
-  dae::Result<dae::Tensor> in =
-      dae::tile_model_input(s.model->arch(), region_tensor(s.noisy, region.x0, region.y0, region.w(), region.h()),
-                            s.ort_options, region);
+  dae::Result<dae::Tensor> in = ort_tile_input(s, s.ort_grid.region(s.ort_tile), s.ort_options);
   if (!info || !in.ok()) {
     s.ort_pending = false;
     s.ort_status = info ? in.error() : "this model has no ONNX file";
@@ -120,9 +124,7 @@ void update_auto_backend(AppState& s) {
   if (!info || info->onnx.empty()) return choose_auto(s, key, Backend::Engine, "this model has no ONNX file");
   // The engine's time on this image, from its own run (it always runs): wait for one that is of this image.
   if (s.denoiser.busy() || s.need_denoise || s.engine_ms <= 0 || !s.engine_out.same_shape(s.noisy)) return;
-  dae::Result<dae::Tensor> in = dae::tile_model_input(
-      s.model->arch(), region_tensor(s.noisy, region.x0, region.y0, region.w(), region.h()),
-      channel_options(s.noisy, s.model->arch().channels), region);
+  dae::Result<dae::Tensor> in = ort_tile_input(s, region, channel_options(s.noisy, s.model->arch().channels));
   if (!in.ok()) return choose_auto(s, key, Backend::Engine, in.error());
   a.measuring = true;
   a.key = key;
@@ -527,9 +529,7 @@ EMSCRIPTEN_KEEPALIVE const char* dae_state_json() {
       {"sigmaDenoised", s.sigma_denoised},
       {"maxPhotoPixels", int64_t(kMaxPhotoMegapixels) * 1000000},
       {"textureShrink", texture_shrink(s.textures, s.textures.clean)},
-      {"textureMaxSide", s.textures.max_side_limit > 0 && s.textures.max_side > 0
-                             ? std::min(s.textures.max_side, s.textures.max_side_limit)
-                             : s.textures.max_side},
+      {"textureMaxSide", texture_max_side(s.textures)},
       {"detail", detail_state(s)},
       {"partialTiles", s.partial.size()},
       {"cancelled", s.cancelled ? nlohmann::json{{"tilesDone", s.cancelled_done}, {"tiles", s.cancelled_tiles}}

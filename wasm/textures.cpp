@@ -45,12 +45,16 @@ void rgba_rows(const float* px, int w, int h, int c, int y0, int y1, uint8_t* ou
 static constexpr int kStripRows = 64;
 
 // The largest texture side to use: the GPU's, or the smaller limit asked for.
+int texture_max_side(const Textures& t) {
+  return t.max_side_limit > 0 && t.max_side > 0 ? std::min(t.max_side, t.max_side_limit) : t.max_side;
+}
+
 static int max_side(Textures& t) {
   if (t.max_side == 0) {
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &t.max_side);
     if (t.max_side <= 0) t.max_side = 4096;
   }
-  return t.max_side_limit > 0 ? std::min(t.max_side, t.max_side_limit) : t.max_side;
+  return texture_max_side(t);
 }
 
 void set_max_texture_side(Textures& t, int side) {

@@ -35,6 +35,8 @@ struct Textures {
 // Uses at most `side` texels a side from the next upload on (what a phone's GPU allows, to try or test it here); 0
 // goes back to the GPU's own limit.
 void set_max_texture_side(Textures& t, int side);
+// The largest side uploads use now: the GPU's limit or the smaller one asked for (0 before the first upload).
+int texture_max_side(const Textures& t);
 // How many times `texture` was uploaded by upload_image / upload_difference (0: never), and by what factor its last
 // upload was scaled down to fit the GPU (1: full resolution).
 int texture_version(const Textures& t, unsigned texture);
